@@ -1,0 +1,204 @@
+import { AgiProtocolError } from '../errors.js';
+
+/** One final reply from Asterisk to one command, parsed but not yet interpreted. */
+export interface AgiReply {
+  /** Status code: 200, 510, 511, 520 or 503. */
+  code: number;
+  /** The token after `result=`, verbatim: `'0'`, `'-1'`, `'35'`, a digit string, or `''`. `''` when absent. */
+  result: string;
+  /** The parenthesised value or keyword (`timeout`, `dtmf`, a variable's value, …), without the parentheses. */
+  data: string | undefined;
+  /** `key=value` attributes after the result/data, e.g. `{ endpos: '8000' }`; quoted values unquoted. */
+  attrs: Record<string, string>;
+  /** Text after the status code, or after the result token for 200 lines (e.g. `Gosub complete`). */
+  text: string;
+  /** For 520: the usage text between `520-…` and `520 End of proper usage.` (may be `''`). */
+  usage: string | undefined;
+  /** Every line this reply consisted of, provisional `100` lines and usage lines included. */
+  lines: string[];
+}
+
+/**
+ * How to read a parenthesised value: `keyword` values (`(timeout)`, `(dtmf)`) end at the first `)`
+ * and are followed by attributes; `freeText` values (variables, astdb, received text) run to the last
+ * `)` and may even span several lines when the value itself contains LF.
+ */
+export type DataMode = 'keyword' | 'freeText';
+
+/** What one line from Asterisk turned out to be. */
+export type ReplyEvent =
+  | { kind: 'reply'; reply: AgiReply }
+  | { kind: 'hangup' }
+  | { kind: 'provisional'; line: string }
+  | { kind: 'partial' }
+  | { kind: 'unexpected'; line: string };
+
+/** Bound on a multi-line reply (usage block or a free-text value containing LF). */
+const MAX_CONTINUATION_LINES = 4096;
+
+const STATUS = /^(\d{3})([ -]|$)/;
+
+/**
+ * Incremental reader for everything Asterisk sends after the header: final replies in every form,
+ * `100 … Trying...` provisional lines (gosub), `520-` usage blocks, free-text values spanning lines,
+ * and the out-of-band `HANGUP` line. Pure: feed it lines, it tells what each one was.
+ */
+export class ReplyReader {
+  private usage: string[] | undefined;
+  private continuation: string[] | undefined;
+  private lines: string[] = [];
+
+  /** True while a reply has started (provisional, usage or continuation lines) but not finished. */
+  get inProgress(): boolean {
+    return this.lines.length > 0;
+  }
+
+  /**
+   * Feeds one line (without LF). `mode` says how the pending command's parenthesised value is read;
+   * it only matters for 200 lines.
+   */
+  push(line: string, mode: DataMode = 'keyword'): ReplyEvent {
+    if (this.continuation) {
+      // Inside a value that contained LF: every line is data (Asterisk never interleaves HANGUP here).
+      this.continuation.push(line);
+      this.lines.push(line);
+      if (line.endsWith(')')) {
+        const joined = this.continuation.join('\n');
+        this.continuation = undefined;
+        return this.finish(parseFinal(joined, 'freeText'));
+      }
+      this.checkBound();
+      return { kind: 'partial' };
+    }
+    if (this.usage) {
+      this.lines.push(line);
+      if (line.startsWith('520 ')) {
+        const reply = parseFinal(line, 'keyword');
+        reply.usage = this.usage.join('\n');
+        this.usage = undefined;
+        return this.finish(reply);
+      }
+      this.usage.push(line);
+      this.checkBound();
+      return { kind: 'partial' };
+    }
+    if (line === 'HANGUP') return { kind: 'hangup' };
+    const m = STATUS.exec(line);
+    if (!m) return { kind: 'unexpected', line };
+    const code = m[1];
+    if (code === '100') {
+      this.lines.push(line);
+      return { kind: 'provisional', line };
+    }
+    if (m[2] === '-') {
+      // `520-Invalid command syntax.  Proper usage follows:` opens a usage block.
+      this.lines.push(line);
+      this.usage = [];
+      return { kind: 'partial' };
+    }
+    if (mode === 'freeText' && code === '200' && opensUnclosedValue(line)) {
+      this.lines.push(line);
+      this.continuation = [line];
+      return { kind: 'partial' };
+    }
+    this.lines.push(line);
+    return this.finish(parseFinal(line, mode));
+  }
+
+  /** Forgets any half-read reply (after the session is torn down). */
+  reset(): void {
+    this.usage = undefined;
+    this.continuation = undefined;
+    this.lines = [];
+  }
+
+  private finish(reply: AgiReply): ReplyEvent {
+    reply.lines = this.lines;
+    this.lines = [];
+    return { kind: 'reply', reply };
+  }
+
+  private checkBound(): void {
+    if (this.lines.length > MAX_CONTINUATION_LINES) {
+      this.reset();
+      throw new AgiProtocolError(`reply spans more than ${MAX_CONTINUATION_LINES} lines`);
+    }
+  }
+}
+
+/** `200 result=1 (some value` with no `)` at the end: the value continues on the next line. */
+function opensUnclosedValue(line: string): boolean {
+  const afterResult = /^200 result=\S* \(/.exec(line);
+  return afterResult !== null && !line.endsWith(')');
+}
+
+/**
+ * Parses one complete final reply line (or, for free-text values with LF, the joined lines).
+ * Never throws: anything unrecognised lands in `text`.
+ */
+export function parseFinal(line: string, mode: DataMode = 'keyword'): AgiReply {
+  const code = Number(line.slice(0, 3));
+  let rest = line.length > 4 ? line.slice(4) : '';
+  const reply: AgiReply = { code, result: '', data: undefined, attrs: {}, text: rest, usage: undefined, lines: [line] };
+  if (!rest.startsWith('result=')) return reply;
+  const space = rest.indexOf(' ', 7);
+  reply.result = space === -1 ? rest.slice(7) : rest.slice(7, space);
+  rest = space === -1 ? '' : rest.slice(space + 1);
+  reply.text = rest;
+  if (rest.startsWith('(')) {
+    const close = mode === 'freeText' ? rest.lastIndexOf(')') : rest.indexOf(')');
+    if (close !== -1) {
+      reply.data = rest.slice(1, close);
+      rest = rest.slice(close + 1).replace(/^ +/, '');
+    }
+  }
+  if (rest !== '') parseAttrs(rest, reply.attrs);
+  return reply;
+}
+
+const ATTR = /^([A-Za-z_][A-Za-z0-9_]*)=/;
+
+/**
+ * Reads `key=value` pairs separated by spaces into `into`. A value in double quotes may contain spaces
+ * and, as in `speech recognize`'s unescaped `textN="…"`, even quotes: it ends at a quote that is
+ * followed by the end of the line or by ` key=`. Words that are not `key=value` are skipped.
+ */
+export function parseAttrs(text: string, into: Record<string, string> = {}): Record<string, string> {
+  let i = 0;
+  while (i < text.length) {
+    while (text.charCodeAt(i) === 32) i++;
+    if (i >= text.length) break;
+    const m = ATTR.exec(text.slice(i));
+    if (!m) {
+      const next = text.indexOf(' ', i);
+      i = next === -1 ? text.length : next + 1;
+      continue;
+    }
+    const key = m[1] as string;
+    i += m[0].length;
+    let value: string;
+    if (text.charCodeAt(i) === 34) {
+      const end = closingQuote(text, i + 1);
+      value = text.slice(i + 1, end);
+      i = end + 1;
+    } else {
+      const next = text.indexOf(' ', i);
+      const end = next === -1 ? text.length : next;
+      value = text.slice(i, end);
+      i = end;
+    }
+    into[key] = value;
+  }
+  return into;
+}
+
+/** Index of the quote closing a value that starts at `from`, or the text length if unterminated. */
+function closingQuote(text: string, from: number): number {
+  let q = text.indexOf('"', from);
+  while (q !== -1) {
+    const after = text.slice(q + 1);
+    if (after === '' || /^ +(?:[A-Za-z_][A-Za-z0-9_]*=|$)/.test(after)) return q;
+    q = text.indexOf('"', q + 1);
+  }
+  return text.length;
+}
