@@ -1,0 +1,453 @@
+import { pino, type Logger } from 'pino';
+import {
+  AgiAbortError,
+  AgiCommandError,
+  AgiError,
+  AgiHangupError,
+  AgiInvalidCommandError,
+  AgiSessionClosedError,
+  AgiTimeoutError,
+  AgiUsageError,
+  type HangupReason,
+} from '../errors.js';
+import { encodeCommand, encodeRawCommand, maxLineBytesFor } from '../protocol/encode.js';
+import type { AgiEnv, AgiHeader } from '../protocol/header.js';
+import type { AgiReply, DataMode } from '../protocol/reply.js';
+import { AGI_COMMANDS, CommandFailure, type AnyCommandSpec } from './commands.js';
+import type { AgiConnection } from './connection.js';
+import type { CommandOptions } from './method-types.js';
+import type { AgiCommandMethods } from './methods.generated.js';
+
+/** Options of {@link Agi}; transports ({@link FastAgiServer}, {@link runStdio}) fill them in. */
+export interface AgiOptions {
+  /** The call's logger; the server gives one child per call carrying `uniqueid` and `channel`. */
+  log?: Logger;
+  /** Route parameters (`/ivr/:tenant` gives `{ tenant }`). */
+  params?: Record<string, string>;
+  /** Longest command line sent, LF included; default from `agi_version` (8191 on 22.6+, else 2047). */
+  maxLineBytes?: number;
+  /** Default `timeoutMs` for every command that does not give its own (default: none). */
+  commandTimeoutMs?: number;
+  /** Channel variable set to the session's status when it ends (`false`: none). Default `AGIKIT_STATUS`. */
+  statusVariable?: string | false;
+  /** How long {@link Agi.exit} waits for Asterisk to close its side before dropping the connection (ms). */
+  closeGraceMs?: number;
+}
+
+/** Callback registered with {@link Agi.onHangup}. */
+export type HangupListener = (reason: HangupReason) => void | Promise<void>;
+
+const CHANNEL_STATUS_PROBE = 'CHANNEL STATUS\n';
+
+/** A command's time allowance: its `timeoutMs` and the absolute deadline derived from it. */
+interface Budget {
+  timeoutMs: number;
+  deadline: number;
+}
+
+/**
+ * One AGI session: the typed command methods (one per AGI command, from the command table), the
+ * call's environment, and its hangup lifecycle. The same class serves FastAGI and stdio scripts.
+ *
+ * Commands may be fired without awaiting: they are queued and sent strictly one at a time, each
+ * receiving its own reply (AGI must never be pipelined).
+ *
+ * Hangups: `agi.hungUp` resolves and `agi.signal` aborts as soon as agikit learns the caller is gone
+ * (the `HANGUP` line, a `511` reply, or the connection dropping). A command cut short by the hangup
+ * rejects with {@link AgiHangupError}; commands Asterisk still allows on a dead channel (variables,
+ * astdb, `exec`, `verbose`, `noop`) keep working, e.g. in {@link onHangup} cleanup.
+ */
+export class Agi {
+  /** The typed `agi_*` environment. */
+  readonly env: AgiEnv;
+  /** `agi_arg_1` … `agi_arg_N`. */
+  readonly args: string[];
+  /** FastAGI script path, e.g. `/ivr/main` (`/` for stdio scripts and URLs without a path). */
+  readonly path: string;
+  /** FastAGI query parameters. */
+  readonly query: URLSearchParams;
+  /** The full parsed header, including unknown keys verbatim. */
+  readonly header: AgiHeader;
+  /** Route parameters from the matching route pattern. */
+  params: Record<string, string>;
+  /** The call's logger (bindings: `uniqueid`, `channel`). */
+  readonly log: Logger;
+  /** Resolves with the reason once the channel has hung up. Never rejects. */
+  readonly hungUp: Promise<HangupReason>;
+
+  private readonly controller = new AbortController();
+  private resolveHungUp!: (reason: HangupReason) => void;
+  private hangupReasonValue: HangupReason | null = null;
+  private readonly hangupListeners = new Set<HangupListener>();
+  private readonly cleanups: Promise<void>[] = [];
+  private readonly maxLineBytes: number;
+  private readonly commandTimeoutMs: number | undefined;
+  private readonly statusVariable: string | false;
+  private readonly closeGraceMs: number;
+  private busy = false;
+  private readonly waiting: Array<() => void> = [];
+  private closing: Promise<void> | undefined;
+  private closedError: AgiError | undefined;
+  private readonly wire: boolean;
+
+  constructor(
+    private readonly connection: AgiConnection,
+    header: AgiHeader,
+    options: AgiOptions = {},
+  ) {
+    this.header = header;
+    this.env = header.env;
+    this.args = header.args;
+    this.path = header.path;
+    this.query = header.query;
+    this.params = options.params ?? {};
+    this.log = options.log ?? pino({ level: 'silent' });
+    this.maxLineBytes = options.maxLineBytes ?? maxLineBytesFor(header.env.version);
+    this.commandTimeoutMs = options.commandTimeoutMs;
+    this.statusVariable = options.statusVariable ?? 'AGIKIT_STATUS';
+    this.closeGraceMs = options.closeGraceMs ?? 5000;
+    this.wire = this.log.isLevelEnabled('debug');
+    this.hungUp = new Promise<HangupReason>((resolve) => {
+      this.resolveHungUp = resolve;
+    });
+    connection.onHangupLine = () => this.markHangup('hangup-line');
+    connection.onEnd((end) => {
+      if (end.kind === 'lost') {
+        if (end.error) this.log.warn({ err: end.error }, 'AGI connection failed');
+        this.markHangup('socket-closed');
+        this.markClosed(new AgiHangupError('socket-closed'));
+      } else {
+        this.markClosed(new AgiSessionClosedError());
+      }
+    });
+  }
+
+  /**
+   * Aborts when the call hangs up, or when the session ends for any other reason (its `reason` is then
+   * an {@link AgiHangupError} or {@link AgiSessionClosedError}). Pass it to your own timers and fetches.
+   */
+  get signal(): AbortSignal {
+    return this.controller.signal;
+  }
+
+  /** Why the channel hung up, or `null` while it is up. */
+  get hangupReason(): HangupReason | null {
+    return this.hangupReasonValue;
+  }
+
+  /** `true` once the session is over (exited, closed, or the connection dropped). */
+  get closed(): boolean {
+    return this.closedError !== undefined;
+  }
+
+  /**
+   * Registers cleanup to run when the call hangs up (at once if it already has). The callback may still
+   * run commands Asterisk allows on a dead channel (`setVariable`, `databasePut`, `verbose`, `exec`, …).
+   * The server waits for these callbacks before it ends the session. Returns a function that unregisters.
+   */
+  onHangup(listener: HangupListener): () => void {
+    if (this.hangupReasonValue) {
+      this.runHangupListener(listener, this.hangupReasonValue);
+      return () => {};
+    }
+    this.hangupListeners.add(listener);
+    return () => this.hangupListeners.delete(listener);
+  }
+
+  /** Resolves when every {@link onHangup} callback started so far has finished. */
+  async hangupCleanup(): Promise<void> {
+    await Promise.all(this.cleanups);
+  }
+
+  /**
+   * Ends the AGI session and returns the call to the dialplan **without hanging up**: commands already
+   * queued run first, then the status variable is set to `SUCCESS` (unless disabled), then the
+   * connection is closed. Later commands reject with {@link AgiSessionClosedError}.
+   */
+  exit(): Promise<void> {
+    return this.close('SUCCESS');
+  }
+
+  /**
+   * Ends the session with a given status (what {@link exit} and the server use). Idempotent: a second
+   * call returns the first one's promise.
+   */
+  close(status?: string): Promise<void> {
+    this.closing ??= this.closeNow(status);
+    return this.closing;
+  }
+
+  /**
+   * Ends the session now, without waiting for queued or in-flight commands (server shutdown past its
+   * deadline): they reject with {@link AgiSessionClosedError}, and the connection is closed politely
+   * so the call returns to the dialplan.
+   */
+  terminate(): Promise<void> {
+    this.markClosed(new AgiSessionClosedError());
+    return this.connection.end(this.closeGraceMs);
+  }
+
+  /**
+   * Sends one raw command line as typed by a person (`STREAM FILE beep ""`) and resolves with the
+   * parsed reply, whatever its code. Refuses lines with LF/CR/NUL or starting with `failure`.
+   * For tools such as the CLI shell; applications should use the typed methods.
+   */
+  async send(command: string, options?: CommandOptions): Promise<AgiReply> {
+    const line = encodeRawCommand(command, this.maxLineBytes);
+    const data: DataMode = /^\s*(get (full )?variable|database get|receive text)\b/i.test(command) ? 'freeText' : 'keyword';
+    return this.queued(command, options, async (budget) => {
+      this.assertOpen(command);
+      const reply = await this.roundTrip(line, data, command, budget, options?.signal);
+      if (reply.code === 511) this.markHangup('dead-channel');
+      return reply;
+    });
+  }
+
+  /** Runs one table command: queue, encode, send, read the reply into its typed result. */
+  private invoke(spec: AnyCommandSpec, args: unknown[], arity: number): Promise<unknown> {
+    let options: CommandOptions | undefined;
+    let positional = args;
+    if (spec.variadic) {
+      const last = args[args.length - 1];
+      if (isPlainObject(last)) {
+        options = last as CommandOptions;
+        positional = args.slice(0, -1);
+      }
+    } else if (args.length > arity) {
+      options = args[arity] as CommandOptions | undefined;
+      positional = args.slice(0, arity);
+    }
+    let line: string;
+    try {
+      line = encodeCommand(spec.words, spec.encode(...positional), this.maxLineBytes);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    return this.queued(spec.words, options, (budget) => this.execute(spec, line, budget, options?.signal));
+  }
+
+  private async execute(spec: AnyCommandSpec, line: string, budget: Budget | undefined, signal?: AbortSignal): Promise<unknown> {
+    const words = spec.words;
+    this.assertOpen(words);
+    if (this.hangupReasonValue && !spec.dead) throw new AgiHangupError(this.hangupReasonValue, words);
+    const reply = await this.roundTrip(line, spec.data ?? 'keyword', words, budget, signal, spec.usageFollows);
+    switch (reply.code) {
+      case 200:
+        break;
+      case 510:
+        throw new AgiInvalidCommandError(words, reply);
+      case 511:
+        this.markHangup('dead-channel');
+        throw new AgiHangupError('dead-channel', words);
+      case 520:
+        throw new AgiUsageError(words, reply.usage ?? '', reply);
+      default:
+        throw new AgiCommandError(words, reply);
+    }
+    try {
+      return spec.decode(reply);
+    } catch (error) {
+      if (!(error instanceof CommandFailure)) throw error;
+      if (!error.hangupPossible) throw new AgiCommandError(words, reply, error.detail);
+      if (await this.channelGone(budget, signal)) {
+        throw new AgiHangupError(this.hangupReasonValue ?? 'dead-channel', words);
+      }
+      if (error.ifAlive) return error.ifAlive.value;
+      throw new AgiCommandError(words, reply, error.detail);
+    }
+  }
+
+  /**
+   * After an ambiguous `result=-1`: is the channel gone? Asterisk sends the `HANGUP` line right after
+   * the failed command's reply if it hung up, so a `CHANNEL STATUS` probe either sees that line first
+   * or gets `511`; a state number means the channel is up and the failure was real.
+   */
+  private async channelGone(budget: Budget | undefined, signal?: AbortSignal): Promise<boolean> {
+    if (this.hangupReasonValue) return true;
+    const probe = await this.roundTrip(CHANNEL_STATUS_PROBE, 'keyword', 'CHANNEL STATUS', budget, signal);
+    if (probe.code === 511) this.markHangup('dead-channel');
+    return this.hangupReasonValue !== null;
+  }
+
+  /** Sends one line and waits for its reply, enforcing the deadline and signal. */
+  private roundTrip(
+    line: string,
+    mode: DataMode,
+    what: string,
+    budget: Budget | undefined,
+    signal?: AbortSignal,
+    trailer?: (reply: AgiReply) => boolean,
+  ): Promise<AgiReply> {
+    const request = this.connection.request(line, mode, trailer);
+    if (this.wire) {
+      request.then(
+        (reply) => this.log.debug({ command: line.slice(0, -1), reply: reply.lines.join('\n') }, 'agi command'),
+        () => {},
+      );
+    }
+    if (budget === undefined && !signal) return request;
+    return new Promise<AgiReply>((resolve, reject) => {
+      let timer: NodeJS.Timeout | undefined;
+      const onAbort = (): void => {
+        cleanup();
+        const error = new AgiAbortError(what, signal?.reason);
+        reject(error);
+        this.abandon(error);
+      };
+      const cleanup = (): void => {
+        if (timer) clearTimeout(timer);
+        signal?.removeEventListener('abort', onAbort);
+      };
+      if (budget !== undefined) {
+        timer = setTimeout(() => {
+          cleanup();
+          const error = new AgiTimeoutError(what, budget.timeoutMs);
+          reject(error);
+          this.abandon(error);
+        }, Math.max(0, budget.deadline - Date.now()));
+      }
+      if (signal?.aborted) {
+        onAbort();
+        return;
+      }
+      signal?.addEventListener('abort', onAbort, { once: true });
+      request.then(
+        (reply) => {
+          cleanup();
+          resolve(reply);
+        },
+        (error: unknown) => {
+          cleanup();
+          reject(error);
+        },
+      );
+    });
+  }
+
+  /**
+   * Runs `task` when every earlier command has finished (one in flight, FIFO). A command whose deadline
+   * passes or whose signal aborts while still queued is dropped without being sent.
+   */
+  private queued<T>(what: string, options: CommandOptions | undefined, task: (budget: Budget | undefined) => Promise<T>): Promise<T> {
+    const timeoutMs = options?.timeoutMs ?? this.commandTimeoutMs;
+    const budget = timeoutMs === undefined ? undefined : { timeoutMs, deadline: Date.now() + timeoutMs };
+    const signal = options?.signal;
+    if (signal?.aborted) return Promise.reject(new AgiAbortError(what, signal.reason));
+    if (!this.busy) {
+      this.busy = true;
+      return this.runTask(task, budget);
+    }
+    return new Promise<T>((resolve, reject) => {
+      let timer: NodeJS.Timeout | undefined;
+      const start = (): void => {
+        cleanup();
+        this.runTask(task, budget).then(resolve, reject);
+      };
+      const drop = (error: AgiError): void => {
+        const index = this.waiting.indexOf(start);
+        if (index !== -1) this.waiting.splice(index, 1);
+        cleanup();
+        reject(error);
+      };
+      const onAbort = (): void => drop(new AgiAbortError(what, signal?.reason));
+      const cleanup = (): void => {
+        if (timer) clearTimeout(timer);
+        signal?.removeEventListener('abort', onAbort);
+      };
+      if (budget !== undefined) {
+        timer = setTimeout(() => drop(new AgiTimeoutError(what, budget.timeoutMs)), Math.max(0, budget.deadline - Date.now()));
+      }
+      signal?.addEventListener('abort', onAbort, { once: true });
+      this.waiting.push(start);
+    });
+  }
+
+  private async runTask<T>(task: (budget: Budget | undefined) => Promise<T>, budget: Budget | undefined): Promise<T> {
+    try {
+      return await task(budget);
+    } finally {
+      const next = this.waiting.shift();
+      if (next) next();
+      else this.busy = false;
+    }
+  }
+
+  private assertOpen(what: string): void {
+    if (!this.closedError) return;
+    if (this.closedError instanceof AgiHangupError) throw new AgiHangupError(this.closedError.reason, what);
+    throw new AgiSessionClosedError(what);
+  }
+
+  /** A command timed out or was aborted after it was sent: the session is out of step, so end it. */
+  private abandon(error: AgiError): void {
+    this.log.warn({ err: error }, 'closing AGI session: a command was abandoned mid-flight');
+    this.markClosed(error instanceof AgiHangupError ? error : new AgiSessionClosedError());
+    void this.connection.end(this.closeGraceMs);
+  }
+
+  private async closeNow(status: string | undefined): Promise<void> {
+    // Join the queue so commands issued before exit()/close() run first.
+    await this.queued('close', undefined, async () => {
+      if (status && this.statusVariable && !this.closedError && !this.connection.isFinished) {
+        try {
+          const line = encodeCommand('SET VARIABLE', [this.statusVariable, status], this.maxLineBytes);
+          await this.roundTrip(line, 'keyword', 'SET VARIABLE', { timeoutMs: this.closeGraceMs, deadline: Date.now() + this.closeGraceMs });
+        } catch (error) {
+          this.log.debug({ err: error }, 'could not set the status variable');
+        }
+      }
+      this.markClosed(new AgiSessionClosedError());
+    });
+    await this.connection.end(this.closeGraceMs);
+  }
+
+  private markClosed(error: AgiError): void {
+    if (this.closedError) return;
+    this.closedError = error;
+    // Wake anything queued: each checks `closedError` and rejects.
+    if (!this.controller.signal.aborted) this.controller.abort(error);
+  }
+
+  /** Records the hangup once, fires `hungUp`/`signal`, and starts the `onHangup` callbacks. */
+  private markHangup(reason: HangupReason): void {
+    if (this.hangupReasonValue) return;
+    this.hangupReasonValue = reason;
+    this.log.info({ reason }, 'call hung up');
+    this.resolveHungUp(reason);
+    if (!this.controller.signal.aborted) this.controller.abort(new AgiHangupError(reason));
+    for (const listener of this.hangupListeners) this.runHangupListener(listener, reason);
+    this.hangupListeners.clear();
+  }
+
+  private runHangupListener(listener: HangupListener, reason: HangupReason): void {
+    const run = async (): Promise<void> => {
+      try {
+        await listener(reason);
+      } catch (error) {
+        this.log.error({ err: error }, 'onHangup callback failed');
+      }
+    };
+    this.cleanups.push(run());
+  }
+}
+
+// The typed command methods, one per table entry, share this one implementation.
+// eslint-disable-next-line @typescript-eslint/no-unsafe-declaration-merging
+export interface Agi extends AgiCommandMethods {}
+
+for (const [name, spec] of Object.entries(AGI_COMMANDS) as Array<[string, AnyCommandSpec]>) {
+  const arity = spec.encode.length;
+  Object.defineProperty(Agi.prototype, name, {
+    value: function (this: Agi, ...args: unknown[]) {
+      return (this as unknown as { invoke: Agi['invoke'] }).invoke(spec, args, arity);
+    },
+    writable: true,
+    configurable: true,
+  });
+}
+
+function isPlainObject(value: unknown): boolean {
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) return false;
+  const proto = Object.getPrototypeOf(value) as unknown;
+  return proto === Object.prototype || proto === null;
+}

@@ -1,0 +1,268 @@
+import type { Readable, Writable } from 'node:stream';
+import type { Logger } from 'pino';
+import { AgiError, AgiHangupError, AgiProtocolError, AgiSessionClosedError } from '../errors.js';
+import { DEFAULT_HEADER_LIMITS, HeaderReader, type AgiHeader, type HeaderLimits } from '../protocol/header.js';
+import { DEFAULT_MAX_LINE_BYTES, LineSplitter } from '../protocol/lines.js';
+import { ReplyReader, type AgiReply, type DataMode } from '../protocol/reply.js';
+
+/** Options of {@link AgiConnection}. */
+export interface AgiConnectionOptions {
+  log: Logger;
+  /** Bound on one incoming line (default 64 KiB). */
+  maxLineBytes?: number;
+  /** Bounds on the header (default 256 lines, 64 KiB). */
+  headerLimits?: HeaderLimits;
+}
+
+/** Why a connection ended, as the session above it needs to know. */
+export type ConnectionEnd =
+  /** We ended it ({@link AgiConnection.end}) and Asterisk closed its side. */
+  | { kind: 'ended' }
+  /** Asterisk closed, or the socket failed, while we still had business on it. */
+  | { kind: 'lost'; error?: Error };
+
+interface Pending {
+  mode: DataMode;
+  /** Says whether a reply is followed by a second one that belongs to the same command. */
+  trailer: ((reply: AgiReply) => boolean) | undefined;
+  /** The first reply, held while its trailer is read. */
+  first: AgiReply | undefined;
+  resolve: (reply: AgiReply) => void;
+  reject: (error: Error) => void;
+}
+
+/**
+ * The I/O shell of one AGI session: owns the byte streams, splits lines, reads the header, then hands
+ * each reply to the one command in flight. It enforces "one command at a time" (a second
+ * {@link request} while one is pending is a programming error) but does no queuing, typing or
+ * hangup policy: that is {@link Agi}'s job.
+ *
+ * Works over any readable/writable pair: a TCP socket (FastAGI; both are the socket) or
+ * stdin/stdout (AGI scripts).
+ */
+export class AgiConnection {
+  /** Resolves with the parsed header; rejects if the connection fails or sends something that is not AGI first. */
+  readonly header: Promise<AgiHeader>;
+  /** Called for each out-of-band `HANGUP` line. */
+  onHangupLine: () => void = () => {};
+
+  private readonly splitter: LineSplitter;
+  private headerReader: HeaderReader | undefined;
+  private readonly replies = new ReplyReader();
+  private pending: Pending | undefined;
+  private resolveHeader!: (header: AgiHeader) => void;
+  private rejectHeader!: (error: Error) => void;
+  private ending = false;
+  private finished = false;
+  private endResolvers: Array<() => void> = [];
+  private readonly endListeners: Array<(end: ConnectionEnd) => void> = [];
+  private endTimer: NodeJS.Timeout | undefined;
+  private readonly trace: boolean;
+
+  constructor(
+    private readonly input: Readable,
+    private readonly output: Writable,
+    private readonly options: AgiConnectionOptions,
+  ) {
+    this.splitter = new LineSplitter(options.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES);
+    this.headerReader = new HeaderReader(options.headerLimits ?? DEFAULT_HEADER_LIMITS);
+    this.trace = options.log.isLevelEnabled('trace');
+    this.header = new Promise<AgiHeader>((resolve, reject) => {
+      this.resolveHeader = resolve;
+      this.rejectHeader = reject;
+    });
+    // A rejected header that nobody awaits (the server gave up on the call) must not crash the process.
+    this.header.catch(() => {});
+    input.on('data', this.onData);
+    input.on('end', this.onInputEnd);
+    input.on('error', this.onStreamError);
+    input.on('close', this.onInputClose);
+    if (output !== (input as unknown)) output.on('error', this.onStreamError);
+  }
+
+  /** Registers a callback run once when the connection is finished, whichever way. */
+  onEnd(listener: (end: ConnectionEnd) => void): void {
+    this.endListeners.push(listener);
+  }
+
+  /** `true` once the connection is finished (closed, failed or ended); nothing more can be sent. */
+  get isFinished(): boolean {
+    return this.finished;
+  }
+
+  /** `true` while a command awaits its reply. */
+  get busy(): boolean {
+    return this.pending !== undefined;
+  }
+
+  /** Logger this connection writes to (the session's). */
+  get log(): Logger {
+    return this.options.log;
+  }
+
+  /** Sets the logger once the call's identity is known (the header names its channel and uniqueid). */
+  set log(log: Logger) {
+    this.options.log = log;
+  }
+
+  /**
+   * Sends one encoded command line (LF included) and resolves with its final reply. Rejects with
+   * {@link AgiHangupError} (`socket-closed`) if the connection ends first. When `trailer` says a
+   * reply is followed by a second one for the same command (`exec` of an application returning 1
+   * gets a 520 block after its 200 line), that second reply is read too, logged and dropped, so it
+   * can never be taken for the next command's.
+   */
+  request(line: string, mode: DataMode = 'keyword', trailer?: (reply: AgiReply) => boolean): Promise<AgiReply> {
+    if (this.ending) return Promise.reject(new AgiSessionClosedError(line.trimEnd()));
+    if (this.finished) return Promise.reject(new AgiHangupError('socket-closed', line.trimEnd()));
+    if (this.pending) return Promise.reject(new AgiError('agikit bug: a second AGI command was sent while one is in flight'));
+    const reply = new Promise<AgiReply>((resolve, reject) => {
+      this.pending = { mode, trailer, first: undefined, resolve, reject };
+    });
+    if (this.trace) this.options.log.trace({ line: line.slice(0, -1) }, 'agi >>');
+    this.output.write(line);
+    return reply;
+  }
+
+  /**
+   * Ends the session politely: half-closes our side so Asterisk reads EOF, finishes the AGI and closes
+   * its side (after its final `HANGUP` line, which is ignored). Destroys the streams if Asterisk has not
+   * closed within `graceMs`. Resolves when the connection is finished. Asterisk never sees a broken pipe.
+   */
+  end(graceMs = 5000): Promise<void> {
+    if (this.finished) return Promise.resolve();
+    const done = new Promise<void>((resolve) => this.endResolvers.push(resolve));
+    if (!this.ending) {
+      this.ending = true;
+      this.rejectPending(new AgiSessionClosedError());
+      this.output.end();
+      this.endTimer = setTimeout(() => this.finish({ kind: 'ended' }), graceMs);
+      this.endTimer.unref?.();
+    }
+    return done;
+  }
+
+  /** Tears the connection down at once (bad input, timeouts, shutdown). */
+  destroy(error?: Error): void {
+    if (this.finished) return;
+    if (error) this.rejectHeader(error);
+    this.finish(this.ending && !error ? { kind: 'ended' } : { kind: 'lost', ...(error ? { error } : {}) });
+  }
+
+  private readonly onData = (chunk: Buffer): void => {
+    if (this.finished) return;
+    let lines: string[];
+    try {
+      lines = this.splitter.push(chunk);
+    } catch (error) {
+      this.fail(error as Error);
+      return;
+    }
+    for (const line of lines) {
+      if (this.finished) return;
+      if (this.headerReader) this.onHeaderLine(line);
+      else this.onReplyLine(line);
+    }
+  };
+
+  private onHeaderLine(line: string): void {
+    let header: AgiHeader | undefined;
+    try {
+      header = this.headerReader!.push(line);
+    } catch (error) {
+      this.fail(error as Error);
+      return;
+    }
+    if (header) {
+      this.headerReader = undefined;
+      this.resolveHeader(header);
+    }
+  }
+
+  private onReplyLine(line: string): void {
+    if (this.trace) this.options.log.trace({ line }, 'agi <<');
+    const pending = this.pending;
+    let event;
+    try {
+      event = this.replies.push(line, pending?.mode ?? 'keyword');
+    } catch (error) {
+      this.fail(error as Error);
+      return;
+    }
+    switch (event.kind) {
+      case 'reply':
+        if (!pending) {
+          // After we half-closed, Asterisk may still answer a command we gave up on: harmless.
+          if (!this.ending) this.options.log.warn({ line }, 'AGI reply with no command in flight; ignored');
+          return;
+        }
+        if (!pending.first && pending.trailer?.(event.reply)) {
+          pending.first = event.reply;
+          pending.mode = 'keyword';
+          return;
+        }
+        if (pending.first) this.options.log.warn({ trailer: event.reply.lines }, 'second reply to one command (Asterisk quirk); dropped');
+        this.pending = undefined;
+        pending.resolve(pending.first ?? event.reply);
+        return;
+      case 'hangup':
+        if (!this.ending) this.onHangupLine();
+        return;
+      case 'unexpected':
+        // Stray empty lines happen (e.g. after the header); anything else is worth a warning.
+        if (line !== '') this.options.log.warn({ line: line.slice(0, 200) }, 'unexpected line from Asterisk; ignored');
+        return;
+      default:
+        return;
+    }
+  }
+
+  private readonly onInputEnd = (): void => {
+    if (this.headerReader) {
+      this.fail(new AgiProtocolError('connection closed before the AGI header ended'));
+      return;
+    }
+    this.finish(this.ending ? { kind: 'ended' } : { kind: 'lost' });
+  };
+
+  private readonly onInputClose = (): void => {
+    this.finish(this.ending ? { kind: 'ended' } : { kind: 'lost' });
+  };
+
+  private readonly onStreamError = (error: Error): void => {
+    if (this.ending) {
+      // Asterisk may reset instead of closing after our EOF; the session is over either way.
+      this.finish({ kind: 'ended' });
+      return;
+    }
+    this.fail(error);
+  };
+
+  private fail(error: Error): void {
+    this.rejectHeader(error);
+    this.finish({ kind: 'lost', error });
+  }
+
+  private rejectPending(error: Error): void {
+    const pending = this.pending;
+    if (!pending) return;
+    this.pending = undefined;
+    pending.reject(error);
+  }
+
+  private finish(end: ConnectionEnd): void {
+    if (this.finished) return;
+    this.finished = true;
+    if (this.endTimer) clearTimeout(this.endTimer);
+    this.rejectHeader(end.kind === 'lost' && end.error ? end.error : new AgiHangupError('socket-closed'));
+    this.rejectPending(new AgiHangupError('socket-closed'));
+    this.replies.reset();
+    this.input.off('data', this.onData);
+    // Keep an error listener: a late error on a destroyed stream must not become an uncaught exception.
+    this.input.destroy();
+    if (this.output !== (this.input as unknown)) this.output.destroy();
+    for (const listener of this.endListeners) listener(end);
+    for (const resolve of this.endResolvers) resolve();
+    this.endResolvers = [];
+  }
+}

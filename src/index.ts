@@ -1,0 +1,52 @@
+/**
+ * agikit: typed Asterisk AGI / FastAGI applications.
+ *
+ * @module agikit
+ */
+export { Agi, type AgiOptions, type HangupListener } from './agi/agi.js';
+export { AGI_COMMANDS, type AgiCommandName, type CommandSpec } from './agi/commands.js';
+export { AgiConnection, type AgiConnectionOptions } from './agi/connection.js';
+export type { CommandArgs, CommandOptions, CommandResult } from './agi/method-types.js';
+export type { AgiCommandMethods } from './agi/methods.generated.js';
+export {
+  ChannelState,
+  type CallerIdInput,
+  type ControlStreamOptions,
+  type ControlStreamResult,
+  type EscapeDigits,
+  type GetDataResult,
+  type GosubResult,
+  type PlaybackResult,
+  type RecordEndReason,
+  type RecordFileOptions,
+  type RecordFileResult,
+  type SayCase,
+  type SpeechMatch,
+  type SpeechResult,
+} from './agi/results.js';
+export {
+  AgiAbortError,
+  AgiArgumentError,
+  AgiCommandError,
+  AgiError,
+  AgiHangupError,
+  AgiInvalidCommandError,
+  AgiProtocolError,
+  AgiSessionClosedError,
+  AgiTimeoutError,
+  AgiUsageError,
+  type HangupReason,
+} from './errors.js';
+export { ANY_DIGIT, encodeCommand, maxLineBytesFor, quoteArg } from './protocol/encode.js';
+export { parseHeader, type AgiEnv, type AgiHeader } from './protocol/header.js';
+export { parseFinal, ReplyReader, type AgiReply } from './protocol/reply.js';
+export {
+  FastAgiServer,
+  type CallEnd,
+  type CloseOptions,
+  type FastAgiServerOptions,
+  type ServerStats,
+} from './server/fastagi-server.js';
+export type { CallStatus } from './server/run-handler.js';
+export { Router, type AgiHandler, type RouteMatch, type RouterLike } from './server/router.js';
+export { runStdio, type StdioOptions } from './server/stdio.js';

@@ -1,0 +1,59 @@
+import { pino, type Logger } from 'pino';
+import type { Agi } from '../../src/agi/agi.js';
+import { FastAgiServer, type CallEnd, type FastAgiServerOptions } from '../../src/server/fastagi-server.js';
+import type { AgiHandler } from '../../src/server/router.js';
+import { FakeCall, type FakeHeaderOptions } from '../../src/testing/fake-asterisk.js';
+
+/** A silent logger for tests that do not look at logs. */
+export const quiet: Logger = pino({ level: 'silent' });
+
+/** One call placed by {@link TestServer.call}: the fake Asterisk side and the server's view of its end. */
+export interface PlacedCall {
+  fake: FakeCall;
+  /** Resolves with the server's `callEnd` for this call. */
+  ended: Promise<CallEnd>;
+  /** Resolves with the Agi once the handler has started. */
+  agi: Promise<Agi>;
+}
+
+/** A FastAGI server on a free port whose calls each run the handler given to {@link call}. */
+export interface TestServer {
+  server: FastAgiServer;
+  port: number;
+  call(handler: AgiHandler, header?: FakeHeaderOptions): Promise<PlacedCall>;
+  close(): Promise<void>;
+}
+
+export async function startTestServer(options: FastAgiServerOptions = {}): Promise<TestServer> {
+  const handlers = new Map<string, AgiHandler>();
+  const ends = new Map<string, (end: CallEnd) => void>();
+  const starts = new Map<string, (agi: Agi) => void>();
+  const server = new FastAgiServer({ port: 0, logger: quiet, ...options });
+  server.route('/t/:id', async (agi) => {
+    const id = agi.params.id ?? '';
+    starts.get(id)?.(agi);
+    await handlers.get(id)?.(agi);
+  });
+  server.on('callEnd', (end: CallEnd) => ends.get(end.agi.params.id ?? '')?.(end));
+  const { port } = await server.listen();
+  let next = 0;
+  return {
+    server,
+    port,
+    async call(handler, header = {}) {
+      const id = String(++next);
+      handlers.set(id, handler);
+      const ended = new Promise<CallEnd>((resolve) => ends.set(id, resolve));
+      const agi = new Promise<Agi>((resolve) => starts.set(id, resolve));
+      const query = header.script?.includes('?') ? header.script.slice(header.script.indexOf('?')) : '';
+      const fake = await FakeCall.connect(port, { ...header, script: `t/${id}${query}` });
+      return { fake, ended, agi };
+    },
+    close: () => server.close({ timeoutMs: 2000 }),
+  };
+}
+
+/** The reply the fake gives the status-variable write at the end of every call. */
+export function isStatusWrite(words: readonly string[]): boolean {
+  return words[0] === 'SET' && words[1] === 'VARIABLE' && words[2] === 'AGIKIT_STATUS';
+}
