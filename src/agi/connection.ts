@@ -136,8 +136,8 @@ export class AgiConnection {
       this.ending = true;
       this.rejectPending(new AgiSessionClosedError());
       this.output.end();
-      this.endTimer = setTimeout(() => this.finish({ kind: 'ended' }), graceMs);
-      this.endTimer.unref?.();
+      if (graceMs <= 0) this.finish({ kind: 'ended' });
+      else this.endTimer = setTimeout(() => this.finish({ kind: 'ended' }), graceMs);
     }
     return done;
   }
