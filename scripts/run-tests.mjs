@@ -1,0 +1,37 @@
+#!/usr/bin/env node
+// Runs the whole suite the way CI does (`npm test` calls this after building):
+// 1. once, up front, makes sure a Docker engine answers and the Asterisk 22 image exists, using the
+//    project's own scripts (they install and start what is missing);
+// 2. runs every test file with node's test runner.
+// When Docker truly cannot run, the live tests are reported as skipped with the reason, never passed.
+import { spawnSync, spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+const env = { ...process.env };
+const lastLine = (text) => (text ?? '').trim().split('\n').filter(Boolean).at(-1) ?? '';
+
+if (!env.AGIKIT_SKIP_LIVE) {
+  const docker = spawnSync('bash', ['scripts/ensure-docker.sh'], { cwd: root, encoding: 'utf8', stdio: ['ignore', 'inherit', 'pipe'] });
+  if (docker.status !== 0) {
+    env.AGIKIT_SKIP_LIVE = `no Docker engine: ${lastLine(docker.stderr) || `ensure-docker.sh exited ${docker.status}`}`;
+  } else {
+    process.stderr.write('run-tests: making sure the Asterisk 22 image exists (the first build takes about a minute)\n');
+    const image = spawnSync('bash', ['scripts/asterisk-image.sh'], { cwd: root, encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
+    if (image.status !== 0 || !lastLine(image.stdout)) {
+      env.AGIKIT_SKIP_LIVE = `Asterisk image could not be built (asterisk-image.sh exited ${image.status})`;
+    } else {
+      env.AGIKIT_ASTERISK_IMAGE = lastLine(image.stdout);
+    }
+  }
+}
+process.stderr.write(
+  env.AGIKIT_SKIP_LIVE
+    ? `run-tests: live Asterisk tests will be SKIPPED: ${env.AGIKIT_SKIP_LIVE}\n`
+    : `run-tests: live Asterisk tests use ${env.AGIKIT_ASTERISK_IMAGE}\n`,
+);
+
+const args = ['--test', '--test-reporter=spec', '--test-timeout=180000', ...process.argv.slice(2)];
+if (process.argv.length <= 2) args.push('dist/test/');
+const child = spawn(process.execPath, args, { cwd: root, env, stdio: 'inherit' });
+child.on('exit', (code, signal) => process.exit(code ?? (signal ? 1 : 0)));
