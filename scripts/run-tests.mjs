@@ -5,6 +5,8 @@
 // 2. runs every test file with node's test runner.
 // When Docker truly cannot run, the live tests are reported as skipped with the reason, never passed.
 import { spawnSync, spawn } from 'node:child_process';
+import { readdirSync } from 'node:fs';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
@@ -31,7 +33,12 @@ process.stderr.write(
     : `run-tests: live Asterisk tests use ${env.AGIKIT_ASTERISK_IMAGE}\n`,
 );
 
-const args = ['--test', '--test-reporter=spec', '--test-timeout=180000', ...process.argv.slice(2)];
-if (process.argv.length <= 2) args.push('dist/test/');
+// Test files are dist/test/**/*.test.js; fixtures and helpers beside them are not tests.
+const testFiles = readdirSync(join(root, 'dist/test'), { recursive: true })
+  .filter((f) => f.endsWith('.test.js'))
+  .map((f) => join('dist/test', f))
+  .sort();
+const args = ['--test', '--test-reporter=spec', '--test-timeout=180000'];
+args.push(...(process.argv.length > 2 ? process.argv.slice(2) : testFiles));
 const child = spawn(process.execPath, args, { cwd: root, env, stdio: 'inherit' });
 child.on('exit', (code, signal) => process.exit(code ?? (signal ? 1 : 0)));
