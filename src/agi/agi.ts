@@ -110,7 +110,7 @@ export class Agi {
     this.hungUp = new Promise<HangupReason>((resolve) => {
       this.resolveHungUp = resolve;
     });
-    connection.onHangupLine = () => this.markHangup('hangup-line');
+    connection.onHangupLine(() => this.markHangup('hangup-line'));
     connection.onEnd((end) => {
       if (end.kind === 'lost') {
         if (end.error) this.log.warn({ err: end.error }, 'AGI connection failed');

@@ -43,8 +43,6 @@ interface Pending {
 export class AgiConnection {
   /** Resolves with the parsed header; rejects if the connection fails or sends something that is not AGI first. */
   readonly header: Promise<AgiHeader>;
-  /** Called for each out-of-band `HANGUP` line. */
-  onHangupLine: () => void = () => {};
 
   private readonly splitter: LineSplitter;
   private headerReader: HeaderReader | undefined;
@@ -56,6 +54,8 @@ export class AgiConnection {
   private finished = false;
   private endResolvers: Array<() => void> = [];
   private readonly endListeners: Array<(end: ConnectionEnd) => void> = [];
+  private hangupListener: (() => void) | undefined;
+  private hangupPending = false;
   private endTimer: NodeJS.Timeout | undefined;
   private readonly trace: boolean;
 
@@ -78,6 +78,25 @@ export class AgiConnection {
     input.on('error', this.onStreamError);
     input.on('close', this.onInputClose);
     if (output !== (input as unknown)) output.on('error', this.onStreamError);
+  }
+
+  /**
+   * Sets the callback for the out-of-band `HANGUP` line (or SIGHUP for stdio scripts). A hangup that
+   * arrived before a listener was set (e.g. in the same packet as the header) is delivered at once.
+   */
+  onHangupLine(listener: () => void): void {
+    this.hangupListener = listener;
+    if (this.hangupPending) {
+      this.hangupPending = false;
+      listener();
+    }
+  }
+
+  /** Reports a hangup to the listener: the `HANGUP` line, or SIGHUP for a stdio script. */
+  hangupSignalled(): void {
+    if (this.ending || this.finished) return;
+    if (this.hangupListener) this.hangupListener();
+    else this.hangupPending = true;
   }
 
   /** Registers a callback run once when the connection is finished, whichever way. */
@@ -206,7 +225,7 @@ export class AgiConnection {
         pending.resolve(pending.first ?? event.reply);
         return;
       case 'hangup':
-        if (!this.ending) this.onHangupLine();
+        this.hangupSignalled();
         return;
       case 'unexpected':
         // Stray empty lines happen (e.g. after the header); anything else is worth a warning.

@@ -33,6 +33,11 @@ export interface FastAgiServerOptions {
   maxLineBytes?: number;
   /** Header bounds (default 256 lines, 64 KiB). */
   headerLimits?: Partial<HeaderLimits>;
+  /**
+   * How long a handler may keep a hung-up call's session open (default 30000 ms). Asterisk holds the
+   * channel until the session closes, so past this the server closes it for the handler.
+   */
+  hangupGraceMs?: number;
   /** Routes; by default the server has its own, filled by {@link FastAgiServer.route}. */
   router?: RouterLike;
 }
@@ -255,7 +260,7 @@ export class FastAgiServer extends EventEmitter {
       this.calls.add(agi);
       log.debug({ path: header.path, route: match.pattern }, 'call started');
       this.emit('call', agi);
-      ({ status, error } = await runHandler(agi, match.handler));
+      ({ status, error } = await runHandler(agi, match.handler, this.options.hangupGraceMs));
       this.counters.active--;
       this.calls.delete(agi);
     }

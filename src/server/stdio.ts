@@ -13,6 +13,8 @@ export interface StdioOptions {
   statusVariable?: string | false;
   /** Default `timeoutMs` for every command (default: none). */
   commandTimeoutMs?: number;
+  /** How long the handler may run on after a hangup before the session is closed for it (default 30000 ms). */
+  hangupGraceMs?: number;
   /** Exit the process when the call ends: code 0, or 1 when the handler failed (default `true`). */
   exit?: boolean;
   /** Protocol input; default `process.stdin`. */
@@ -37,7 +39,7 @@ export async function runStdio(handler: AgiHandler, options: StdioOptions = {}):
   const output = options.output ?? guardStdout();
   const baseLog = options.logger ?? pino({ name: 'agikit' }, pino.destination(2));
   const connection = new AgiConnection(input, output, { log: baseLog });
-  const onSighup = (): void => connection.onHangupLine();
+  const onSighup = (): void => connection.hangupSignalled();
   process.on('SIGHUP', onSighup);
   let status: CallStatus = 'FAILURE';
   try {
@@ -51,7 +53,7 @@ export async function runStdio(handler: AgiHandler, options: StdioOptions = {}):
       ...(options.statusVariable !== undefined ? { statusVariable: options.statusVariable } : {}),
       ...(options.commandTimeoutMs !== undefined ? { commandTimeoutMs: options.commandTimeoutMs } : {}),
     });
-    ({ status } = await runHandler(agi, handler));
+    ({ status } = await runHandler(agi, handler, options.hangupGraceMs));
     await agi.close(status);
   } catch (error) {
     baseLog.error({ err: error }, 'AGI script could not start: no valid AGI header on stdin');

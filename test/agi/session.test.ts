@@ -242,6 +242,24 @@ describe('Agi session behaviour', () => {
     assert.equal(fake.commands.length, 2, 'the status is written once');
   });
 
+  it('closes the session for a handler that lingers after the hangup (hangupGraceMs)', async () => {
+    const lingering = await startTestServer({ hangupGraceMs: 50 });
+    let later: unknown;
+    const placed = await lingering.call(async (agi) => {
+      await agi.hungUp;
+      // A handler that ignores the hangup and keeps the channel: Asterisk would hold it forever.
+      await new Promise((r) => setTimeout(r, 300));
+      later = (await settle(agi.verbose('still here'))).error;
+    });
+    placed.fake.hangup();
+    await placed.fake.closed;
+    const end = await placed.ended;
+    assert.ok(later instanceof AgiSessionClosedError);
+    assert.equal(end.status, 'SUCCESS');
+    assert.deepEqual(placed.fake.commands, [], 'closed without waiting for the handler');
+    await lingering.close();
+  });
+
   it('send() passes a raw command through and returns the parsed reply', async () => {
     let reply: unknown;
     const placed = await t.call(async (agi) => {

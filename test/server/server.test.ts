@@ -102,6 +102,24 @@ describe('FastAgiServer', () => {
     });
   });
 
+  it('sees a HANGUP that arrives in the same packet as the header', async () => {
+    const server = new FastAgiServer({ port: 0, logger: quiet });
+    let reason: unknown;
+    server.fallback(async (agi) => {
+      reason = await agi.hungUp;
+    });
+    const { port } = await server.listen();
+    const socket = connect({ port, host: '127.0.0.1' });
+    await new Promise((r) => socket.once('connect', r));
+    const ended = nextEnd(server);
+    socket.on('data', () => socket.write('200 result=1\n'));
+    socket.write(`${fakeHeaderLines().join('\n')}\n\nHANGUP\n`);
+    assert.equal((await ended).status, 'SUCCESS');
+    assert.equal(reason, 'hangup-line');
+    socket.destroy();
+    await server.close();
+  });
+
   it('uses a fallback handler, and statusVariable: false writes nothing', async () => {
     const server = new FastAgiServer({ port: 0, logger: quiet, statusVariable: false });
     let ran = false;
