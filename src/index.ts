@@ -40,13 +40,7 @@ export {
 export { ANY_DIGIT, encodeCommand, maxLineBytesFor, quoteArg } from './protocol/encode.js';
 export { parseHeader, type AgiEnv, type AgiHeader } from './protocol/header.js';
 export { parseFinal, ReplyReader, type AgiReply } from './protocol/reply.js';
-export {
-  FastAgiServer,
-  type CallEnd,
-  type CloseOptions,
-  type FastAgiServerOptions,
-  type ServerStats,
-} from './server/fastagi-server.js';
-export type { CallStatus } from './server/run-handler.js';
+export { FastAgiServer, type CloseOptions, type FastAgiServerOptions, type ServerStats } from './server/fastagi-server.js';
+export { runCall, type CallEnd, type CallStatus, type RunCallOptions } from './server/run-call.js';
 export { Router, type AgiHandler, type RouteMatch, type RouterLike } from './server/router.js';
 export { runStdio, type StdioOptions } from './server/stdio.js';

@@ -1,15 +1,15 @@
 import { EventEmitter } from 'node:events';
 import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import { pino, type Logger } from 'pino';
-import { Agi } from '../agi/agi.js';
+import type { Agi } from '../agi/agi.js';
 import { AgiConnection } from '../agi/connection.js';
 import { AgiProtocolError } from '../errors.js';
 import { DEFAULT_HEADER_LIMITS, type AgiHeader, type HeaderLimits } from '../protocol/header.js';
 import { allowList } from './allow.js';
 import { Router, type AgiHandler, type RouterLike } from './router.js';
-import { runHandler, type CallStatus } from './run-handler.js';
+import { runCall, type CallEnd, type CallStatus } from './run-call.js';
 
-export type { CallStatus } from './run-handler.js';
+export type { CallEnd, CallStatus } from './run-call.js';
 
 /** Options of {@link FastAgiServer}. */
 export interface FastAgiServerOptions {
@@ -40,15 +40,6 @@ export interface FastAgiServerOptions {
   hangupGraceMs?: number;
   /** Routes; by default the server has its own, filled by {@link FastAgiServer.route}. */
   router?: RouterLike;
-}
-
-/** Payload of the `callEnd` event. */
-export interface CallEnd {
-  agi: Agi;
-  status: CallStatus;
-  /** What the handler threw, if it did. */
-  error?: unknown;
-  durationMs: number;
 }
 
 /** Counters since the server was created. */
@@ -238,36 +229,24 @@ export class FastAgiServer extends EventEmitter {
 
   private async runCall(connection: AgiConnection, header: AgiHeader): Promise<void> {
     const log = this.log.child({ uniqueid: header.env.uniqueid, channel: header.env.channel });
-    connection.log = log;
-    const match = this.router.match(header.path);
-    const agi = new Agi(connection, header, {
+    const max = this.options.maxConnections;
+    const end = await runCall(connection, header, this.router, {
       log,
-      ...(match ? { params: match.params } : {}),
+      busy: max !== undefined && this.counters.active >= max,
       ...(this.options.statusVariable !== undefined ? { statusVariable: this.options.statusVariable } : {}),
       ...(this.options.commandTimeoutMs !== undefined ? { commandTimeoutMs: this.options.commandTimeoutMs } : {}),
+      ...(this.options.hangupGraceMs !== undefined ? { hangupGraceMs: this.options.hangupGraceMs } : {}),
+      onStart: (agi) => {
+        this.counters.active++;
+        this.calls.add(agi);
+        this.emit('call', agi);
+      },
+      onFinish: (agi) => {
+        this.counters.active--;
+        this.calls.delete(agi);
+      },
     });
-    const started = Date.now();
-    let status: CallStatus;
-    let error: unknown;
-    if (this.options.maxConnections !== undefined && this.counters.active >= this.options.maxConnections) {
-      status = 'BUSY';
-      log.warn({ active: this.counters.active, max: this.options.maxConnections }, 'call refused: server busy');
-    } else if (!match) {
-      status = 'NOTFOUND';
-      log.warn({ path: header.path }, 'call refused: no route for this path');
-    } else {
-      this.counters.active++;
-      this.calls.add(agi);
-      log.debug({ path: header.path, route: match.pattern }, 'call started');
-      this.emit('call', agi);
-      ({ status, error } = await runHandler(agi, match.handler, this.options.hangupGraceMs));
-      this.counters.active--;
-      this.calls.delete(agi);
-    }
-    await agi.close(status);
-    this.counters.calls[status]++;
-    const durationMs = Date.now() - started;
-    log.debug({ status, durationMs }, 'call ended');
-    this.emit('callEnd', { agi, status, error, durationMs } satisfies CallEnd);
+    this.counters.calls[end.status]++;
+    this.emit('callEnd', end);
   }
 }

@@ -1,9 +1,8 @@
 import { Writable, type Readable } from 'node:stream';
 import { pino, type Logger } from 'pino';
-import { Agi } from '../agi/agi.js';
 import { AgiConnection } from '../agi/connection.js';
 import type { AgiHandler } from './router.js';
-import { runHandler, type CallStatus } from './run-handler.js';
+import { runCall, type CallStatus } from './run-call.js';
 
 /** Options of {@link runStdio}. */
 export interface StdioOptions {
@@ -45,16 +44,15 @@ export async function runStdio(handler: AgiHandler, options: StdioOptions = {}):
   try {
     const header = await connection.header;
     const log = baseLog.child({ uniqueid: header.env.uniqueid, channel: header.env.channel });
-    connection.log = log;
-    const agi = new Agi(connection, header, {
+    const end = await runCall(connection, header, { match: () => ({ handler, params: {}, pattern: '*' }) }, {
       log,
       // Asterisk only closes our stdin after we exit, so there is nothing to wait for on close.
       closeGraceMs: 0,
       ...(options.statusVariable !== undefined ? { statusVariable: options.statusVariable } : {}),
       ...(options.commandTimeoutMs !== undefined ? { commandTimeoutMs: options.commandTimeoutMs } : {}),
+      ...(options.hangupGraceMs !== undefined ? { hangupGraceMs: options.hangupGraceMs } : {}),
     });
-    ({ status } = await runHandler(agi, handler, options.hangupGraceMs));
-    await agi.close(status);
+    status = end.status;
   } catch (error) {
     baseLog.error({ err: error }, 'AGI script could not start: no valid AGI header on stdin');
     connection.destroy();

@@ -1,0 +1,120 @@
+import type { Logger } from 'pino';
+import { Agi, type AgiOptions } from '../agi/agi.js';
+import type { AgiConnection } from '../agi/connection.js';
+import { AgiHangupError } from '../errors.js';
+import type { AgiHeader } from '../protocol/header.js';
+import type { AgiHandler, RouterLike } from './router.js';
+
+/**
+ * How a call ended, as written to the status variable (`AGIKIT_STATUS`) for the dialplan:
+ * `SUCCESS` (handler finished), `FAILURE` (handler threw), `HANGUP` (handler ended by the caller
+ * hanging up: it threw `AgiHangupError`), `NOTFOUND` (no route), `BUSY` (over `maxConnections`).
+ */
+export type CallStatus = 'SUCCESS' | 'FAILURE' | 'HANGUP' | 'NOTFOUND' | 'BUSY';
+
+/** How one call ended (the server's `callEnd` event). */
+export interface CallEnd {
+  agi: Agi;
+  status: CallStatus;
+  /** What the handler threw, if it did. */
+  error?: unknown;
+  durationMs: number;
+}
+
+/** Default for how long a handler may keep a hung-up call's session open (ms). */
+export const DEFAULT_HANGUP_GRACE_MS = 30_000;
+
+/** Options of {@link runCall}. */
+export interface RunCallOptions extends Pick<AgiOptions, 'statusVariable' | 'commandTimeoutMs' | 'closeGraceMs'> {
+  /** The call's logger (a child carrying `uniqueid` and `channel`). */
+  log: Logger;
+  /** See {@link runHandler}. */
+  hangupGraceMs?: number;
+  /** Refuse the call with status `BUSY` instead of running a handler. */
+  busy?: boolean;
+  /** Called when the handler starts. */
+  onStart?: (agi: Agi) => void;
+  /** Called when the handler has finished (before the session is closed). */
+  onFinish?: (agi: Agi) => void;
+}
+
+/**
+ * Runs one call on a connection whose header has been read, the same way for every transport
+ * (FastAGI server, stdio script, simulator): picks the route, runs the handler, writes the status
+ * variable and closes the session. Never throws.
+ */
+export async function runCall(connection: AgiConnection, header: AgiHeader, router: RouterLike, options: RunCallOptions): Promise<CallEnd> {
+  const { log } = options;
+  connection.log = log;
+  const match = options.busy ? undefined : router.match(header.path);
+  const agi = new Agi(connection, header, {
+    log,
+    ...(match ? { params: match.params } : {}),
+    ...(options.statusVariable !== undefined ? { statusVariable: options.statusVariable } : {}),
+    ...(options.commandTimeoutMs !== undefined ? { commandTimeoutMs: options.commandTimeoutMs } : {}),
+    ...(options.closeGraceMs !== undefined ? { closeGraceMs: options.closeGraceMs } : {}),
+  });
+  const started = Date.now();
+  let status: CallStatus;
+  let error: unknown;
+  if (options.busy) {
+    status = 'BUSY';
+    log.warn('call refused: server busy');
+  } else if (!match) {
+    status = 'NOTFOUND';
+    log.warn({ path: header.path }, 'call refused: no route for this path');
+  } else {
+    log.debug({ path: header.path, route: match.pattern }, 'call started');
+    options.onStart?.(agi);
+    ({ status, error } = await runHandler(agi, match.handler, options.hangupGraceMs));
+    options.onFinish?.(agi);
+  }
+  await agi.close(status);
+  const durationMs = Date.now() - started;
+  log.debug({ status, durationMs }, 'call ended');
+  return { agi, status, ...(error !== undefined ? { error } : {}), durationMs };
+}
+
+/** What {@link runHandler} observed. */
+export interface HandlerOutcome {
+  status: CallStatus;
+  /** What the handler threw, if it did. */
+  error?: unknown;
+}
+
+/**
+ * Runs a handler to completion: classifies how it ended, logs a failure with the call's identity,
+ * and waits for `onHangup` cleanup. Never throws.
+ *
+ * After a hangup Asterisk keeps the channel until the session closes, so a handler that lingers
+ * longer than `hangupGraceMs` after the hangup has its session closed for it (its later commands
+ * reject with `AgiSessionClosedError`); the handler itself is still awaited.
+ */
+export async function runHandler(agi: Agi, handler: AgiHandler, hangupGraceMs = DEFAULT_HANGUP_GRACE_MS): Promise<HandlerOutcome> {
+  let finished = false;
+  let graceTimer: NodeJS.Timeout | undefined;
+  void agi.hungUp.then(() => {
+    if (finished) return;
+    graceTimer = setTimeout(() => {
+      agi.log.warn({ hangupGraceMs }, 'handler still running after the hangup grace period; closing the session');
+      void agi.terminate();
+    }, hangupGraceMs);
+  });
+  let outcome: HandlerOutcome;
+  try {
+    await handler(agi);
+    outcome = { status: 'SUCCESS' };
+  } catch (error) {
+    if (error instanceof AgiHangupError) {
+      agi.log.info({ reason: error.reason }, 'handler ended by hangup');
+      outcome = { status: 'HANGUP', error };
+    } else {
+      agi.log.error({ err: error }, 'handler failed');
+      outcome = { status: 'FAILURE', error };
+    }
+  }
+  await agi.hangupCleanup();
+  finished = true;
+  if (graceTimer) clearTimeout(graceTimer);
+  return outcome;
+}
