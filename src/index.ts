@@ -7,6 +7,7 @@ export { Agi, type AgiOptions, type HangupListener } from './agi/agi.js';
 export { AGI_COMMANDS, type AgiCommandName, type CommandSpec } from './agi/commands.js';
 export { AgiConnection, type AgiConnectionOptions } from './agi/connection.js';
 export type { CommandArgs, CommandOptions, CommandResult } from './agi/method-types.js';
+export { assertTranscript, TranscriptRecorder, type LineTap, type Transcript, type TranscriptExchange } from './agi/transcript.js';
 export type { AgiCommandMethods } from './agi/methods.generated.js';
 export {
   ChannelState,

@@ -4,6 +4,7 @@ import { AgiError, AgiHangupError, AgiProtocolError, AgiSessionClosedError } fro
 import { DEFAULT_HEADER_LIMITS, HeaderReader, type AgiHeader, type HeaderLimits } from '../protocol/header.js';
 import { DEFAULT_MAX_LINE_BYTES, LineSplitter } from '../protocol/lines.js';
 import { ReplyReader, type AgiReply, type DataMode } from '../protocol/reply.js';
+import type { LineTap } from './transcript.js';
 
 /** Options of {@link AgiConnection}. */
 export interface AgiConnectionOptions {
@@ -58,6 +59,7 @@ export class AgiConnection {
   private hangupPending = false;
   private endTimer: NodeJS.Timeout | undefined;
   private readonly trace: boolean;
+  private lineTap: LineTap | undefined;
 
   constructor(
     private readonly input: Readable,
@@ -97,6 +99,11 @@ export class AgiConnection {
     if (this.ending || this.finished) return;
     if (this.hangupListener) this.hangupListener();
     else this.hangupPending = true;
+  }
+
+  /** Sees every protocol line after the header, both ways (for transcripts). */
+  tap(tap: LineTap): void {
+    this.lineTap = tap;
   }
 
   /** Registers a callback run once when the connection is finished, whichever way. */
@@ -139,6 +146,7 @@ export class AgiConnection {
       this.pending = { mode, trailer, first: undefined, resolve, reject };
     });
     if (this.trace) this.options.log.trace({ line: line.slice(0, -1) }, 'agi >>');
+    this.lineTap?.sent(line.slice(0, -1));
     this.output.write(line);
     return reply;
   }
@@ -200,6 +208,7 @@ export class AgiConnection {
 
   private onReplyLine(line: string): void {
     if (this.trace) this.options.log.trace({ line }, 'agi <<');
+    this.lineTap?.received(line);
     const pending = this.pending;
     let event;
     try {

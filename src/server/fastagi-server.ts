@@ -3,6 +3,7 @@ import { createServer, type AddressInfo, type Server, type Socket } from 'node:n
 import { pino, type Logger } from 'pino';
 import type { Agi } from '../agi/agi.js';
 import { AgiConnection } from '../agi/connection.js';
+import type { Transcript } from '../agi/transcript.js';
 import { AgiProtocolError } from '../errors.js';
 import { DEFAULT_HEADER_LIMITS, type AgiHeader, type HeaderLimits } from '../protocol/header.js';
 import { allowList } from './allow.js';
@@ -38,6 +39,11 @@ export interface FastAgiServerOptions {
    * channel until the session closes, so past this the server closes it for the handler.
    */
   hangupGraceMs?: number;
+  /**
+   * Opt-in recording: called with each call's {@link Transcript} when it ends, so a real call can
+   * become a regression test (`agikit replay`). Costs a little memory per call while it runs.
+   */
+  transcripts?: (transcript: Transcript, end: CallEnd) => void;
   /** Routes; by default the server has its own, filled by {@link FastAgiServer.route}. */
   router?: RouterLike;
 }
@@ -236,6 +242,7 @@ export class FastAgiServer extends EventEmitter {
       ...(this.options.statusVariable !== undefined ? { statusVariable: this.options.statusVariable } : {}),
       ...(this.options.commandTimeoutMs !== undefined ? { commandTimeoutMs: this.options.commandTimeoutMs } : {}),
       ...(this.options.hangupGraceMs !== undefined ? { hangupGraceMs: this.options.hangupGraceMs } : {}),
+      ...(this.options.transcripts ? { onTranscript: this.options.transcripts } : {}),
       onStart: (agi) => {
         this.counters.active++;
         this.calls.add(agi);

@@ -3,6 +3,7 @@ import { Agi, type AgiOptions } from '../agi/agi.js';
 import type { AgiConnection } from '../agi/connection.js';
 import { AgiHangupError } from '../errors.js';
 import type { AgiHeader } from '../protocol/header.js';
+import { TranscriptRecorder, type Transcript } from '../agi/transcript.js';
 import type { AgiHandler, RouterLike } from './router.js';
 
 /**
@@ -36,6 +37,8 @@ export interface RunCallOptions extends Pick<AgiOptions, 'statusVariable' | 'com
   onStart?: (agi: Agi) => void;
   /** Called when the handler has finished (before the session is closed). */
   onFinish?: (agi: Agi) => void;
+  /** Record the session: called with its transcript once it has ended. */
+  onTranscript?: (transcript: Transcript, end: CallEnd) => void;
 }
 
 /**
@@ -46,6 +49,8 @@ export interface RunCallOptions extends Pick<AgiOptions, 'statusVariable' | 'com
 export async function runCall(connection: AgiConnection, header: AgiHeader, router: RouterLike, options: RunCallOptions): Promise<CallEnd> {
   const { log } = options;
   connection.log = log;
+  const recorder = options.onTranscript ? new TranscriptRecorder(header) : undefined;
+  if (recorder) connection.tap(recorder);
   const match = options.busy ? undefined : router.match(header.path);
   const agi = new Agi(connection, header, {
     log,
@@ -72,7 +77,16 @@ export async function runCall(connection: AgiConnection, header: AgiHeader, rout
   await agi.close(status);
   const durationMs = Date.now() - started;
   log.debug({ status, durationMs }, 'call ended');
-  return { agi, status, ...(error !== undefined ? { error } : {}), durationMs };
+  const end: CallEnd = { agi, status, ...(error !== undefined ? { error } : {}), durationMs };
+  if (recorder && options.onTranscript) {
+    recorder.annotate({ status, path: header.path, ...(match ? { route: match.pattern } : {}) });
+    try {
+      options.onTranscript(recorder.toJSON(), end);
+    } catch (thrown) {
+      log.error({ err: thrown }, 'transcript callback failed');
+    }
+  }
+  return end;
 }
 
 /** What {@link runHandler} observed. */
