@@ -145,8 +145,8 @@ export function resultNumber(reply: AgiReply): number {
 }
 
 /** Formats caller ID input as Asterisk's `ast_callerid_parse` reads it. */
-export function callerIdText(input: CallerIdInput): string {
-  if (typeof input === 'string') return input;
+export function callerIdText(input: CallerIdInput | number): string {
+  if (typeof input === 'string' || typeof input === 'number') return String(input);
   const name = input.name ?? '';
   const number = input.number ?? '';
   if (name === '') return number;

@@ -96,9 +96,9 @@ export const ANY_DIGIT = '0123456789*#';
  * Normalises escape digits given as a string (`'#'`, `'123'`) or an array (`['1', '#']`, `[1, 2]`)
  * to the string Asterisk expects; `''` means none. Lower-case `a`–`d` are accepted.
  */
-export function escapeDigitsArg(digits: string | readonly (string | number)[] | undefined): string {
+export function escapeDigitsArg(digits: string | number | readonly (string | number)[] | undefined): string {
   if (digits === undefined) return '';
-  const text = typeof digits === 'string' ? digits : digits.map(String).join('');
+  const text = typeof digits === 'string' || typeof digits === 'number' ? String(digits) : digits.map(String).join('');
   const upper = text.toUpperCase();
   for (const ch of upper) {
     if (!DTMF_CHARS.includes(ch)) {

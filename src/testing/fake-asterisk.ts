@@ -1,5 +1,7 @@
+import { AssertionError } from 'node:assert';
 import { connect, type Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
+import { TranscriptRecorder, type Transcript } from '../agi/transcript.js';
 import { LineSplitter } from '../protocol/lines.js';
 import { parseAgiArgs } from './parse-args.js';
 
@@ -73,28 +75,59 @@ export interface TranscriptLine {
 export type FakeReply = string | readonly string[];
 
 /**
+ * How the fake writes to the application: `whole` (each reply in one write, several lines coalesced),
+ * `bytes` (one byte per write), or a number: writes of random sizes up to that many bytes (seeded,
+ * so a failing run repeats).
+ */
+export type Chunking = 'whole' | 'bytes' | number;
+
+/** Options of {@link FakeCall}. */
+export interface FakeCallOptions {
+  chunking?: Chunking;
+  /** Seed of the random chunk sizes (default 1). */
+  seed?: number;
+}
+
+/**
  * One fake Asterisk call talking AGI to an application over a stream (TCP for FastAGI, or any duplex).
- * Drive it by hand (`nextCommand()` then `reply()`), or give it a responder for every command.
+ * Drive it by hand (`nextCommand()` / `expectCommand()` then `reply()`), or give it a responder.
  */
 export class FakeCall {
   /** Everything said on the call, in order. */
   readonly transcript: TranscriptLine[] = [];
   /** Resolves when the application closed its side (or the stream ended). */
   readonly closed: Promise<void>;
+  /** Called for every line said on the call, as it is said (for live printing). */
+  onLine: ((line: TranscriptLine) => void) | undefined;
 
   private readonly splitter = new LineSplitter(1 << 20);
   private readonly received: ReceivedCommand[] = [];
+  private readonly pendingCommands: ReceivedCommand[] = [];
   private readonly waiters: Array<(command: ReceivedCommand) => void> = [];
   private responder: ((command: ReceivedCommand) => FakeReply | undefined) | undefined;
+  private recorder: TranscriptRecorder | undefined;
   private isClosed = false;
+  private random: () => number;
 
-  constructor(readonly stream: Duplex) {
+  constructor(
+    readonly stream: Duplex,
+    private readonly options: FakeCallOptions = {},
+  ) {
+    let seed = (options.seed ?? 1) >>> 0 || 1;
+    this.random = () => {
+      seed = (seed * 1664525 + 1013904223) >>> 0;
+      return seed / 2 ** 32;
+    };
     this.closed = new Promise((resolve) => {
       const done = (): void => {
         this.isClosed = true;
         resolve();
       };
-      stream.once('end', done);
+      stream.once('end', () => {
+        // As Asterisk does: once the application has closed its side, end the session on ours.
+        if (!stream.writableEnded) stream.end();
+        done();
+      });
       stream.once('close', done);
     });
     stream.on('error', () => {});
@@ -104,20 +137,37 @@ export class FakeCall {
   }
 
   /** Connects to a FastAGI server and sends the header. */
-  static async connect(port: number, options: FakeHeaderOptions & { host?: string } = {}): Promise<FakeCall> {
+  static async connect(port: number, options: FakeHeaderOptions & FakeCallOptions & { host?: string } = {}): Promise<FakeCall> {
     const socket: Socket = connect({ port, host: options.host ?? '127.0.0.1' });
     await new Promise<void>((resolve, reject) => {
       socket.once('connect', resolve);
       socket.once('error', reject);
     });
-    const call = new FakeCall(socket);
+    const call = new FakeCall(socket, options);
     call.sendHeader(options);
     return call;
   }
 
-  /** Sends a header (already done by {@link connect}). */
-  sendHeader(options: FakeHeaderOptions = {}): void {
-    this.send(`${fakeHeaderLines(options).join('\n')}\n\n`);
+  /** Sends a header built from options (done by {@link connect}); returns its lines. */
+  sendHeader(options: FakeHeaderOptions = {}): string[] {
+    const lines = fakeHeaderLines(options);
+    this.sendHeaderLines(lines);
+    return lines;
+  }
+
+  /**
+   * Sends the given header lines and the empty line that ends the header, and in the same write any
+   * `preamble` lines (what Asterisk said before the first command, such as an early `HANGUP`).
+   */
+  sendHeaderLines(lines: readonly string[], preamble: readonly string[] = []): void {
+    const raw: Record<string, string> = {};
+    for (const line of lines) {
+      const colon = line.indexOf(':');
+      raw[line.slice(0, colon)] = line.slice(colon + 2);
+    }
+    this.recorder = new TranscriptRecorder(raw);
+    for (const line of preamble) this.note({ dir: '<', line });
+    this.write(`${lines.join('\n')}\n\n${preamble.map((l) => `${l}\n`).join('')}`);
   }
 
   /** `true` once the application closed the stream. */
@@ -128,6 +178,12 @@ export class FakeCall {
   /** Commands received so far. */
   get commands(): readonly ReceivedCommand[] {
     return this.received;
+  }
+
+  /** The call so far as a {@link Transcript} (header, then each command with the lines sent after it). */
+  toTranscript(): Transcript {
+    if (!this.recorder) throw new Error('fake Asterisk: no header sent yet');
+    return this.recorder.toJSON();
   }
 
   /** Answers every later command with what `responder` returns (`undefined`: answer by hand). */
@@ -154,10 +210,25 @@ export class FakeCall {
     });
   }
 
-  /** Sends reply lines (each gets its LF), as one write. */
+  /**
+   * Waits for the next command and asserts what Asterisk will read from it: the command words (given
+   * as one string, `'STREAM FILE'`) and then each argument, e.g.
+   * `await call.expectCommand('STREAM FILE', 'welcome', '#')`. Throws an `AssertionError` otherwise.
+   */
+  async expectCommand(words: string, ...args: string[]): Promise<ReceivedCommand> {
+    const command = await this.nextCommand();
+    const expected = [...words.split(' '), ...args];
+    const same = expected.length === command.words.length && expected.every((w, i) => i < words.split(' ').length ? w.toUpperCase() === command.words[i]?.toUpperCase() : w === command.words[i]);
+    if (!same) {
+      throw new AssertionError({ message: `expected command ${JSON.stringify(expected)}, got ${JSON.stringify(command.words)} (${command.line})`, actual: command.words, expected, operator: 'expectCommand' });
+    }
+    return command;
+  }
+
+  /** Sends reply lines (each gets its LF), written as the chunking option says. */
   reply(reply: FakeReply): void {
     const lines = typeof reply === 'string' ? [reply] : reply;
-    for (const line of lines) this.transcript.push({ dir: '<', line });
+    for (const line of lines) this.note({ dir: '<', line });
     this.write(lines.map((l) => `${l}\n`).join(''));
   }
 
@@ -181,16 +252,33 @@ export class FakeCall {
     this.stream.destroy();
   }
 
-  private readonly pendingCommands: ReceivedCommand[] = [];
+  private note(line: TranscriptLine): void {
+    this.transcript.push(line);
+    if (line.dir === '>') this.recorder?.sent(line.line);
+    else this.recorder?.received(line.line);
+    this.onLine?.(line);
+  }
 
   private write(data: string | Buffer): void {
-    if (!this.stream.destroyed && this.stream.writable) this.stream.write(data);
+    if (this.stream.destroyed || !this.stream.writable) return;
+    const chunking = this.options.chunking ?? 'whole';
+    if (chunking === 'whole') {
+      this.stream.write(data);
+      return;
+    }
+    const bytes = Buffer.from(data);
+    let at = 0;
+    while (at < bytes.length) {
+      const size = chunking === 'bytes' ? 1 : 1 + Math.floor(this.random() * chunking);
+      this.stream.write(bytes.subarray(at, at + size));
+      at += size;
+    }
   }
 
   private onCommand(line: string): void {
     const command: ReceivedCommand = { line, words: parseAgiArgs(line) };
     this.received.push(command);
-    this.transcript.push({ dir: '>', line });
+    this.note({ dir: '>', line });
     const reply = this.responder?.(command);
     if (reply !== undefined) {
       this.reply(reply);
