@@ -1,6 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { Command } from 'commander';
 import { registerServe } from './serve.js';
+import { registerExec, registerShell } from './shell.js';
+import { registerSimulate } from './simulate.js';
 
 const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string };
 
@@ -11,6 +13,9 @@ export function buildProgram(): Command {
     .version(pkg.version)
     .showHelpAfterError();
   registerServe(program);
+  registerShell(program);
+  registerSimulate(program);
+  registerExec(program);
   return program;
 }
 

@@ -1,5 +1,8 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import type { Command } from 'commander';
 import { pino, type Level } from 'pino';
+import { prettyDestination } from './pretty.js';
 import { FastAgiServer } from '../server/fastagi-server.js';
 import { Router } from '../server/router.js';
 import { loadApp } from './load-app.js';
@@ -10,6 +13,10 @@ interface ServeOptions {
   logLevel: Level;
   statusVariable: boolean;
   drainTimeout: string;
+  maxConnections?: string;
+  allow?: string[];
+  pretty?: boolean;
+  recordDir?: string;
 }
 
 /** `agikit serve <module>`: serves an application module over FastAGI until SIGTERM/SIGINT. */
@@ -23,17 +30,26 @@ export function registerServe(program: Command): void {
     .option('--log-level <level>', 'pino level: trace, debug, info, warn, error, fatal, silent', 'info')
     .option('--no-status-variable', 'do not set AGIKIT_STATUS on the channel when a call ends')
     .option('--drain-timeout <ms>', 'on SIGTERM/SIGINT, how long calls in progress may take to finish', '30000')
+    .option('--max-connections <n>', 'most calls at once; more end at once with AGIKIT_STATUS=BUSY')
+    .option('--allow <cidr...>', 'client addresses allowed to connect, e.g. 127.0.0.1 10.0.0.0/8')
+    .option('--pretty', 'human-readable logs instead of JSON lines')
+    .option('--record-dir <dir>', 'record each call as a JSON transcript <dir>/<uniqueid>.json (for agikit replay)')
     .addHelpText(
       'after',
       `
 Examples:
   agikit serve dist/examples/hello.js
-  agikit serve ./app.js --host 0.0.0.0 --port 4573 --log-level debug
+  agikit serve ./app.js --host 0.0.0.0 --port 4573 --log-level debug --pretty
+  agikit serve ./app.js --max-connections 200 --allow 10.0.0.0/8 --record-dir recordings
 
 In the dialplan:  same => n,AGI(agi://127.0.0.1:4573/hello,arg1,arg2)`,
     )
     .action(async (modulePath: string, options: ServeOptions) => {
-      const log = pino({ name: 'agikit', level: options.logLevel });
+      const log = options.pretty ? pino({ level: options.logLevel }, prettyDestination()) : pino({ name: 'agikit', level: options.logLevel });
+      const maxConnections = options.maxConnections === undefined ? undefined : Number(options.maxConnections);
+      if (maxConnections !== undefined && !(Number.isInteger(maxConnections) && maxConnections > 0)) throw new Error(`bad --max-connections ${options.maxConnections}`);
+      const recordDir = options.recordDir;
+      if (recordDir) mkdirSync(recordDir, { recursive: true });
       const port = Number(options.port);
       if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`bad --port ${options.port}`);
       const app = await loadApp(modulePath);
@@ -44,9 +60,19 @@ In the dialplan:  same => n,AGI(agi://127.0.0.1:4573/hello,arg1,arg2)`,
         logger: log,
         router,
         ...(options.statusVariable ? {} : { statusVariable: false }),
+        ...(maxConnections !== undefined ? { maxConnections } : {}),
+        ...(options.allow ? { allow: options.allow } : {}),
+        ...(recordDir
+          ? {
+              transcripts: (transcript) => {
+                const name = `${String(transcript.header.agi_uniqueid ?? Date.now()).replace(/[^\w.-]/g, '_')}.json`;
+                writeFileSync(join(recordDir, name), `${JSON.stringify({ ...transcript, meta: { ...transcript.meta, app: modulePath } }, null, 2)}\n`);
+              },
+            }
+          : {}),
       });
       const address = await server.listen();
-      // Machine-readable line for scripts that start the server with --port 0.
+      // Machine-readable line for scripts that start the server with --port 0 (JSON logs).
       log.info({ port: address.port }, `agikit serving ${modulePath} on ${address.address}:${address.port}`);
       const stop = (signal: string): void => {
         log.info({ signal }, 'draining calls before exit');

@@ -1,0 +1,192 @@
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import type { Transcript } from '../../src/agi/transcript.js';
+import { FakeCall } from '../../src/testing/fake-asterisk.js';
+
+const bin = fileURLToPath(new URL('../../../bin/agikit', import.meta.url));
+const example = fileURLToPath(new URL('../../examples/hello.js', import.meta.url));
+const failing = fileURLToPath(new URL('../fixtures/failing-app.js', import.meta.url));
+
+/** Runs `agikit …` to completion. */
+function run(args: string[]): Promise<{ code: number | null; out: string; err: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [bin, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (c: Buffer) => (out += c.toString()));
+    child.stderr.on('data', (c: Buffer) => (err += c.toString()));
+    child.once('exit', (code) => resolve({ code, out, err }));
+  });
+}
+
+/** Starts a long-running `agikit …` and gives access to its output as it comes. */
+function start(args: string[]) {
+  const child = spawn(process.execPath, [bin, ...args], { stdio: ['pipe', 'pipe', 'pipe'] });
+  let out = '';
+  let err = '';
+  child.stdout.on('data', (c: Buffer) => (out += c.toString()));
+  child.stderr.on('data', (c: Buffer) => (err += c.toString()));
+  const exit = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  /** Resolves once stdout matches. */
+  const waitFor = async (pattern: RegExp): Promise<RegExpExecArray> => {
+    for (;;) {
+      const m = pattern.exec(out);
+      if (m) return m;
+      if (child.exitCode !== null) throw new Error(`exited ${child.exitCode} before ${pattern}: ${out}\n${err}`);
+      await new Promise((r) => setTimeout(r, 10));
+    }
+  };
+  return { child, exit, waitFor, out: () => out, err: () => err, type: (line: string) => child.stdin.write(`${line}\n`) };
+}
+
+describe('agikit simulate', () => {
+  it('runs the example app with a DTMF script, prints the call as it goes, exits 0', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'agikit-sim-'));
+    const file = join(dir, 'call.json');
+    const r = await run(['simulate', example, '--route', '/hello', '--dtmf', '1,2,3,#', '--env', 'callerid=5551234', '--transcript', file]);
+    assert.equal(r.code, 0, r.err);
+    assert.match(r.out, /^>> ANSWER\n<< 200 result=0\n/);
+    assert.match(r.out, />> GET DATA "beep" "6000" "4"\n<< 200 result=123\n/);
+    assert.match(r.out, />> SAY DIGITS "123" ""/);
+    assert.match(r.out, /status: SUCCESS/);
+    const transcript = JSON.parse(readFileSync(file, 'utf8')) as Transcript;
+    assert.equal(transcript.header.agi_callerid, '5551234');
+    assert.equal(transcript.meta?.app, example);
+    assert.equal(transcript.exchanges.length, 8);
+  });
+
+  it('--hangup-after N hangs up at the Nth command with the HANGUP line', async () => {
+    const r = await run(['simulate', example, '--route', '/hello', '--hangup-after', '2']);
+    assert.equal(r.code, 0, r.err);
+    assert.match(r.out, />> STREAM FILE "hello-world" "#"\n<< 200 result=-1 endpos=0\n<< HANGUP\n/);
+    assert.match(r.out, /status: HANGUP/);
+  });
+
+  it('exits non-zero with one clear line when the app fails, or no route matches', async () => {
+    const broken = await run(['simulate', failing, '--route', '/broken']);
+    assert.equal(broken.code, 1);
+    assert.match(broken.out, /status: FAILURE/);
+    assert.match(broken.err, /^agikit: the app failed: Error: the database is down$/m);
+    const lost = await run(['simulate', example, '--route', '/nowhere']);
+    assert.equal(lost.code, 1);
+    assert.match(lost.err, /no route for \/nowhere/);
+  });
+
+  it('--tcp runs through a real FastAGI server with the same call', async () => {
+    const r = await run(['simulate', example, '--route', '/hello', '--dtmf', '9#', '--tcp']);
+    assert.equal(r.code, 0, r.err);
+    assert.match(r.out, /<< 200 result=9\n/);
+  });
+});
+
+describe('agikit replay', () => {
+  it('replays a transcript OK, and reports the first difference when the recording no longer matches', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'agikit-replay-'));
+    const file = join(dir, 'call.json');
+    assert.equal((await run(['simulate', example, '--route', '/hello', '--dtmf', '42#', '--transcript', file])).code, 0);
+    const ok = await run(['replay', file, '--quiet']);
+    assert.equal(ok.code, 0, ok.err);
+    assert.match(ok.out, /replay OK: the app sent the 8 recorded commands/);
+    const transcript = JSON.parse(readFileSync(file, 'utf8')) as Transcript;
+    transcript.exchanges[2] = { command: 'GET DATA "beep" "3000" "4"', reply: ['200 result=42'] };
+    writeFileSync(file, JSON.stringify(transcript));
+    const bad = await run(['replay', file, example, '--quiet']);
+    assert.equal(bad.code, 1);
+    assert.match(bad.out, /replay FAILED after 2 matching commands/);
+    assert.equal(bad.err.trim(), 'agikit: command 3 differs: recorded GET DATA "beep" "3000" "4", now GET DATA "beep" "6000" "4"');
+  });
+
+  it('refuses a file that is not a transcript with one line', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'agikit-replay-'));
+    const file = join(dir, 'x.json');
+    writeFileSync(file, '{"hello":1}');
+    const r = await run(['replay', file, example]);
+    assert.equal(r.code, 1);
+    assert.equal(r.err.trim().split('\n').length, 1);
+    assert.match(r.err, /not a transcript/);
+  });
+});
+
+describe('agikit serve --record-dir', () => {
+  it('records each call as a transcript that replays against the app', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'agikit-rec-'));
+    const serve = start(['serve', example, '--port', '0', '--record-dir', dir, '--max-connections', '5', '--allow', '127.0.0.1']);
+    const port = Number((await serve.waitFor(/"port":(\d+),"msg":"agikit serving/))[1]);
+    const call = await FakeCall.connect(port, { script: 'hello', env: { uniqueid: '777.1' } });
+    call.respond((cmd) => (cmd.words[0] === 'GET' ? '200 result=5 (timeout)' : cmd.words[0] === 'STREAM' ? '200 result=0 endpos=10' : cmd.words[0] === 'SAY' ? '200 result=0' : '200 result=1'));
+    await call.closed;
+    for (let i = 0; i < 100 && readdirSync(dir).length === 0; i++) await new Promise((r) => setTimeout(r, 20));
+    serve.child.kill('SIGTERM');
+    assert.equal(await serve.exit, 0);
+    assert.deepEqual(readdirSync(dir), ['777.1.json']);
+    const replay = await run(['replay', join(dir, '777.1.json'), '--quiet']);
+    assert.equal(replay.code, 0, replay.err + replay.out);
+  });
+
+  it('--pretty prints readable log lines', async () => {
+    const serve = start(['serve', example, '--port', '0', '--pretty', '--log-level', 'debug']);
+    await serve.waitFor(/INFO  agikit serving .* on 127\.0\.0\.1:\d+/);
+    serve.child.kill('SIGTERM');
+    assert.equal(await serve.exit, 0);
+  });
+});
+
+describe('agikit shell', () => {
+  it('shows the call, runs raw and method-form commands typed at the prompt, shows the hangup, exits', async () => {
+    const shell = start(['shell', '--port', '0']);
+    const port = Number((await shell.waitFor(/listening on 127\.0\.0\.1:(\d+)/))[1]);
+    const call = await FakeCall.connect(port, { script: 'try?x=1', args: ['first arg'], env: { uniqueid: '99.1' } });
+    await shell.waitFor(/call from .* \(uniqueid 99\.1/);
+    assert.match(shell.out(), /path \/try\?x=1 {2}args \[ 'first arg' \]/);
+    assert.match(shell.out(), /agi_network_script: try\?x=1/);
+
+    shell.type('GET VARIABLE "CALLERID(num)"');
+    const raw = await call.expectCommand('GET VARIABLE', 'CALLERID(num)');
+    assert.equal(raw.line, 'GET VARIABLE "CALLERID(num)"');
+    call.reply('200 result=1 (5551234)');
+    await shell.waitFor(/<< 200 result=1 \(5551234\)\n= \{ code: 200, result: '1', data: '5551234' \}/);
+
+    shell.type('streamFile beep #');
+    await call.expectCommand('STREAM FILE', 'beep', '#');
+    call.reply('200 result=35 endpos=1200');
+    await shell.waitFor(/= \{ digit: '#', endpos: 1200 \}/);
+
+    shell.type('waitForDigit 5000');
+    await call.expectCommand('WAIT FOR DIGIT', '5000');
+    // The HANGUP line comes first, so agikit knows the -1 is a hangup without probing the channel.
+    call.hangup();
+    call.reply('200 result=-1');
+    await shell.waitFor(/\*\*\* the call hung up \(hangup-line\)/);
+    await shell.waitFor(/! AgiHangupError \(hangup-line\)/);
+
+    shell.type('exit');
+    await call.expectCommand('SET VARIABLE', 'AGIKIT_STATUS', 'SUCCESS');
+    call.reply('200 result=1');
+    await shell.waitFor(/call returned to the dialplan/);
+    await call.closed;
+    shell.child.stdin.end();
+    assert.equal(await shell.exit, 0);
+  });
+});
+
+describe('agikit exec', () => {
+  it('runs one-shot commands on the next call and returns it to the dialplan', async () => {
+    const exec = start(['exec', '--port', '0', 'ANSWER', 'sayNumber 42']);
+    const port = Number((await exec.waitFor(/waiting for a call on agi:\/\/127\.0\.0\.1:(\d+)\//))[1]);
+    const call = await FakeCall.connect(port);
+    await call.expectCommand('ANSWER');
+    call.reply('200 result=0');
+    await call.expectCommand('SAY NUMBER', '42', '');
+    call.reply('200 result=0');
+    await call.expectCommand('SET VARIABLE', 'AGIKIT_STATUS', 'SUCCESS');
+    call.reply('200 result=1');
+    assert.equal(await exec.exit, 0);
+    assert.match(exec.out(), /> ANSWER\n<< 200 result=0\n/);
+    assert.match(exec.out(), /> sayNumber 42\n= null\n/);
+  });
+});
