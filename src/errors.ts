@@ -107,6 +107,17 @@ export class AgiProtocolError extends AgiError {
   override name = 'AgiProtocolError';
 }
 
+/**
+ * The command was stopped by {@link Agi.interrupt} before it produced a result (Asterisk stops
+ * playback when new input arrives and then prints no reply for it).
+ */
+export class AgiInterruptedError extends AgiError {
+  override name = 'AgiInterruptedError';
+  constructor(readonly command: string) {
+    super(`command interrupted: ${command}`);
+  }
+}
+
 /** The session was ended by the application ({@link Agi.exit}) or by server shutdown; no more commands. */
 export class AgiSessionClosedError extends AgiError {
   override name = 'AgiSessionClosedError';

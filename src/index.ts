@@ -31,6 +31,7 @@ export {
   AgiCommandError,
   AgiError,
   AgiHangupError,
+  AgiInterruptedError,
   AgiInvalidCommandError,
   AgiProtocolError,
   AgiSessionClosedError,

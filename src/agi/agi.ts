@@ -4,6 +4,7 @@ import {
   AgiCommandError,
   AgiError,
   AgiHangupError,
+  AgiInterruptedError,
   AgiInvalidCommandError,
   AgiSessionClosedError,
   AgiTimeoutError,
@@ -38,6 +39,16 @@ export interface AgiOptions {
 export type HangupListener = (reason: HangupReason) => void | Promise<void>;
 
 const CHANNEL_STATUS_PROBE = 'CHANNEL STATUS\n';
+
+/**
+ * Commands Asterisk stops when new input arrives on the AGI connection (res_agi.c passes it as the
+ * control fd). `SAY ALPHA/DIGITS/NUMBER/PHONETIC` only honour it with an EAGI audio fd, so over FastAGI
+ * and plain AGI they run to the end (checked against Asterisk 22.10).
+ */
+const INTERRUPTIBLE = /^(STREAM FILE|GET DATA|GET OPTION|WAIT FOR DIGIT) /;
+
+/** Least time the status-variable write at the end of a session may take (ms). */
+const STATUS_WRITE_TIMEOUT_MS = 5000;
 
 /** A command's time allowance: its `timeoutMs` and the absolute deadline derived from it. */
 interface Budget {
@@ -89,6 +100,7 @@ export class Agi {
   private closing: Promise<void> | undefined;
   private closedError: AgiError | undefined;
   private readonly wire: boolean;
+  private interrupts = 0;
 
   constructor(
     private readonly connection: AgiConnection,
@@ -188,6 +200,24 @@ export class Agi {
   }
 
   /**
+   * Stops the command in flight, if it is one Asterisk lets new input stop: `streamFile`, `getData`,
+   * `getOption` or `waitForDigit` (not the `say*` commands: Asterisk only lets EAGI stop those). This is the one
+   * deliberate exception to "never pipeline": agikit sends a marker command while the first one runs,
+   * Asterisk stops the playback (and prints no reply for it), then answers the marker.
+   *
+   * The stopped command rejects with {@link AgiInterruptedError}; if it had already finished, it
+   * resolves with its result as usual, and `waitForDigit` resolves `null`. Returns `false`, doing
+   * nothing, when no interruptible command is in flight (`recordFile`, `controlStreamFile`, `say*`
+   * and `exec` cannot be stopped this way).
+   */
+  interrupt(): boolean {
+    const line = this.connection.inFlight;
+    if (line === undefined || !INTERRUPTIBLE.test(line)) return false;
+    this.interrupts += 1;
+    return this.connection.interrupt(`agikit-interrupt-${this.interrupts}`);
+  }
+
+  /**
    * Sends one raw command line as typed by a person (`STREAM FILE beep ""`) and resolves with the
    * parsed reply, whatever its code. Refuses lines with LF/CR/NUL or starting with `failure`.
    * For tools such as the CLI shell; applications should use the typed methods.
@@ -231,6 +261,7 @@ export class Agi {
     this.assertOpen(words);
     if (this.hangupReasonValue && !spec.dead) throw new AgiHangupError(this.hangupReasonValue, words);
     const reply = await this.roundTrip(line, spec.data ?? 'keyword', words, budget, signal, spec.usageFollows);
+    if (reply.interrupted) throw new AgiInterruptedError(words);
     switch (reply.code) {
       case 200:
         break;
@@ -391,7 +422,10 @@ export class Agi {
       if (status && this.statusVariable && !this.closedError && !this.connection.isFinished) {
         try {
           const line = encodeCommand('SET VARIABLE', [this.statusVariable, status], this.maxLineBytes);
-          await this.roundTrip(line, 'keyword', 'SET VARIABLE', { timeoutMs: this.closeGraceMs, deadline: Date.now() + this.closeGraceMs });
+          // Bounded on its own: closeGraceMs is how long to wait for Asterisk to close its side, and is 0
+          // for stdio scripts, where it would make this write time out before Asterisk could answer.
+          const timeoutMs = Math.max(this.closeGraceMs, STATUS_WRITE_TIMEOUT_MS);
+          await this.roundTrip(line, 'keyword', 'SET VARIABLE', { timeoutMs, deadline: Date.now() + timeoutMs });
         } catch (error) {
           this.log.debug({ err: error }, 'could not set the status variable');
         }

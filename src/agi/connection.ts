@@ -23,7 +23,13 @@ export type ConnectionEnd =
   | { kind: 'lost'; error?: Error };
 
 interface Pending {
+  /** The command line, without LF. */
+  line: string;
   mode: DataMode;
+  /** While an interrupt is outstanding: the marker its reply will carry. */
+  marker: string | undefined;
+  /** The command's own reply, held while the marker's reply is still to come. */
+  ownReply: AgiReply | undefined;
   /** Says whether a reply is followed by a second one that belongs to the same command. */
   trailer: ((reply: AgiReply) => boolean) | undefined;
   /** The first reply, held while its trailer is read. */
@@ -143,12 +149,37 @@ export class AgiConnection {
     if (this.finished) return Promise.reject(new AgiHangupError('socket-closed', line.trimEnd()));
     if (this.pending) return Promise.reject(new AgiError('agikit bug: a second AGI command was sent while one is in flight'));
     const reply = new Promise<AgiReply>((resolve, reject) => {
-      this.pending = { mode, trailer, first: undefined, resolve, reject };
+      this.pending = { line: line.slice(0, -1), mode, marker: undefined, ownReply: undefined, trailer, first: undefined, resolve, reject };
     });
     if (this.trace) this.options.log.trace({ line: line.slice(0, -1) }, 'agi >>');
     this.lineTap?.sent(line.slice(0, -1));
     this.output.write(line);
     return reply;
+  }
+
+  /** The command line in flight (without LF), or `undefined`. */
+  get inFlight(): string | undefined {
+    return this.pending?.line;
+  }
+
+  /**
+   * Interrupts the command in flight the way Asterisk allows: by sending another command while it
+   * runs. Playback commands (`STREAM FILE`, `GET DATA`, `GET OPTION`) then stop and
+   * print **no** reply; `WAIT FOR DIGIT` replies `result=1`. The command sent is the harmless,
+   * dead-capable `GET FULL VARIABLE "<marker>"`, whose reply `200 result=1 (<marker>)` cannot be
+   * mistaken for any other. Its reply is consumed here; the command in flight then resolves with its
+   * own reply if it had one (it finished first, or answers interruption), or with a reply marked
+   * `interrupted` if Asterisk suppressed it. Returns `false` when nothing is in flight.
+   */
+  interrupt(marker: string): boolean {
+    const pending = this.pending;
+    if (!pending || pending.marker || this.ending || this.finished) return false;
+    pending.marker = marker;
+    const line = `GET FULL VARIABLE "${marker}"\n`;
+    if (this.trace) this.options.log.trace({ line: line.slice(0, -1) }, 'agi >> (interrupt)');
+    this.lineTap?.sent(line.slice(0, -1));
+    this.output.write(line);
+    return true;
   }
 
   /**
@@ -224,6 +255,16 @@ export class AgiConnection {
           if (!this.ending) this.options.log.warn({ line }, 'AGI reply with no command in flight; ignored');
           return;
         }
+        if (pending.marker) {
+          if (event.reply.data !== pending.marker) {
+            // The command's own reply (it finished first, or answers interruption): hold it.
+            pending.ownReply = event.reply;
+            return;
+          }
+          this.pending = undefined;
+          pending.resolve(pending.ownReply ?? interruptedReply(pending.line));
+          return;
+        }
         if (!pending.first && pending.trailer?.(event.reply)) {
           pending.first = event.reply;
           pending.mode = 'keyword';
@@ -293,4 +334,9 @@ export class AgiConnection {
     for (const resolve of this.endResolvers) resolve();
     this.endResolvers = [];
   }
+}
+
+/** The reply a command gets when Asterisk stopped it for new input and printed nothing. */
+function interruptedReply(line: string): AgiReply {
+  return { code: 0, result: '', data: undefined, attrs: {}, text: `interrupted: ${line}`, usage: undefined, lines: [], interrupted: true };
 }

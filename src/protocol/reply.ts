@@ -16,6 +16,8 @@ export interface AgiReply {
   usage: string | undefined;
   /** Every line this reply consisted of, provisional `100` lines and usage lines included. */
   lines: string[];
+  /** Set (and `code` is 0) when agikit interrupted the command and Asterisk printed no reply for it. */
+  interrupted?: boolean;
 }
 
 /**

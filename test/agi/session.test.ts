@@ -1,12 +1,19 @@
 import assert from 'node:assert/strict';
+import { once } from 'node:events';
+import { PassThrough } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
-import type { Agi } from '../../src/agi/agi.js';
+import { setTimeout as delay } from 'node:timers/promises';
+import { pino } from 'pino';
+import { Agi } from '../../src/agi/agi.js';
+import { AgiConnection } from '../../src/agi/connection.js';
 import {
   AgiAbortError,
   AgiHangupError,
+  AgiInterruptedError,
   AgiSessionClosedError,
   AgiTimeoutError,
 } from '../../src/errors.js';
+import { fakeHeaderLines } from '../../src/testing/fake-asterisk.js';
 import { isStatusWrite, startTestServer, type TestServer } from '../support/fake-server.js';
 
 const DEAD = '511 Command Not Permitted on a dead channel or intercept routine';
@@ -260,6 +267,69 @@ describe('Agi session behaviour', () => {
     await lingering.close();
   });
 
+  it('interrupt() stops an interruptible command in flight: suppressed reply, own reply, or finished first', async () => {
+    const outcomes: unknown[] = [];
+    let refused: boolean | undefined;
+    const placed = await t.call(async (agi) => {
+      refused = agi.interrupt(); // nothing in flight
+      const stopped = settle(agi.streamFile('long-prompt', '#'));
+      outcomes.push(agi.interrupt());
+      outcomes.push(await stopped);
+      const wait = settle(agi.waitForDigit(-1));
+      agi.interrupt();
+      outcomes.push(await wait);
+      const done = settle(agi.getOption('menu', '1', 2000));
+      agi.interrupt();
+      outcomes.push(await done);
+      const say = settle(agi.sayNumber(7));
+      outcomes.push(agi.interrupt(), await say);
+      outcomes.push(await agi.getVariable('AFTER'));
+    });
+    const fake = placed.fake;
+    await fake.expectCommand('STREAM FILE', 'long-prompt', '#');
+    // Asterisk stops the playback, prints nothing for it, then answers the marker.
+    const marker1 = await fake.expectCommand('GET FULL VARIABLE', 'agikit-interrupt-1');
+    fake.reply(`200 result=1 (${marker1.words[3] ?? ''})`);
+    await fake.expectCommand('WAIT FOR DIGIT', '-1');
+    await fake.expectCommand('GET FULL VARIABLE', 'agikit-interrupt-2');
+    fake.reply(['200 result=1', '200 result=1 (agikit-interrupt-2)']);
+    await fake.expectCommand('GET OPTION', 'menu', '1', '2000');
+    await fake.expectCommand('GET FULL VARIABLE', 'agikit-interrupt-3');
+    // The wait had already timed out: its own reply first, then the marker's.
+    fake.reply('200 result=0 endpos=8000');
+    fake.reply('200 result=1 (agikit-interrupt-3)');
+    // SAY * cannot be interrupted over FastAGI: interrupt() refuses and sends nothing.
+    await fake.expectCommand('SAY NUMBER', '7', '');
+    fake.reply('200 result=0');
+    await fake.expectCommand('GET VARIABLE', 'AFTER');
+    fake.reply('200 result=1 (in step)');
+    fake.respond(() => '200 result=1');
+    await placed.ended;
+    assert.equal(refused, false);
+    assert.equal(outcomes[0], true);
+    assert.ok((outcomes[1] as { error: unknown }).error instanceof AgiInterruptedError);
+    assert.deepEqual(outcomes[2], { value: null });
+    assert.deepEqual(outcomes[3], { value: { digit: null, endpos: 8000 } });
+    assert.equal(outcomes[4], false);
+    assert.deepEqual(outcomes[5], { value: null });
+    assert.equal(outcomes[6], 'in step');
+  });
+
+  it('interrupt() does nothing to commands Asterisk cannot stop that way', async () => {
+    let result: boolean | undefined;
+    const placed = await t.call(async (agi) => {
+      const rec = agi.recordFile('/tmp/x', 'wav', '#', 1000);
+      result = agi.interrupt();
+      await rec;
+    });
+    await placed.fake.expectCommand('RECORD FILE', '/tmp/x', 'wav', '#', '1000');
+    placed.fake.reply('200 result=0 (timeout) endpos=8000');
+    placed.fake.respond(() => '200 result=1');
+    await placed.ended;
+    assert.equal(result, false);
+    assert.equal(placed.fake.commands.length, 2);
+  });
+
   it('send() passes a raw command through and returns the parsed reply', async () => {
     let reply: unknown;
     const placed = await t.call(async (agi) => {
@@ -287,5 +357,32 @@ describe('Agi session behaviour', () => {
     placed.fake.respond(() => '200 result=1');
     await placed.ended;
     assert.equal(value, 'right');
+  });
+});
+
+describe('Agi session closing without a close grace period (stdio scripts)', () => {
+  // Found live (test/live/stdio.test.ts): runStdio uses closeGraceMs 0, which also bounded the final
+  // status-variable write, so it timed out before Asterisk could answer and the session was logged
+  // as "abandoned mid-flight".
+  it('waits for the reply to the status-variable write even with closeGraceMs 0', async () => {
+    const fromAsterisk = new PassThrough();
+    const toAsterisk = new PassThrough();
+    const warnings: string[] = [];
+    const log = pino({ level: 'warn' }, { write: (line: string) => void warnings.push(line) });
+    const connection = new AgiConnection(fromAsterisk, toAsterisk, { log });
+    fromAsterisk.write(`${fakeHeaderLines({ network: false }).join('\n')}\n\n`);
+    const agi = new Agi(connection, await connection.header, { log, closeGraceMs: 0 });
+    let closed = false;
+    const closing = agi.close('HANGUP').then(() => {
+      closed = true;
+    });
+    const [sent] = (await once(toAsterisk, 'data')) as [Buffer];
+    assert.equal(sent.toString(), 'SET VARIABLE "AGIKIT_STATUS" "HANGUP"\n');
+    // Asterisk answers a few milliseconds later; the session must still be waiting for it.
+    await delay(30);
+    assert.equal(closed, false, 'close() gave up on the status write');
+    fromAsterisk.write('200 result=1\n');
+    await closing;
+    assert.deepEqual(warnings, []);
   });
 });
