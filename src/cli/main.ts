@@ -10,8 +10,7 @@ const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta
 export function buildProgram(): Command {
   const program = new Command('agikit')
     .description('agikit: typed Asterisk AGI / FastAGI applications')
-    .version(pkg.version)
-    .showHelpAfterError();
+    .version(pkg.version);
   registerServe(program);
   registerShell(program);
   registerSimulate(program);

@@ -2,14 +2,13 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Command } from 'commander';
 import { pino, type Level } from 'pino';
+import { withListenOptions, type ListenOptions } from './options.js';
 import { prettyDestination } from './pretty.js';
 import { FastAgiServer } from '../server/fastagi-server.js';
 import { Router } from '../server/router.js';
 import { loadApp } from './load-app.js';
 
-interface ServeOptions {
-  host: string;
-  port: string;
+interface ServeOptions extends ListenOptions {
   logLevel: Level;
   statusVariable: boolean;
   drainTimeout: string;
@@ -21,12 +20,9 @@ interface ServeOptions {
 
 /** `agikit serve <module>`: serves an application module over FastAGI until SIGTERM/SIGINT. */
 export function registerServe(program: Command): void {
-  program
-    .command('serve')
+  withListenOptions(program.command('serve'))
     .description('serve an AGI application module over FastAGI')
     .argument('<module>', 'JavaScript module whose default export is a handler (agi) => … or a Router')
-    .option('--host <host>', 'address to listen on', '127.0.0.1')
-    .option('--port <port>', 'TCP port (0 picks a free one)', '4573')
     .option('--log-level <level>', 'pino level: trace, debug, info, warn, error, fatal, silent', 'info')
     .option('--no-status-variable', 'do not set AGIKIT_STATUS on the channel when a call ends')
     .option('--drain-timeout <ms>', 'on SIGTERM/SIGINT, how long calls in progress may take to finish', '30000')
@@ -50,13 +46,11 @@ In the dialplan:  same => n,AGI(agi://127.0.0.1:4573/hello,arg1,arg2)`,
       if (maxConnections !== undefined && !(Number.isInteger(maxConnections) && maxConnections > 0)) throw new Error(`bad --max-connections ${options.maxConnections}`);
       const recordDir = options.recordDir;
       if (recordDir) mkdirSync(recordDir, { recursive: true });
-      const port = Number(options.port);
-      if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`bad --port ${options.port}`);
       const app = await loadApp(modulePath);
       const router = typeof app === 'function' ? new Router().fallback(app) : app;
       const server = new FastAgiServer({
         host: options.host,
-        port,
+        port: options.port,
         logger: log,
         router,
         ...(options.statusVariable ? {} : { statusVariable: false }),

@@ -6,6 +6,7 @@ import type { Agi } from '../agi/agi.js';
 import { AgiError, AgiHangupError } from '../errors.js';
 import { FastAgiServer } from '../server/fastagi-server.js';
 import { completions, readTypedLine } from './method-form.js';
+import { printLine as out, withListenOptions, type ListenOptions } from './options.js';
 
 /** Prints a value compactly on one line. */
 function show(value: unknown): string {
@@ -65,9 +66,7 @@ const HELP = `Type an AGI command, raw or as an Agi method:
   exit                           return the call to the dialplan (no hangup)
 Tab completes command names; up/down recall history.`;
 
-interface ShellOptions {
-  host: string;
-  port: string;
+interface ShellOptions extends ListenOptions {
   logLevel: Level;
 }
 
@@ -104,11 +103,8 @@ class LineSource {
 
 /** `agikit shell`: a FastAGI server that hands each call to the person at the keyboard. */
 export function registerShell(program: Command): void {
-  program
-    .command('shell')
+  withListenOptions(program.command('shell'))
     .description('listen for a call and drive it by hand, one AGI command at a time')
-    .option('--host <host>', 'address to listen on', '127.0.0.1')
-    .option('--port <port>', 'TCP port (0 picks a free one)', '4573')
     .option('--log-level <level>', 'pino level for agikit logs (stderr)', 'warn')
     .addHelpText(
       'after',
@@ -120,12 +116,9 @@ Examples:
 ${HELP}`,
     )
     .action(async (options: ShellOptions) => {
-      const out = (text: string): void => {
-        process.stdout.write(`${text}\n`);
-      };
       const server = new FastAgiServer({
         host: options.host,
-        port: Number(options.port),
+        port: options.port,
         logger: pino({ level: options.logLevel }, pino.destination(2)),
         maxConnections: 1,
       });
@@ -188,12 +181,9 @@ ${HELP}`,
 
 /** `agikit exec`: wait for one call, run the given commands on it, print the replies, return it. */
 export function registerExec(program: Command): void {
-  program
-    .command('exec')
+  withListenOptions(program.command('exec'))
     .description('wait for one call, run AGI commands on it, print the replies, and return it to the dialplan')
     .argument('<commands...>', 'raw commands or method forms, each one argument')
-    .option('--host <host>', 'address to listen on', '127.0.0.1')
-    .option('--port <port>', 'TCP port (0 picks a free one)', '4573')
     .option('--wait <ms>', 'give up if no call arrives within this time', '60000')
     .addHelpText(
       'after',
@@ -204,11 +194,8 @@ Examples:
 
 Exits 0 when every command succeeded, 1 otherwise.`,
     )
-    .action(async (commands: string[], options: { host: string; port: string; wait: string }) => {
-      const out = (text: string): void => {
-        process.stdout.write(`${text}\n`);
-      };
-      const server = new FastAgiServer({ host: options.host, port: Number(options.port), logger: pino({ level: 'warn' }, pino.destination(2)), maxConnections: 1 });
+    .action(async (commands: string[], options: ListenOptions & { wait: string }) => {
+      const server = new FastAgiServer({ host: options.host, port: options.port, logger: pino({ level: 'warn' }, pino.destination(2)), maxConnections: 1 });
       let ok = true;
       const done = new Promise<void>((resolve) => {
         server.fallback(async (agi) => {

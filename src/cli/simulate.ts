@@ -5,6 +5,7 @@ import { assertTranscript, type Transcript } from '../agi/transcript.js';
 import { FakeAsterisk, replayTranscript } from '../testing/simulate.js';
 import type { TranscriptLine } from '../testing/fake-asterisk.js';
 import { loadApp } from './load-app.js';
+import { printLine } from './options.js';
 import { describeError } from './shell.js';
 
 const collect = (value: string, previous: string[]): string[] => [...previous, value];
@@ -19,8 +20,8 @@ function keyValues(entries: string[], what: string): Record<string, string> {
   return out;
 }
 
-function printLine(line: TranscriptLine): void {
-  process.stdout.write(`${line.dir === '>' ? '>>' : '<<'} ${line.line}\n`);
+function printTranscriptLine(line: TranscriptLine): void {
+  printLine(`${line.dir === '>' ? '>>' : '<<'} ${line.line}`);
 }
 
 interface SimulateOptions {
@@ -83,14 +84,14 @@ route matched (NOTFOUND).`,
         env: keyValues(options.env, '--env'),
         transport: options.tcp ? 'tcp' : 'memory',
         log: pino({ level: options.logLevel }, pino.destination(2)),
-        onLine: printLine,
+        onLine: printTranscriptLine,
       });
       const failed = result.status === 'FAILURE' || result.status === 'NOTFOUND';
-      process.stdout.write(`status: ${result.status}${result.error !== undefined ? ` (${describeError(result.error)})` : ''}\n`);
+      printLine(`status: ${result.status}${result.error !== undefined ? ` (${describeError(result.error)})` : ''}`);
       if (options.transcript) {
         const transcript: Transcript = { ...result.transcript, meta: { ...result.transcript.meta, app: modulePath, route: options.route } };
         writeFileSync(options.transcript, `${JSON.stringify(transcript, null, 2)}\n`);
-        process.stdout.write(`transcript: ${options.transcript} (${transcript.exchanges.length} commands)\n`);
+        printLine(`transcript: ${options.transcript} (${transcript.exchanges.length} commands)`);
       }
       if (failed) {
         process.stderr.write(`agikit: the app ${result.status === 'NOTFOUND' ? `has no route for ${options.route}` : `failed: ${describeError(result.error)}`}\n`);
@@ -124,12 +125,12 @@ Exits 0 when the app sent exactly the recorded commands, 1 at the first differen
       const appPath = modulePath ?? (typeof transcript.meta?.app === 'string' ? transcript.meta.app : undefined);
       if (!appPath) throw new Error('the transcript does not name its app; give the module as the second argument');
       const app = await loadApp(appPath);
-      const result = await replayTranscript(app, transcript, options.quiet ? {} : { onLine: printLine });
+      const result = await replayTranscript(app, transcript, options.quiet ? {} : { onLine: printTranscriptLine });
       if (result.ok) {
-        process.stdout.write(`replay OK: the app sent the ${result.matched} recorded commands (status ${result.status})\n`);
+        printLine(`replay OK: the app sent the ${result.matched} recorded commands (status ${result.status})`);
         return;
       }
-      process.stdout.write(`replay FAILED after ${result.matched} matching commands\n`);
+      printLine(`replay FAILED after ${result.matched} matching commands`);
       process.stderr.write(`agikit: ${result.mismatch?.message ?? 'the app differs from the recording'}\n`);
       process.exitCode = 1;
     });

@@ -174,6 +174,17 @@ describe('agikit shell', () => {
   });
 });
 
+describe('agikit usage errors', () => {
+  it('are one clear line on stderr with a non-zero exit', async () => {
+    for (const args of [['serve', example, '--port', '99999'], ['bogus'], ['simulate'], ['replay', '/nonexistent.json', example]]) {
+      const r = await run(args);
+      assert.equal(r.code, 1, args.join(' '));
+      assert.equal(r.err.trim().split('\n').length, 1, `${args.join(' ')}: ${r.err}`);
+      assert.equal(r.out, '');
+    }
+  });
+});
+
 describe('agikit exec', () => {
   it('runs one-shot commands on the next call and returns it to the dialplan', async () => {
     const exec = start(['exec', '--port', '0', 'ANSWER', 'sayNumber 42']);
