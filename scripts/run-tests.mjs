@@ -27,6 +27,9 @@ if (!env.AGIKIT_SKIP_LIVE) {
     }
   }
 }
+// Text to speech (espeak-ng) for the FilePlayer.say tests; without it those tests skip with the reason.
+spawnSync('bash', ['scripts/install-espeak.sh'], { cwd: root, stdio: ['ignore', 'inherit', 'inherit'] });
+
 process.stderr.write(
   env.AGIKIT_SKIP_LIVE
     ? `run-tests: live Asterisk tests will be SKIPPED: ${env.AGIKIT_SKIP_LIVE}\n`

@@ -46,3 +46,5 @@ export { FastAgiServer, type CloseOptions, type FastAgiServerOptions, type Serve
 export { runCall, type CallEnd, type CallStatus, type RunCallOptions } from './server/run-call.js';
 export { Router, type AgiHandler, type RouteMatch, type RouterLike } from './server/router.js';
 export { runStdio, type StdioOptions } from './server/stdio.js';
+export * from './media/index.js';
+export * from './ami/index.js';

@@ -14,6 +14,9 @@ import {
 import { encodeCommand, encodeRawCommand, maxLineBytesFor } from '../protocol/encode.js';
 import type { AgiEnv, AgiHeader } from '../protocol/header.js';
 import type { AgiReply, DataMode } from '../protocol/reply.js';
+import { FilePlayer } from '../media/file-player.js';
+import { FileRecorder } from '../media/file-recorder.js';
+import type { MediaOptions } from '../media/options.js';
 import { AGI_COMMANDS, CommandFailure, type AnyCommandSpec } from './commands.js';
 import type { AgiConnection } from './connection.js';
 import type { CommandOptions } from './method-types.js';
@@ -33,6 +36,8 @@ export interface AgiOptions {
   statusVariable?: string | false;
   /** How long {@link Agi.exit} waits for Asterisk to close its side before dropping the connection (ms). */
   closeGraceMs?: number;
+  /** Settings of the call's {@link Agi.filePlayer} and {@link Agi.fileRecorder} (media directory, TTS, AMI). */
+  media?: MediaOptions;
 }
 
 /** Callback registered with {@link Agi.onHangup}. */
@@ -101,6 +106,9 @@ export class Agi {
   private closedError: AgiError | undefined;
   private readonly wire: boolean;
   private interrupts = 0;
+  private readonly mediaOptions: MediaOptions | undefined;
+  private filePlayerInstance: FilePlayer | undefined;
+  private fileRecorderInstance: FileRecorder | undefined;
 
   constructor(
     private readonly connection: AgiConnection,
@@ -118,6 +126,7 @@ export class Agi {
     this.commandTimeoutMs = options.commandTimeoutMs;
     this.statusVariable = options.statusVariable ?? 'AGIKIT_STATUS';
     this.closeGraceMs = options.closeGraceMs ?? 5000;
+    this.mediaOptions = options.media;
     this.wire = this.log.isLevelEnabled('debug');
     this.hungUp = new Promise<HangupReason>((resolve) => {
       this.resolveHungUp = resolve;
@@ -140,6 +149,18 @@ export class Agi {
    */
   get signal(): AbortSignal {
     return this.controller.signal;
+  }
+
+  /** The call's {@link FilePlayer} (Aculab's `channel.FilePlayer`), created on first use with `AgiOptions.media`. */
+  get filePlayer(): FilePlayer {
+    this.filePlayerInstance ??= new FilePlayer(this, this.mediaOptions);
+    return this.filePlayerInstance;
+  }
+
+  /** The call's {@link FileRecorder} (Aculab's `channel.FileRecorder`), created on first use with `AgiOptions.media`. */
+  get fileRecorder(): FileRecorder {
+    this.fileRecorderInstance ??= new FileRecorder(this, this.mediaOptions);
+    return this.fileRecorderInstance;
   }
 
   /** Why the channel hung up, or `null` while it is up. */

@@ -26,7 +26,7 @@ export interface CallEnd {
 export const DEFAULT_HANGUP_GRACE_MS = 30_000;
 
 /** Options of {@link runCall}. */
-export interface RunCallOptions extends Pick<AgiOptions, 'statusVariable' | 'commandTimeoutMs' | 'closeGraceMs'> {
+export interface RunCallOptions extends Pick<AgiOptions, 'statusVariable' | 'commandTimeoutMs' | 'closeGraceMs' | 'media'> {
   /** The call's logger (a child carrying `uniqueid` and `channel`). */
   log: Logger;
   /** See {@link runHandler}. */
@@ -58,6 +58,7 @@ export async function runCall(connection: AgiConnection, header: AgiHeader, rout
     ...(options.statusVariable !== undefined ? { statusVariable: options.statusVariable } : {}),
     ...(options.commandTimeoutMs !== undefined ? { commandTimeoutMs: options.commandTimeoutMs } : {}),
     ...(options.closeGraceMs !== undefined ? { closeGraceMs: options.closeGraceMs } : {}),
+    ...(options.media !== undefined ? { media: options.media } : {}),
   });
   const started = Date.now();
   let status: CallStatus;
