@@ -7,6 +7,8 @@
  * @module
  */
 
+import { decodeS16le, parseWav, WavFormatTag } from '../media/audio.js';
+
 /** Level statistics of a 16-bit PCM WAV file. */
 export interface WavStats {
   /** Sample rate in Hz (8000 for `wav`, 16000 for `wav16`). */
@@ -31,52 +33,25 @@ export interface WavStats {
  * @throws Error if the data is not a 16-bit PCM RIFF/WAVE file
  */
 export function wavStats(wav: Uint8Array): WavStats {
-  const buf = Buffer.from(wav.buffer, wav.byteOffset, wav.byteLength);
-  if (buf.length < 12 || buf.toString('ascii', 0, 4) !== 'RIFF' || buf.toString('ascii', 8, 12) !== 'WAVE') {
-    throw new Error('not a RIFF/WAVE file');
+  const { formatTag, bitsPerSample: bits, channels, sampleRate, data } = parseWav(wav);
+  if (formatTag !== WavFormatTag.Pcm || bits !== 16 || channels < 1 || sampleRate < 1) {
+    throw new Error(`unsupported WAV (format ${formatTag}, ${bits} bits, ${channels} channels)`);
   }
-  let offset = 12;
-  let sampleRate = 0;
-  let channels = 0;
-  let bits = 0;
-  let format = 0;
-  let data: Buffer | undefined;
-  while (offset + 8 <= buf.length) {
-    const id = buf.toString('ascii', offset, offset + 4);
-    const size = buf.readUInt32LE(offset + 4);
-    const body = offset + 8;
-    if (id === 'fmt ' && body + 16 <= buf.length) {
-      format = buf.readUInt16LE(body);
-      channels = buf.readUInt16LE(body + 2);
-      sampleRate = buf.readUInt32LE(body + 4);
-      bits = buf.readUInt16LE(body + 14);
-    } else if (id === 'data') {
-      // Asterisk fixes the sizes up when it closes the file; a file still
-      // being written may claim more than is there.
-      data = buf.subarray(body, Math.min(buf.length, body + size));
-      break;
-    }
-    offset = body + size + (size % 2);
-  }
-  if (format !== 1 || bits !== 16 || channels < 1 || sampleRate < 1 || data === undefined) {
-    throw new Error(`unsupported WAV (format ${format}, ${bits} bits, ${channels} channels)`);
-  }
-  const count = Math.floor(data.length / 2);
+  const all = decodeS16le(data);
   let peak = 0;
   let sumSquares = 0;
-  for (let i = 0; i < count; i++) {
-    const s = data.readInt16LE(i * 2);
+  for (const s of all) {
     const a = Math.abs(s);
     if (a > peak) peak = a;
     sumSquares += s * s;
   }
-  const samples = Math.floor(count / channels);
+  const samples = Math.floor(all.length / channels);
   return {
     sampleRate,
     channels,
     samples,
     durationSeconds: samples / sampleRate,
     peak,
-    rms: count === 0 ? 0 : Math.sqrt(sumSquares / count),
+    rms: all.length === 0 ? 0 : Math.sqrt(sumSquares / all.length),
   };
 }
