@@ -221,7 +221,7 @@ export const AGI_COMMANDS = {
     encode: (family: string, key: string) => [family, key],
     decode: (reply) => reply.result === '1',
     dead: true,
-    doc: 'Deletes one astdb entry. Resolves `true` if it was deleted, `false` if it did not exist.',
+    doc: 'Deletes one astdb entry. Resolves `true` when Asterisk reports success, which Asterisk 22 also does when the key did not exist (so `true` does not prove there was a key; use `databaseGet` first if that matters), and `false` only when astdb could not run the delete.',
   }),
 
   databaseDelTree: command({

@@ -40,7 +40,9 @@ export interface AgiCommandMethods {
    */
   controlStreamFile(...args: CommandArgs<Table['controlStreamFile']>): Promise<CommandResult<Table['controlStreamFile']>>;
   /**
-   * Deletes one astdb entry. Resolves `true` if it was deleted, `false` if it did not exist.
+   * Deletes one astdb entry. Resolves `true` when Asterisk reports success, which Asterisk 22 also
+   * does when the key did not exist (so `true` does not prove there was a key; use `databaseGet`
+   * first if that matters), and `false` only when astdb could not run the delete.
    *
    * Wire: `DATABASE DEL`. Allowed on a hung-up channel.
    */

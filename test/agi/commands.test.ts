@@ -48,6 +48,7 @@ const cases: Case[] = [
     result: { digit: null, endposMs: null },
   },
   { call: ['controlStreamFile', 'nofile'], words: ['CONTROL', 'STREAM', 'FILE', 'nofile', ''], reply: '200 result=-1 endpos=-1', probe: ALIVE, error: AgiCommandError },
+  // Asterisk 22 answers result=1 for a key that did not exist too (seen live: test/live/variables-db.test.ts).
   { call: ['databaseDel', 'fam', 'k'], words: ['DATABASE', 'DEL', 'fam', 'k'], reply: '200 result=1', result: true },
   { call: ['databaseDel', 'fam', 'k'], words: ['DATABASE', 'DEL', 'fam', 'k'], reply: '200 result=0', result: false },
   { call: ['databaseDelTree', 'fam'], words: ['DATABASE', 'DELTREE', 'fam'], reply: '200 result=0', result: true },
