@@ -80,22 +80,21 @@ export class Agi {
   readonly args: string[];
   /** FastAGI script path, e.g. `/ivr/main` (`/` for stdio scripts and URLs without a path). */
   readonly path: string;
-  /** FastAGI query parameters. */
-  readonly query: URLSearchParams;
+
   /** The full parsed header, including unknown keys verbatim. */
   readonly header: AgiHeader;
   /** Route parameters from the matching route pattern. */
   params: Record<string, string>;
   /** The call's logger (bindings: `uniqueid`, `channel`). */
   readonly log: Logger;
-  /** Resolves with the reason once the channel has hung up. Never rejects. */
-  readonly hungUp: Promise<HangupReason>;
-
-  private readonly controller = new AbortController();
-  private resolveHungUp!: (reason: HangupReason) => void;
+  // Built on first use: most calls never look at them, and 10,000 idle calls each pay for what exists.
+  private controller: AbortController | undefined;
+  private hungUpPromise: Promise<HangupReason> | undefined;
+  private resolveHungUp: ((reason: HangupReason) => void) | undefined;
+  private hangupWatcher: (() => void) | undefined;
   private hangupReasonValue: HangupReason | null = null;
-  private readonly hangupListeners = new Set<HangupListener>();
-  private readonly cleanups: Promise<void>[] = [];
+  private hangupListeners: Set<HangupListener> | undefined;
+  private cleanups: Promise<void>[] | undefined;
   private readonly maxLineBytes: number;
   private readonly commandTimeoutMs: number | undefined;
   private readonly statusVariable: string | false;
@@ -103,8 +102,8 @@ export class Agi {
   private busy = false;
   private readonly waiting: Array<() => void> = [];
   private closing: Promise<void> | undefined;
-  private closedError: AgiError | undefined;
-  private readonly wire: boolean;
+  /** `undefined` while open; why it closed otherwise (an error is built only when one is thrown). */
+  private closedBy: 'closed' | HangupReason | undefined;
   private interrupts = 0;
   private readonly mediaOptions: MediaOptions | undefined;
   private filePlayerInstance: FilePlayer | undefined;
@@ -119,7 +118,6 @@ export class Agi {
     this.env = header.env;
     this.args = header.args;
     this.path = header.path;
-    this.query = header.query;
     this.params = options.params ?? {};
     this.log = options.log ?? pino({ level: 'silent' });
     this.maxLineBytes = options.maxLineBytes ?? maxLineBytesFor(header.env.version);
@@ -127,18 +125,14 @@ export class Agi {
     this.statusVariable = options.statusVariable ?? 'AGIKIT_STATUS';
     this.closeGraceMs = options.closeGraceMs ?? 5000;
     this.mediaOptions = options.media;
-    this.wire = this.log.isLevelEnabled('debug');
-    this.hungUp = new Promise<HangupReason>((resolve) => {
-      this.resolveHungUp = resolve;
-    });
     connection.onHangupLine(() => this.markHangup('hangup-line'));
     connection.onEnd((end) => {
       if (end.kind === 'lost') {
         if (end.error) this.log.warn({ err: end.error }, 'AGI connection failed');
         this.markHangup('socket-closed');
-        this.markClosed(new AgiHangupError('socket-closed'));
+        this.markClosed('socket-closed');
       } else {
-        this.markClosed(new AgiSessionClosedError());
+        this.markClosed('closed');
       }
     });
   }
@@ -148,7 +142,37 @@ export class Agi {
    * an {@link AgiHangupError} or {@link AgiSessionClosedError}). Pass it to your own timers and fetches.
    */
   get signal(): AbortSignal {
+    if (!this.controller) {
+      this.controller = new AbortController();
+      if (this.hangupReasonValue) this.controller.abort(new AgiHangupError(this.hangupReasonValue));
+      else if (this.closedBy) this.controller.abort(this.closedError());
+    }
     return this.controller.signal;
+  }
+
+  /** Resolves with the reason once the channel has hung up. Never rejects. */
+  get hungUp(): Promise<HangupReason> {
+    this.hungUpPromise ??= this.hangupReasonValue
+      ? Promise.resolve(this.hangupReasonValue)
+      : new Promise<HangupReason>((resolve) => {
+          this.resolveHungUp = resolve;
+        });
+    return this.hungUpPromise;
+  }
+
+  /**
+   * @internal One synchronous callback run when the call hangs up (the session runner's grace timer):
+   * cheaper than `hungUp.then`, and not awaited like {@link onHangup} cleanup. Returns a canceller.
+   */
+  whenHungUp(callback: () => void): () => void {
+    if (this.hangupReasonValue) {
+      queueMicrotask(callback);
+      return () => {};
+    }
+    this.hangupWatcher = callback;
+    return () => {
+      this.hangupWatcher = undefined;
+    };
   }
 
   /** The call's {@link FilePlayer} (Aculab's `channel.FilePlayer`), created on first use with `AgiOptions.media`. */
@@ -163,6 +187,11 @@ export class Agi {
     return this.fileRecorderInstance;
   }
 
+  /** FastAGI query parameters (`agi://host/ivr?lang=fr` gives `lang=fr`). */
+  get query(): URLSearchParams {
+    return this.header.query;
+  }
+
   /** Why the channel hung up, or `null` while it is up. */
   get hangupReason(): HangupReason | null {
     return this.hangupReasonValue;
@@ -170,7 +199,7 @@ export class Agi {
 
   /** `true` once the session is over (exited, closed, or the connection dropped). */
   get closed(): boolean {
-    return this.closedError !== undefined;
+    return this.closedBy !== undefined;
   }
 
   /**
@@ -183,13 +212,14 @@ export class Agi {
       this.runHangupListener(listener, this.hangupReasonValue);
       return () => {};
     }
-    this.hangupListeners.add(listener);
-    return () => this.hangupListeners.delete(listener);
+    const listeners = (this.hangupListeners ??= new Set());
+    listeners.add(listener);
+    return () => listeners.delete(listener);
   }
 
   /** Resolves when every {@link onHangup} callback started so far has finished. */
   async hangupCleanup(): Promise<void> {
-    await Promise.all(this.cleanups);
+    if (this.cleanups) await Promise.all(this.cleanups);
   }
 
   /**
@@ -216,7 +246,7 @@ export class Agi {
    * so the call returns to the dialplan.
    */
   terminate(): Promise<void> {
-    this.markClosed(new AgiSessionClosedError());
+    this.markClosed('closed');
     return this.connection.end(this.closeGraceMs);
   }
 
@@ -274,14 +304,31 @@ export class Agi {
     } catch (error) {
       return Promise.reject(error);
     }
+    if (!this.busy && options === undefined && this.commandTimeoutMs === undefined) {
+      // The common case, idle and with no deadline or signal: skip the queue's bookkeeping (a closure
+      // and a budget per command), which shows in the per-call CPU of a busy server.
+      this.busy = true;
+      const run = this.execute(spec, line, undefined, undefined);
+      run.then(this.release, this.release);
+      return run;
+    }
     return this.queued(spec.words, options, (budget) => this.execute(spec, line, budget, options?.signal));
   }
 
-  private async execute(spec: AnyCommandSpec, line: string, budget: Budget | undefined, signal?: AbortSignal): Promise<unknown> {
+  private execute(spec: AnyCommandSpec, line: string, budget: Budget | undefined, signal?: AbortSignal): Promise<unknown> {
     const words = spec.words;
-    this.assertOpen(words);
-    if (this.hangupReasonValue && !spec.dead) throw new AgiHangupError(this.hangupReasonValue, words);
-    const reply = await this.roundTrip(line, spec.data ?? 'keyword', words, budget, signal, spec.usageFollows);
+    if (this.closedBy !== undefined) return Promise.reject(this.closedError(words));
+    if (this.hangupReasonValue && !spec.dead) return Promise.reject(new AgiHangupError(this.hangupReasonValue, words));
+    return this.roundTrip(line, spec.data ?? 'keyword', words, budget, signal, spec.usageFollows, (reply) => this.interpret(spec, reply, budget, signal));
+  }
+
+  /**
+   * Reads a command's final reply into its typed result, or throws its typed error. It runs as the
+   * reply arrives (one promise per command); for an ambiguous `result=-1` it returns the promise of
+   * the channel probe, which keeps the queue busy until the probe is answered.
+   */
+  private interpret(spec: AnyCommandSpec, reply: AgiReply, budget: Budget | undefined, signal: AbortSignal | undefined): unknown {
+    const words = spec.words;
     if (reply.interrupted) throw new AgiInterruptedError(words);
     switch (reply.code) {
       case 200:
@@ -301,12 +348,15 @@ export class Agi {
     } catch (error) {
       if (!(error instanceof CommandFailure)) throw error;
       if (!error.hangupPossible) throw new AgiCommandError(words, reply, error.detail);
-      if (await this.channelGone(budget, signal)) {
-        throw new AgiHangupError(this.hangupReasonValue ?? 'dead-channel', words);
-      }
-      if (error.ifAlive) return error.ifAlive.value;
-      throw new AgiCommandError(words, reply, error.detail);
+      return this.afterFailure(words, reply, error, budget, signal);
     }
+  }
+
+  /** A `result=-1` that a hangup may explain: probe the channel, then report a hangup or the failure. */
+  private async afterFailure(words: string, reply: AgiReply, failure: CommandFailure, budget: Budget | undefined, signal: AbortSignal | undefined): Promise<unknown> {
+    if (await this.channelGone(budget, signal)) throw new AgiHangupError(this.hangupReasonValue ?? 'dead-channel', words);
+    if (failure.ifAlive) return failure.ifAlive.value;
+    throw new AgiCommandError(words, reply, failure.detail);
   }
 
   /**
@@ -321,24 +371,22 @@ export class Agi {
     return this.hangupReasonValue !== null;
   }
 
-  /** Sends one line and waits for its reply, enforcing the deadline and signal. */
-  private roundTrip(
+  /**
+   * Sends one line and waits for its reply (read through `map` when given, as it arrives), enforcing
+   * the deadline and signal.
+   */
+  private roundTrip<T = AgiReply>(
     line: string,
     mode: DataMode,
     what: string,
     budget: Budget | undefined,
     signal?: AbortSignal,
     trailer?: (reply: AgiReply) => boolean,
-  ): Promise<AgiReply> {
-    const request = this.connection.request(line, mode, trailer);
-    if (this.wire) {
-      request.then(
-        (reply) => this.log.debug({ command: line.slice(0, -1), reply: reply.lines.join('\n') }, 'agi command'),
-        () => {},
-      );
-    }
+    map?: (reply: AgiReply) => T,
+  ): Promise<T> {
+    const request = this.connection.request(line, mode, trailer, map);
     if (budget === undefined && !signal) return request;
-    return new Promise<AgiReply>((resolve, reject) => {
+    return new Promise<T>((resolve, reject) => {
       let timer: NodeJS.Timeout | undefined;
       const onAbort = (): void => {
         cleanup();
@@ -387,13 +435,19 @@ export class Agi {
     if (signal?.aborted) return Promise.reject(new AgiAbortError(what, signal.reason));
     if (!this.busy) {
       this.busy = true;
-      return this.runTask(task, budget);
+      // No async wrapper: the queue moves on as soon as the task settles (release is registered
+      // before the caller's own continuation, so FIFO order holds).
+      const run = task(budget);
+      run.then(this.release, this.release);
+      return run;
     }
     return new Promise<T>((resolve, reject) => {
       let timer: NodeJS.Timeout | undefined;
       const start = (): void => {
         cleanup();
-        this.runTask(task, budget).then(resolve, reject);
+        const run = task(budget);
+        run.then(this.release, this.release);
+        run.then(resolve, reject);
       };
       const drop = (error: AgiError): void => {
         const index = this.waiting.indexOf(start);
@@ -414,33 +468,29 @@ export class Agi {
     });
   }
 
-  private async runTask<T>(task: (budget: Budget | undefined) => Promise<T>, budget: Budget | undefined): Promise<T> {
-    try {
-      return await task(budget);
-    } finally {
-      const next = this.waiting.shift();
-      if (next) next();
-      else this.busy = false;
-    }
-  }
+  /** Starts the next queued task, or marks the session idle. */
+  private readonly release = (): void => {
+    const next = this.waiting.shift();
+    if (next) next();
+    else this.busy = false;
+  };
 
   private assertOpen(what: string): void {
-    if (!this.closedError) return;
-    if (this.closedError instanceof AgiHangupError) throw new AgiHangupError(this.closedError.reason, what);
-    throw new AgiSessionClosedError(what);
+    if (this.closedBy === undefined) return;
+    throw this.closedError(what);
   }
 
   /** A command timed out or was aborted after it was sent: the session is out of step, so end it. */
   private abandon(error: AgiError): void {
     this.log.warn({ err: error }, 'closing AGI session: a command was abandoned mid-flight');
-    this.markClosed(error instanceof AgiHangupError ? error : new AgiSessionClosedError());
+    this.markClosed('closed');
     void this.connection.end(this.closeGraceMs);
   }
 
   private async closeNow(status: string | undefined): Promise<void> {
     // Join the queue so commands issued before exit()/close() run first.
     await this.queued('close', undefined, async () => {
-      if (status && this.statusVariable && !this.closedError && !this.connection.isFinished) {
+      if (status && this.statusVariable && this.closedBy === undefined && !this.connection.isFinished) {
         try {
           const line = encodeCommand('SET VARIABLE', [this.statusVariable, status], this.maxLineBytes);
           // Bounded on its own: closeGraceMs is how long to wait for Asterisk to close its side, and is 0
@@ -451,16 +501,21 @@ export class Agi {
           this.log.debug({ err: error }, 'could not set the status variable');
         }
       }
-      this.markClosed(new AgiSessionClosedError());
+      this.markClosed('closed');
     });
     await this.connection.end(this.closeGraceMs);
   }
 
-  private markClosed(error: AgiError): void {
-    if (this.closedError) return;
-    this.closedError = error;
-    // Wake anything queued: each checks `closedError` and rejects.
-    if (!this.controller.signal.aborted) this.controller.abort(error);
+  private markClosed(by: 'closed' | HangupReason): void {
+    if (this.closedBy !== undefined) return;
+    this.closedBy = by;
+    // Queued commands each check `closedBy` when their turn comes, and reject.
+    if (this.controller && !this.controller.signal.aborted) this.controller.abort(this.closedError());
+  }
+
+  /** The error for using a closed session. */
+  private closedError(what?: string): AgiError {
+    return this.closedBy === 'closed' || this.closedBy === undefined ? new AgiSessionClosedError(what) : new AgiHangupError(this.closedBy, what);
   }
 
   /** Records the hangup once, fires `hungUp`/`signal`, and starts the `onHangup` callbacks. */
@@ -468,10 +523,12 @@ export class Agi {
     if (this.hangupReasonValue) return;
     this.hangupReasonValue = reason;
     this.log.info({ reason }, 'call hung up');
-    this.resolveHungUp(reason);
-    if (!this.controller.signal.aborted) this.controller.abort(new AgiHangupError(reason));
-    for (const listener of this.hangupListeners) this.runHangupListener(listener, reason);
-    this.hangupListeners.clear();
+    this.resolveHungUp?.(reason);
+    if (this.hangupWatcher) queueMicrotask(this.hangupWatcher);
+    if (this.controller && !this.controller.signal.aborted) this.controller.abort(new AgiHangupError(reason));
+    const listeners = this.hangupListeners;
+    this.hangupListeners = undefined;
+    if (listeners) for (const listener of listeners) this.runHangupListener(listener, reason);
   }
 
   private runHangupListener(listener: HangupListener, reason: HangupReason): void {
@@ -482,7 +539,7 @@ export class Agi {
         this.log.error({ err: error }, 'onHangup callback failed');
       }
     };
-    this.cleanups.push(run());
+    (this.cleanups ??= []).push(run());
   }
 }
 

@@ -13,6 +13,63 @@ export interface AgiConnectionOptions {
   maxLineBytes?: number;
   /** Bounds on the header (default 256 lines, 64 KiB). */
   headerLimits?: HeaderLimits;
+  /**
+   * Take part in the process-wide fair scheduler (the FastAGI server does): input is processed for
+   * at most {@link FAIR_TURN_BUDGET} connections per event-loop turn, so that under load new calls
+   * are accepted at the pace calls end instead of waiting behind every busy one.
+   */
+  fair?: boolean;
+}
+
+/**
+ * Connections whose input is processed per event-loop turn under the fair scheduler. Node accepts one
+ * new connection per turn, while without this every established connection with input is served in
+ * the same turn: under load new calls then wait in the kernel's accept queue for tens of ms.
+ */
+export const FAIR_TURN_BUDGET = 4;
+
+const fairQueue: AgiConnection[] = [];
+let fairHead = 0;
+let fairDrainScheduled = false;
+
+function scheduleFairDrain(): void {
+  if (fairDrainScheduled) return;
+  fairDrainScheduled = true;
+  setImmediate(drainFairQueue);
+}
+
+function drainFairQueue(): void {
+  fairDrainScheduled = false;
+  for (let served = 0; served < FAIR_TURN_BUDGET && fairHead < fairQueue.length; served++) {
+    (fairQueue[fairHead++] as AgiConnection).runInbox();
+  }
+  if (fairHead >= fairQueue.length) {
+    fairQueue.length = 0;
+    fairHead = 0;
+  } else {
+    scheduleFairDrain();
+  }
+}
+
+/**
+ * Stream listeners shared by every connection (they find theirs through a symbol on the stream):
+ * per-connection bound closures cost memory for each of 10,000 idle calls.
+ */
+const kConnection = Symbol('agikit.connection');
+interface OwnedStream {
+  [kConnection]: AgiConnection;
+}
+function sharedOnData(this: OwnedStream, chunk: Buffer): void {
+  this[kConnection].onData(chunk);
+}
+function sharedOnEnd(this: OwnedStream): void {
+  this[kConnection].onInputEnd();
+}
+function sharedOnClose(this: OwnedStream): void {
+  this[kConnection].onInputClose();
+}
+function sharedOnError(this: OwnedStream, error: Error): void {
+  this[kConnection].onStreamError(error);
 }
 
 /** Why a connection ended, as the session above it needs to know. */
@@ -34,7 +91,9 @@ interface Pending {
   trailer: ((reply: AgiReply) => boolean) | undefined;
   /** The first reply, held while its trailer is read. */
   first: AgiReply | undefined;
-  resolve: (reply: AgiReply) => void;
+  resolve: (value: unknown) => void;
+  /** Reads the reply into the promise's value in the read callback (may throw); none: the reply itself. */
+  map: ((reply: AgiReply) => unknown) | undefined;
   reject: (error: Error) => void;
 }
 
@@ -64,8 +123,14 @@ export class AgiConnection {
   private hangupListener: (() => void) | undefined;
   private hangupPending = false;
   private endTimer: NodeJS.Timeout | undefined;
-  private readonly trace: boolean;
+  private trace: boolean;
+  /** Log each command and its reply at debug. */
+  private wire: boolean;
   private lineTap: LineTap | undefined;
+  private readonly fair: boolean;
+  /** Under the fair scheduler: chunks received and not yet processed, and an end seen behind them. */
+  private inbox: Buffer[] | undefined;
+  private inboxEnd: 'end' | 'close' | undefined;
 
   constructor(
     private readonly input: Readable,
@@ -75,17 +140,21 @@ export class AgiConnection {
     this.splitter = new LineSplitter(options.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES);
     this.headerReader = new HeaderReader(options.headerLimits ?? DEFAULT_HEADER_LIMITS);
     this.trace = options.log.isLevelEnabled('trace');
+    this.wire = options.log.isLevelEnabled('debug');
     this.header = new Promise<AgiHeader>((resolve, reject) => {
       this.resolveHeader = resolve;
       this.rejectHeader = reject;
     });
     // A rejected header that nobody awaits (the server gave up on the call) must not crash the process.
     this.header.catch(() => {});
-    input.on('data', this.onData);
-    input.on('end', this.onInputEnd);
-    input.on('error', this.onStreamError);
-    input.on('close', this.onInputClose);
-    if (output !== (input as unknown)) output.on('error', this.onStreamError);
+    this.fair = options.fair ?? false;
+    (input as unknown as OwnedStream)[kConnection] = this;
+    (output as unknown as OwnedStream)[kConnection] = this;
+    input.on('data', sharedOnData);
+    input.on('end', sharedOnEnd);
+    input.on('error', sharedOnError);
+    input.on('close', sharedOnClose);
+    if (output !== (input as unknown)) output.on('error', sharedOnError);
   }
 
   /**
@@ -117,6 +186,11 @@ export class AgiConnection {
     this.endListeners.push(listener);
   }
 
+  /** `true` once the whole header has been received. */
+  get hasHeader(): boolean {
+    return this.headerReader === undefined;
+  }
+
   /** `true` once the connection is finished (closed, failed or ended); nothing more can be sent. */
   get isFinished(): boolean {
     return this.finished;
@@ -135,6 +209,8 @@ export class AgiConnection {
   /** Sets the logger once the call's identity is known (the header names its channel and uniqueid). */
   set log(log: Logger) {
     this.options.log = log;
+    this.trace = log.isLevelEnabled('trace');
+    this.wire = log.isLevelEnabled('debug');
   }
 
   /**
@@ -144,12 +220,12 @@ export class AgiConnection {
    * gets a 520 block after its 200 line), that second reply is read too, logged and dropped, so it
    * can never be taken for the next command's.
    */
-  request(line: string, mode: DataMode = 'keyword', trailer?: (reply: AgiReply) => boolean): Promise<AgiReply> {
+  request<T = AgiReply>(line: string, mode: DataMode = 'keyword', trailer?: (reply: AgiReply) => boolean, map?: (reply: AgiReply) => T): Promise<T> {
     if (this.ending) return Promise.reject(new AgiSessionClosedError(line.trimEnd()));
     if (this.finished) return Promise.reject(new AgiHangupError('socket-closed', line.trimEnd()));
     if (this.pending) return Promise.reject(new AgiError('agikit bug: a second AGI command was sent while one is in flight'));
-    const reply = new Promise<AgiReply>((resolve, reject) => {
-      this.pending = { line: line.slice(0, -1), mode, marker: undefined, ownReply: undefined, trailer, first: undefined, resolve, reject };
+    const reply = new Promise<T>((resolve, reject) => {
+      this.pending = { line: line.slice(0, -1), mode, marker: undefined, ownReply: undefined, trailer, first: undefined, resolve: resolve as (value: unknown) => void, reject, map };
     });
     if (this.trace) this.options.log.trace({ line: line.slice(0, -1) }, 'agi >>');
     this.lineTap?.sent(line.slice(0, -1));
@@ -192,7 +268,8 @@ export class AgiConnection {
     const done = new Promise<void>((resolve) => this.endResolvers.push(resolve));
     if (!this.ending) {
       this.ending = true;
-      this.rejectPending(new AgiSessionClosedError());
+      // Errors are costly to build (stack capture): build one only when something waits for it.
+      if (this.pending) this.rejectPending(new AgiSessionClosedError());
       this.output.end();
       if (graceMs <= 0) this.finish({ kind: 'ended' });
       else this.endTimer = setTimeout(() => this.finish({ kind: 'ended' }), graceMs);
@@ -207,7 +284,34 @@ export class AgiConnection {
     this.finish(this.ending && !error ? { kind: 'ended' } : { kind: 'lost', ...(error ? { error } : {}) });
   }
 
-  private readonly onData = (chunk: Buffer): void => {
+  /** @internal Input from the stream (through the shared listener). */
+  onData(chunk: Buffer): void {
+    if (this.finished) return;
+    if (this.fair) {
+      if (this.inbox) {
+        this.inbox.push(chunk);
+      } else {
+        this.inbox = [chunk];
+        fairQueue.push(this);
+        scheduleFairDrain();
+      }
+      return;
+    }
+    this.process(chunk);
+  }
+
+  /** @internal The fair scheduler's turn for this connection. */
+  runInbox(): void {
+    const chunks = this.inbox;
+    this.inbox = undefined;
+    if (chunks) for (const chunk of chunks) this.process(chunk);
+    const end = this.inboxEnd;
+    this.inboxEnd = undefined;
+    if (end === 'end') this.onInputEnd();
+    else if (end === 'close') this.onInputClose();
+  }
+
+  private process(chunk: Buffer): void {
     if (this.finished) return;
     let lines: string[];
     try {
@@ -221,7 +325,7 @@ export class AgiConnection {
       if (this.headerReader) this.onHeaderLine(line);
       else this.onReplyLine(line);
     }
-  };
+  }
 
   private onHeaderLine(line: string): void {
     let header: AgiHeader | undefined;
@@ -261,8 +365,7 @@ export class AgiConnection {
             pending.ownReply = event.reply;
             return;
           }
-          this.pending = undefined;
-          pending.resolve(pending.ownReply ?? interruptedReply(pending.line));
+          this.settle(pending, pending.ownReply ?? interruptedReply(pending.line));
           return;
         }
         if (!pending.first && pending.trailer?.(event.reply)) {
@@ -271,8 +374,7 @@ export class AgiConnection {
           return;
         }
         if (pending.first) this.options.log.warn({ trailer: event.reply.lines }, 'second reply to one command (Asterisk quirk); dropped');
-        this.pending = undefined;
-        pending.resolve(pending.first ?? event.reply);
+        this.settle(pending, pending.first ?? event.reply);
         return;
       case 'hangup':
         this.hangupSignalled();
@@ -286,30 +388,60 @@ export class AgiConnection {
     }
   }
 
-  private readonly onInputEnd = (): void => {
+  /** @internal The stream ended (EOF). */
+  onInputEnd(): void {
+    if (this.inbox) {
+      // Input still waits for its turn: end after it.
+      this.inboxEnd ??= 'end';
+      return;
+    }
     if (this.headerReader) {
       this.fail(new AgiProtocolError('connection closed before the AGI header ended'));
       return;
     }
     this.finish(this.ending ? { kind: 'ended' } : { kind: 'lost' });
-  };
+  }
 
-  private readonly onInputClose = (): void => {
+  /** @internal The stream closed. */
+  onInputClose(): void {
+    if (this.inbox) {
+      this.inboxEnd = 'close';
+      return;
+    }
     this.finish(this.ending ? { kind: 'ended' } : { kind: 'lost' });
-  };
+  }
 
-  private readonly onStreamError = (error: Error): void => {
+  /** @internal The stream failed. */
+  onStreamError(error: Error): void {
     if (this.ending) {
       // Asterisk may reset instead of closing after our EOF; the session is over either way.
       this.finish({ kind: 'ended' });
       return;
     }
     this.fail(error);
-  };
+  }
 
   private fail(error: Error): void {
     this.rejectHeader(error);
     this.finish({ kind: 'lost', error });
+  }
+
+  /** Completes the command in flight with its reply (read through its `map`, if any). */
+  private settle(pending: Pending, reply: AgiReply): void {
+    this.pending = undefined;
+    if (this.wire) this.options.log.debug({ command: pending.line, reply: reply.lines.join('\n') }, 'agi command');
+    if (!pending.map) {
+      pending.resolve(reply);
+      return;
+    }
+    let value: unknown;
+    try {
+      value = pending.map(reply);
+    } catch (error) {
+      pending.reject(error as Error);
+      return;
+    }
+    pending.resolve(value);
   }
 
   private rejectPending(error: Error): void {
@@ -322,15 +454,18 @@ export class AgiConnection {
   private finish(end: ConnectionEnd): void {
     if (this.finished) return;
     this.finished = true;
+    this.inbox = undefined;
     if (this.endTimer) clearTimeout(this.endTimer);
-    this.rejectHeader(end.kind === 'lost' && end.error ? end.error : new AgiHangupError('socket-closed'));
-    this.rejectPending(new AgiHangupError('socket-closed'));
+    // Errors are costly to build (stack capture): build them only when something waits for one.
+    if (this.headerReader) this.rejectHeader(end.kind === 'lost' && end.error ? end.error : new AgiHangupError('socket-closed'));
+    if (this.pending) this.rejectPending(new AgiHangupError('socket-closed'));
     this.replies.reset();
-    this.input.off('data', this.onData);
+    // Listeners run before the streams are destroyed, so they can still read e.g. the peer address.
+    for (const listener of this.endListeners) listener(end);
+    this.input.off('data', sharedOnData);
     // Keep an error listener: a late error on a destroyed stream must not become an uncaught exception.
     this.input.destroy();
     if (this.output !== (this.input as unknown)) this.output.destroy();
-    for (const listener of this.endListeners) listener(end);
     for (const resolve of this.endResolvers) resolve();
     this.endResolvers = [];
   }

@@ -110,8 +110,7 @@ export class HeaderReader {
     if (this.bytes > this.limits.maxBytes) {
       throw new AgiProtocolError(`AGI header exceeds ${this.limits.maxBytes} bytes`);
     }
-    const [key, value] = splitHeaderLine(line);
-    this.raw[key] = value;
+    addHeaderLine(this.raw, line);
     return undefined;
   }
 }
@@ -121,6 +120,13 @@ export class HeaderReader {
  * is otherwise kept verbatim, so URLs with `:` and trailing spaces survive.
  */
 export function splitHeaderLine(line: string): [string, string] {
+  const one: Record<string, string> = {};
+  const key = addHeaderLine(one, line);
+  return [key, one[key] ?? ''];
+}
+
+/** Parses one header line (as {@link splitHeaderLine}) into `raw`; returns its key. */
+function addHeaderLine(raw: Record<string, string>, line: string): string {
   const colon = line.indexOf(':');
   const key = colon === -1 ? line : line.slice(0, colon);
   if (colon === -1 || !KEY.test(key)) {
@@ -129,7 +135,8 @@ export function splitHeaderLine(line: string): [string, string] {
   let start = colon + 1;
   const sep = line.charCodeAt(start);
   if (sep === 32 || sep === 9) start += 1;
-  return [key, line.slice(start)];
+  raw[key] = line.slice(start);
+  return key;
 }
 
 /** Parses a complete header given as lines (without LFs); the final empty line is optional. */
@@ -180,8 +187,21 @@ export function buildHeader(raw: Record<string, string>): AgiHeader {
     network: text('agi_network') === 'yes',
     networkScript,
   };
-  const { path, query } = splitScript(networkScript);
-  return { env, args: collectArgs(raw), raw, path, query };
+  const q = networkScript.indexOf('?');
+  const path = scriptPath(q === -1 ? networkScript : networkScript.slice(0, q));
+  const queryText = q === -1 ? '' : networkScript.slice(q + 1);
+  let query: URLSearchParams | undefined;
+  return {
+    env,
+    args: collectArgs(raw),
+    raw,
+    path,
+    // Parsed on first use: most calls never read their query.
+    get query(): URLSearchParams {
+      query ??= new URLSearchParams(queryText);
+      return query;
+    },
+  };
 }
 
 /** `agi_arg_N` values in numeric order; a gap (never sent by Asterisk) reads as `''`. */
@@ -202,8 +222,13 @@ function collectArgs(raw: Record<string, string>): string[] {
  */
 export function splitScript(script: string): { path: string; query: URLSearchParams } {
   const q = script.indexOf('?');
-  const pathPart = q === -1 ? script : script.slice(0, q);
-  const query = new URLSearchParams(q === -1 ? '' : script.slice(q + 1));
-  const path = `/${pathPart.replace(/^\/+/, '')}`;
-  return { path, query };
+  return {
+    path: scriptPath(q === -1 ? script : script.slice(0, q)),
+    query: new URLSearchParams(q === -1 ? '' : script.slice(q + 1)),
+  };
+}
+
+/** The script's path part with exactly one leading slash. */
+function scriptPath(pathPart: string): string {
+  return `/${pathPart.replace(/^\/+/, '')}`;
 }

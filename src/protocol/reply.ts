@@ -38,7 +38,12 @@ export type ReplyEvent =
 /** Bound on a multi-line reply (usage block or a free-text value containing LF). */
 const MAX_CONTINUATION_LINES = 4096;
 
-const STATUS = /^(\d{3})([ -]|$)/;
+const HANGUP_EVENT: ReplyEvent = { kind: 'hangup' };
+
+/** `true` for an ASCII digit's char code. */
+function isDigit(code: number): boolean {
+  return code >= 48 && code <= 57;
+}
 
 /**
  * Incremental reader for everything Asterisk sends after the header: final replies in every form,
@@ -67,7 +72,7 @@ export class ReplyReader {
       if (line.endsWith(')')) {
         const joined = this.continuation.join('\n');
         this.continuation = undefined;
-        return this.finish(parseFinal(joined, 'freeText'));
+        return this.finish(parseFinal(joined, 'freeText', this.lines));
       }
       this.checkBound();
       return { kind: 'partial' };
@@ -75,7 +80,7 @@ export class ReplyReader {
     if (this.usage) {
       this.lines.push(line);
       if (line.startsWith('520 ')) {
-        const reply = parseFinal(line, 'keyword');
+        const reply = parseFinal(line, 'keyword', this.lines);
         reply.usage = this.usage.join('\n');
         this.usage = undefined;
         return this.finish(reply);
@@ -84,15 +89,18 @@ export class ReplyReader {
       this.checkBound();
       return { kind: 'partial' };
     }
-    if (line === 'HANGUP') return { kind: 'hangup' };
-    const m = STATUS.exec(line);
-    if (!m) return { kind: 'unexpected', line };
-    const code = m[1];
+    if (line === 'HANGUP') return HANGUP_EVENT;
+    // A status line is three digits, then a space, a hyphen (520- usage block) or nothing.
+    const sep = line.length === 3 ? 32 : line.charCodeAt(3);
+    if (!(isDigit(line.charCodeAt(0)) && isDigit(line.charCodeAt(1)) && isDigit(line.charCodeAt(2)) && (sep === 32 || sep === 45))) {
+      return { kind: 'unexpected', line };
+    }
+    const code = line.slice(0, 3);
     if (code === '100') {
       this.lines.push(line);
       return { kind: 'provisional', line };
     }
-    if (m[2] === '-') {
+    if (sep === 45) {
       // `520-Invalid command syntax.  Proper usage follows:` opens a usage block.
       this.lines.push(line);
       this.usage = [];
@@ -104,7 +112,7 @@ export class ReplyReader {
       return { kind: 'partial' };
     }
     this.lines.push(line);
-    return this.finish(parseFinal(line, mode));
+    return this.finish(parseFinal(line, mode, this.lines));
   }
 
   /** Forgets any half-read reply (after the session is torn down). */
@@ -115,7 +123,6 @@ export class ReplyReader {
   }
 
   private finish(reply: AgiReply): ReplyEvent {
-    reply.lines = this.lines;
     this.lines = [];
     return { kind: 'reply', reply };
   }
@@ -138,10 +145,10 @@ function opensUnclosedValue(line: string): boolean {
  * Parses one complete final reply line (or, for free-text values with LF, the joined lines).
  * Never throws: anything unrecognised lands in `text`.
  */
-export function parseFinal(line: string, mode: DataMode = 'keyword'): AgiReply {
+export function parseFinal(line: string, mode: DataMode = 'keyword', lines: string[] = [line]): AgiReply {
   const code = Number(line.slice(0, 3));
   let rest = line.length > 4 ? line.slice(4) : '';
-  const reply: AgiReply = { code, result: '', data: undefined, attrs: {}, text: rest, usage: undefined, lines: [line] };
+  const reply: AgiReply = { code, result: '', data: undefined, attrs: {}, text: rest, usage: undefined, lines };
   if (!rest.startsWith('result=')) return reply;
   const space = rest.indexOf(' ', 7);
   reply.result = space === -1 ? rest.slice(7) : rest.slice(7, space);

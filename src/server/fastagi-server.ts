@@ -2,7 +2,7 @@ import { EventEmitter } from 'node:events';
 import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import { pino, type Logger } from 'pino';
 import type { Agi } from '../agi/agi.js';
-import { AgiConnection } from '../agi/connection.js';
+import { AgiConnection, type ConnectionEnd } from '../agi/connection.js';
 import type { Transcript } from '../agi/transcript.js';
 import { AgiProtocolError } from '../errors.js';
 import type { MediaOptions } from '../media/options.js';
@@ -198,45 +198,58 @@ export class FastAgiServer extends EventEmitter {
   }
 
   private accept(socket: Socket): void {
-    const remote = socket.remoteAddress;
     if (this.closing) {
       socket.destroy();
       return;
     }
-    if (this.isAllowed && !this.isAllowed(remote)) {
-      this.counters.refused++;
-      this.log.warn({ remote }, 'FastAGI connection refused: address not allowed');
-      this.emit('refused', remote);
-      socket.destroy();
-      return;
+    if (this.isAllowed) {
+      // remoteAddress is a getpeername() system call: read it only when it is needed.
+      const remote = socket.remoteAddress;
+      if (!this.isAllowed(remote)) {
+        this.counters.refused++;
+        this.log.warn({ remote }, 'FastAGI connection refused: address not allowed');
+        this.emit('refused', remote);
+        socket.destroy();
+        return;
+      }
     }
     this.counters.connections++;
     const connection = new AgiConnection(socket, socket, {
       log: this.log,
       headerLimits: this.headerLimits,
+      fair: true,
       ...(this.options.maxLineBytes ? { maxLineBytes: this.options.maxLineBytes } : {}),
     });
     this.connections.add(connection);
-    const forget = (): void => {
-      this.connections.delete(connection);
-      if (this.connections.size === 0) for (const resolve of this.idleWaiters.splice(0)) resolve();
-    };
-    connection.onEnd(forget);
-    const timer = setTimeout(() => {
-      connection.destroy(new AgiProtocolError(`no complete AGI header within ${this.options.headerTimeoutMs ?? 5000} ms`));
-    }, this.options.headerTimeoutMs ?? 5000);
+    connection.onEnd((end) => this.forget(connection, socket, end));
+    this.awaitHeader(connection);
+  }
+
+  /** Arms the header timeout and starts the call once the header is in. */
+  private awaitHeader(connection: AgiConnection): void {
+    const timeoutMs = this.options.headerTimeoutMs ?? 5000;
+    const timer = setTimeout(() => connection.destroy(new AgiProtocolError(`no complete AGI header within ${timeoutMs} ms`)), timeoutMs);
     connection.header.then(
       (header) => {
         clearTimeout(timer);
         void this.runCall(connection, header);
       },
-      (error: unknown) => {
-        clearTimeout(timer);
-        this.counters.protocolErrors++;
-        this.log.warn({ remote, err: error }, 'FastAGI connection closed: bad or missing AGI header');
-        this.emit('protocolError', error, remote);
-      },
+      () => clearTimeout(timer),
     );
+  }
+
+  /** A connection is finished: forget it, and log one that never sent a valid header. */
+  private forget(connection: AgiConnection, socket: Socket, end: ConnectionEnd): void {
+    this.connections.delete(connection);
+    if (!connection.hasHeader && !this.closing) {
+      // End listeners run before the socket is destroyed, so the peer address is still readable.
+      const remote = socket.remoteAddress;
+      const error = (end.kind === 'lost' && end.error) || new AgiProtocolError('connection closed before the AGI header ended');
+      this.counters.protocolErrors++;
+      this.log.warn({ remote, err: error }, 'FastAGI connection closed: bad or missing AGI header');
+      this.emit('protocolError', error, remote);
+    }
+    if (this.connections.size === 0) for (const resolve of this.idleWaiters.splice(0)) resolve();
   }
 
   private async runCall(connection: AgiConnection, header: AgiHeader): Promise<void> {

@@ -108,7 +108,7 @@ export interface HandlerOutcome {
 export async function runHandler(agi: Agi, handler: AgiHandler, hangupGraceMs = DEFAULT_HANGUP_GRACE_MS): Promise<HandlerOutcome> {
   let finished = false;
   let graceTimer: NodeJS.Timeout | undefined;
-  void agi.hungUp.then(() => {
+  const stopWatching = agi.whenHungUp(() => {
     if (finished) return;
     graceTimer = setTimeout(() => {
       agi.log.warn({ hangupGraceMs }, 'handler still running after the hangup grace period; closing the session');
@@ -130,6 +130,7 @@ export async function runHandler(agi: Agi, handler: AgiHandler, hangupGraceMs = 
   }
   await agi.hangupCleanup();
   finished = true;
+  stopWatching();
   if (graceTimer) clearTimeout(graceTimer);
   return outcome;
 }
