@@ -3,7 +3,7 @@
  *
  * @module agikit
  */
-export { Agi, type AgiOptions, type HangupListener } from './agi/agi.js';
+export { Agi, type AgiOptions, type HangupListener, type LogSource } from './agi/agi.js';
 export { AGI_COMMANDS, type AgiCommandName, type CommandSpec } from './agi/commands.js';
 export { AgiConnection, type AgiConnectionOptions } from './agi/connection.js';
 export type { CommandArgs, CommandOptions, CommandResult } from './agi/method-types.js';

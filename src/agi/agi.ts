@@ -22,10 +22,16 @@ import type { AgiConnection } from './connection.js';
 import type { CommandOptions } from './method-types.js';
 import type { AgiCommandMethods } from './methods.generated.js';
 
+/** A logger, or a function that makes it on first use (a pino child per call is not free). */
+export type LogSource = Logger | (() => Logger);
+
+/** Logs nothing: the default when none is given. */
+const SILENT: Logger = pino({ level: 'silent' });
+
 /** Options of {@link Agi}; transports ({@link FastAgiServer}, {@link runStdio}) fill them in. */
 export interface AgiOptions {
   /** The call's logger; the server gives one child per call carrying `uniqueid` and `channel`. */
-  log?: Logger;
+  log?: LogSource;
   /** Route parameters (`/ivr/:tenant` gives `{ tenant }`). */
   params?: Record<string, string>;
   /** Longest command line sent, LF included; default from `agi_version` (8191 on 22.6+, else 2047). */
@@ -36,6 +42,12 @@ export interface AgiOptions {
   statusVariable?: string | false;
   /** How long {@link Agi.exit} waits for Asterisk to close its side before dropping the connection (ms). */
   closeGraceMs?: number;
+  /**
+   * How long the session may stay open after the call hangs up (default 30000 ms; `0`: no limit).
+   * Asterisk holds a hung-up channel until the session closes, so past this agikit closes it even
+   * if the handler is still running (its later commands reject with {@link AgiSessionClosedError}).
+   */
+  hangupGraceMs?: number;
   /** Settings of the call's {@link Agi.filePlayer} and {@link Agi.fileRecorder} (media directory, TTS, AMI). */
   media?: MediaOptions;
 }
@@ -44,6 +56,9 @@ export interface AgiOptions {
 export type HangupListener = (reason: HangupReason) => void | Promise<void>;
 
 const CHANNEL_STATUS_PROBE = 'CHANNEL STATUS\n';
+
+/** Default {@link AgiOptions.hangupGraceMs}. */
+export const DEFAULT_HANGUP_GRACE_MS = 30_000;
 
 /**
  * Commands Asterisk stops when new input arrives on the AGI connection (res_agi.c passes it as the
@@ -85,13 +100,14 @@ export class Agi {
   readonly header: AgiHeader;
   /** Route parameters from the matching route pattern. */
   params: Record<string, string>;
-  /** The call's logger (bindings: `uniqueid`, `channel`). */
-  readonly log: Logger;
   // Built on first use: most calls never look at them, and 10,000 idle calls each pay for what exists.
+  private readonly logSource: LogSource;
+  private logger: Logger | undefined;
   private controller: AbortController | undefined;
   private hungUpPromise: Promise<HangupReason> | undefined;
   private resolveHungUp: ((reason: HangupReason) => void) | undefined;
-  private hangupWatcher: (() => void) | undefined;
+  private readonly hangupGraceMs: number;
+  private hangupGraceTimer: NodeJS.Timeout | undefined;
   private hangupReasonValue: HangupReason | null = null;
   private hangupListeners: Set<HangupListener> | undefined;
   private cleanups: Promise<void>[] | undefined;
@@ -119,11 +135,12 @@ export class Agi {
     this.args = header.args;
     this.path = header.path;
     this.params = options.params ?? {};
-    this.log = options.log ?? pino({ level: 'silent' });
+    this.logSource = options.log ?? SILENT;
     this.maxLineBytes = options.maxLineBytes ?? maxLineBytesFor(header.env.version);
     this.commandTimeoutMs = options.commandTimeoutMs;
     this.statusVariable = options.statusVariable ?? 'AGIKIT_STATUS';
     this.closeGraceMs = options.closeGraceMs ?? 5000;
+    this.hangupGraceMs = options.hangupGraceMs ?? DEFAULT_HANGUP_GRACE_MS;
     this.mediaOptions = options.media;
     connection.onHangupLine(() => this.markHangup('hangup-line'));
     connection.onEnd((end) => {
@@ -160,20 +177,6 @@ export class Agi {
     return this.hungUpPromise;
   }
 
-  /**
-   * @internal One synchronous callback run when the call hangs up (the session runner's grace timer):
-   * cheaper than `hungUp.then`, and not awaited like {@link onHangup} cleanup. Returns a canceller.
-   */
-  whenHungUp(callback: () => void): () => void {
-    if (this.hangupReasonValue) {
-      queueMicrotask(callback);
-      return () => {};
-    }
-    this.hangupWatcher = callback;
-    return () => {
-      this.hangupWatcher = undefined;
-    };
-  }
 
   /** The call's {@link FilePlayer} (Aculab's `channel.FilePlayer`), created on first use with `AgiOptions.media`. */
   get filePlayer(): FilePlayer {
@@ -185,6 +188,12 @@ export class Agi {
   get fileRecorder(): FileRecorder {
     this.fileRecorderInstance ??= new FileRecorder(this, this.mediaOptions);
     return this.fileRecorderInstance;
+  }
+
+  /** The call's logger (bindings: `uniqueid`, `channel`). */
+  get log(): Logger {
+    this.logger ??= typeof this.logSource === 'function' ? this.logSource() : this.logSource;
+    return this.logger;
   }
 
   /** FastAGI query parameters (`agi://host/ivr?lang=fr` gives `lang=fr`). */
@@ -236,6 +245,7 @@ export class Agi {
    * call returns the first one's promise.
    */
   close(status?: string): Promise<void> {
+    if (this.hangupGraceTimer) clearTimeout(this.hangupGraceTimer);
     this.closing ??= this.closeNow(status);
     return this.closing;
   }
@@ -524,7 +534,13 @@ export class Agi {
     this.hangupReasonValue = reason;
     this.log.info({ reason }, 'call hung up');
     this.resolveHungUp?.(reason);
-    if (this.hangupWatcher) queueMicrotask(this.hangupWatcher);
+    if (this.hangupGraceMs > 0 && !this.closing && !this.closedBy) {
+      this.hangupGraceTimer = setTimeout(() => {
+        if (this.closing || this.closedBy) return;
+        this.log.warn({ hangupGraceMs: this.hangupGraceMs }, 'session still open after the hangup grace period; closing it');
+        void this.terminate();
+      }, this.hangupGraceMs);
+    }
     if (this.controller && !this.controller.signal.aborted) this.controller.abort(new AgiHangupError(reason));
     const listeners = this.hangupListeners;
     this.hangupListeners = undefined;

@@ -4,6 +4,7 @@ import { AgiError, AgiHangupError, AgiProtocolError, AgiSessionClosedError } fro
 import { DEFAULT_HEADER_LIMITS, HeaderReader, type AgiHeader, type HeaderLimits } from '../protocol/header.js';
 import { DEFAULT_MAX_LINE_BYTES, LineSplitter } from '../protocol/lines.js';
 import { ReplyReader, type AgiReply, type DataMode } from '../protocol/reply.js';
+import type { LogSource } from './agi.js';
 import type { LineTap } from './transcript.js';
 
 /** Options of {@link AgiConnection}. */
@@ -123,6 +124,7 @@ export class AgiConnection {
   private hangupListener: (() => void) | undefined;
   private hangupPending = false;
   private endTimer: NodeJS.Timeout | undefined;
+  private logSource: LogSource;
   private trace: boolean;
   /** Log each command and its reply at debug. */
   private wire: boolean;
@@ -139,6 +141,7 @@ export class AgiConnection {
   ) {
     this.splitter = new LineSplitter(options.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES);
     this.headerReader = new HeaderReader(options.headerLimits ?? DEFAULT_HEADER_LIMITS);
+    this.logSource = options.log;
     this.trace = options.log.isLevelEnabled('trace');
     this.wire = options.log.isLevelEnabled('debug');
     this.header = new Promise<AgiHeader>((resolve, reject) => {
@@ -203,14 +206,19 @@ export class AgiConnection {
 
   /** Logger this connection writes to (the session's). */
   get log(): Logger {
-    return this.options.log;
+    if (typeof this.logSource === 'function') this.logSource = this.logSource();
+    return this.logSource;
   }
 
-  /** Sets the logger once the call's identity is known (the header names its channel and uniqueid). */
-  set log(log: Logger) {
-    this.options.log = log;
-    this.trace = log.isLevelEnabled('trace');
-    this.wire = log.isLevelEnabled('debug');
+  /**
+   * Switches to the call's logger once its identity is known (the header names its channel and
+   * uniqueid). `source` may make it on first use; `levels` (the logger it derives from) says which
+   * levels are on without making it.
+   */
+  useLog(source: LogSource, levels: Logger): void {
+    this.logSource = source;
+    this.trace = levels.isLevelEnabled('trace');
+    this.wire = levels.isLevelEnabled('debug');
   }
 
   /**
@@ -227,7 +235,7 @@ export class AgiConnection {
     const reply = new Promise<T>((resolve, reject) => {
       this.pending = { line: line.slice(0, -1), mode, marker: undefined, ownReply: undefined, trailer, first: undefined, resolve: resolve as (value: unknown) => void, reject, map };
     });
-    if (this.trace) this.options.log.trace({ line: line.slice(0, -1) }, 'agi >>');
+    if (this.trace) this.log.trace({ line: line.slice(0, -1) }, 'agi >>');
     this.lineTap?.sent(line.slice(0, -1));
     this.output.write(line);
     return reply;
@@ -252,7 +260,7 @@ export class AgiConnection {
     if (!pending || pending.marker || this.ending || this.finished) return false;
     pending.marker = marker;
     const line = `GET FULL VARIABLE "${marker}"\n`;
-    if (this.trace) this.options.log.trace({ line: line.slice(0, -1) }, 'agi >> (interrupt)');
+    if (this.trace) this.log.trace({ line: line.slice(0, -1) }, 'agi >> (interrupt)');
     this.lineTap?.sent(line.slice(0, -1));
     this.output.write(line);
     return true;
@@ -342,7 +350,7 @@ export class AgiConnection {
   }
 
   private onReplyLine(line: string): void {
-    if (this.trace) this.options.log.trace({ line }, 'agi <<');
+    if (this.trace) this.log.trace({ line }, 'agi <<');
     this.lineTap?.received(line);
     const pending = this.pending;
     let event;
@@ -356,7 +364,7 @@ export class AgiConnection {
       case 'reply':
         if (!pending) {
           // After we half-closed, Asterisk may still answer a command we gave up on: harmless.
-          if (!this.ending) this.options.log.warn({ line }, 'AGI reply with no command in flight; ignored');
+          if (!this.ending) this.log.warn({ line }, 'AGI reply with no command in flight; ignored');
           return;
         }
         if (pending.marker) {
@@ -373,7 +381,7 @@ export class AgiConnection {
           pending.mode = 'keyword';
           return;
         }
-        if (pending.first) this.options.log.warn({ trailer: event.reply.lines }, 'second reply to one command (Asterisk quirk); dropped');
+        if (pending.first) this.log.warn({ trailer: event.reply.lines }, 'second reply to one command (Asterisk quirk); dropped');
         this.settle(pending, pending.first ?? event.reply);
         return;
       case 'hangup':
@@ -381,7 +389,7 @@ export class AgiConnection {
         return;
       case 'unexpected':
         // Stray empty lines happen (e.g. after the header); anything else is worth a warning.
-        if (line !== '') this.options.log.warn({ line: line.slice(0, 200) }, 'unexpected line from Asterisk; ignored');
+        if (line !== '') this.log.warn({ line: line.slice(0, 200) }, 'unexpected line from Asterisk; ignored');
         return;
       default:
         return;
@@ -429,7 +437,7 @@ export class AgiConnection {
   /** Completes the command in flight with its reply (read through its `map`, if any). */
   private settle(pending: Pending, reply: AgiReply): void {
     this.pending = undefined;
-    if (this.wire) this.options.log.debug({ command: pending.line, reply: reply.lines.join('\n') }, 'agi command');
+    if (this.wire) this.log.debug({ command: pending.line, reply: reply.lines.join('\n') }, 'agi command');
     if (!pending.map) {
       pending.resolve(reply);
       return;

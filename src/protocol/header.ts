@@ -60,11 +60,11 @@ export interface AgiHeader {
   /** `agi_arg_1` … `agi_arg_N`, in order (an empty argument is `''`). */
   args: string[];
   /** Every `key: value` line verbatim, keyed by the full key (`agi_channel`, …), unknown keys included. */
-  raw: Record<string, string>;
+  readonly raw: Record<string, string>;
   /** FastAGI script path with a leading `/` and without the query, e.g. `/ivr/main`; `/` if none. */
   path: string;
   /** FastAGI query string parameters (`agi://host/ivr?lang=fr` gives `lang=fr`). */
-  query: URLSearchParams;
+  readonly query: URLSearchParams;
 }
 
 /** Limits that turn an endless or huge header into a clean error instead of unbounded memory. */
@@ -80,11 +80,26 @@ export const DEFAULT_HEADER_LIMITS: HeaderLimits = { maxLines: 256, maxBytes: 64
 const KEY = /^agi_[A-Za-z0-9_]+$/;
 
 /**
+ * The keys Asterisk sends, as shared string constants: a header keeps its keys for the whole call,
+ * and 24 fresh copies per call add up over 10,000 idle calls.
+ */
+const CANONICAL_KEYS = new Map<string, string>(
+  [
+    'agi_network', 'agi_network_script', 'agi_request', 'agi_channel', 'agi_language', 'agi_type',
+    'agi_uniqueid', 'agi_version', 'agi_callerid', 'agi_calleridname', 'agi_callingpres',
+    'agi_callingani2', 'agi_callington', 'agi_callingtns', 'agi_dnid', 'agi_rdnis', 'agi_context',
+    'agi_extension', 'agi_priority', 'agi_enhanced', 'agi_accountcode', 'agi_threadid',
+    ...Array.from({ length: 32 }, (_, i) => `agi_arg_${i + 1}`),
+  ].map((key) => [key, key]),
+);
+
+/**
  * Reads header lines one at a time until the empty line that ends the header.
  * Pure and incremental, so the I/O shell can feed it lines as they arrive.
  */
 export class HeaderReader {
-  private readonly raw: Record<string, string> = {};
+  /** Keys and values alternately, as received (a flat array costs far less than a 24-key record). */
+  private readonly pairs: string[] = [];
   private lines = 0;
   private bytes = 0;
 
@@ -100,7 +115,7 @@ export class HeaderReader {
     if (line.endsWith('\r')) line = line.slice(0, -1);
     if (line === '') {
       // Stray empty lines before the first key are skipped; after it, the empty line ends the header.
-      return this.lines === 0 ? undefined : buildHeader(this.raw);
+      return this.lines === 0 ? undefined : buildHeader(this.pairs);
     }
     this.lines += 1;
     this.bytes += Buffer.byteLength(line) + 1;
@@ -110,7 +125,7 @@ export class HeaderReader {
     if (this.bytes > this.limits.maxBytes) {
       throw new AgiProtocolError(`AGI header exceeds ${this.limits.maxBytes} bytes`);
     }
-    addHeaderLine(this.raw, line);
+    addHeaderLine(this.pairs, line);
     return undefined;
   }
 }
@@ -120,13 +135,13 @@ export class HeaderReader {
  * is otherwise kept verbatim, so URLs with `:` and trailing spaces survive.
  */
 export function splitHeaderLine(line: string): [string, string] {
-  const one: Record<string, string> = {};
-  const key = addHeaderLine(one, line);
-  return [key, one[key] ?? ''];
+  const pair: string[] = [];
+  addHeaderLine(pair, line);
+  return [pair[0] ?? '', pair[1] ?? ''];
 }
 
-/** Parses one header line (as {@link splitHeaderLine}) into `raw`; returns its key. */
-function addHeaderLine(raw: Record<string, string>, line: string): string {
+/** Parses one header line (as {@link splitHeaderLine}) and appends its key and value to `pairs`. */
+function addHeaderLine(pairs: string[], line: string): void {
   const colon = line.indexOf(':');
   const key = colon === -1 ? line : line.slice(0, colon);
   if (colon === -1 || !KEY.test(key)) {
@@ -135,8 +150,7 @@ function addHeaderLine(raw: Record<string, string>, line: string): string {
   let start = colon + 1;
   const sep = line.charCodeAt(start);
   if (sep === 32 || sep === 9) start += 1;
-  raw[key] = line.slice(start);
-  return key;
+  pairs.push(CANONICAL_KEYS.get(key) ?? key, line.slice(start));
 }
 
 /** Parses a complete header given as lines (without LFs); the final empty line is optional. */
@@ -151,69 +165,113 @@ export function parseHeader(lines: readonly string[], limits?: HeaderLimits): Ag
   return header;
 }
 
-/** Builds the typed header from `agi_*` key/value pairs. */
-export function buildHeader(raw: Record<string, string>): AgiHeader {
-  const text = (key: string): string => raw[key] ?? '';
-  const known = (key: string): string | null => {
-    const value = raw[key];
-    return value === undefined || value === 'unknown' ? null : value;
-  };
-  const int = (key: string): number => {
-    const value = Number.parseInt(text(key), 10);
-    return Number.isFinite(value) ? value : 0;
-  };
-  const networkScript = text('agi_network_script');
-  const env: AgiEnv = {
-    request: text('agi_request'),
-    channel: text('agi_channel'),
-    language: text('agi_language'),
-    type: text('agi_type'),
-    uniqueid: text('agi_uniqueid'),
-    version: text('agi_version'),
-    callerid: known('agi_callerid'),
-    calleridname: known('agi_calleridname'),
-    callingpres: int('agi_callingpres'),
-    callingani2: int('agi_callingani2'),
-    callington: int('agi_callington'),
-    callingtns: int('agi_callingtns'),
-    dnid: known('agi_dnid'),
-    rdnis: known('agi_rdnis'),
-    context: text('agi_context'),
-    extension: text('agi_extension'),
-    priority: int('agi_priority'),
-    enhanced: Number.parseFloat(text('agi_enhanced')) > 0,
-    accountcode: text('agi_accountcode'),
-    threadid: text('agi_threadid'),
-    network: text('agi_network') === 'yes',
-    networkScript,
-  };
-  const q = networkScript.indexOf('?');
-  const path = scriptPath(q === -1 ? networkScript : networkScript.slice(0, q));
-  const queryText = q === -1 ? '' : networkScript.slice(q + 1);
-  let query: URLSearchParams | undefined;
-  return {
-    env,
-    args: collectArgs(raw),
-    raw,
-    path,
-    // Parsed on first use: most calls never read their query.
-    get query(): URLSearchParams {
-      query ??= new URLSearchParams(queryText);
-      return query;
-    },
-  };
+/** Builds the typed header from `agi_*` keys and values given alternately (`['agi_channel', 'SIP/a', …]`). */
+export function buildHeader(pairs: readonly string[]): AgiHeader {
+  return new ParsedHeader(pairs);
 }
 
-/** `agi_arg_N` values in numeric order; a gap (never sent by Asterisk) reads as `''`. */
-function collectArgs(raw: Record<string, string>): string[] {
-  const args: string[] = [];
-  for (const key in raw) {
-    if (!key.startsWith('agi_arg_')) continue;
-    const n = Number(key.slice(8));
-    if (Number.isInteger(n) && n >= 1 && n <= 1024) args[n - 1] = raw[key] ?? '';
+/** The value of an integer field; 0 when absent or not a number. */
+function toInt(value: string): number {
+  const n = Number.parseInt(value, 10);
+  return Number.isFinite(n) ? n : 0;
+}
+
+/** Caller ID, DNID and RDNIS: Asterisk's `unknown` placeholder means none. */
+function known(value: string): string | null {
+  return value === 'unknown' ? null : value;
+}
+
+/**
+ * A parsed header. `raw` and `query` are built on first use: most calls never read them, and a
+ * 24-key record per call is most of what 10,000 idle calls would otherwise keep.
+ */
+class ParsedHeader implements AgiHeader {
+  readonly env: AgiEnv = {
+    request: '',
+    channel: '',
+    language: '',
+    type: '',
+    uniqueid: '',
+    version: '',
+    callerid: null,
+    calleridname: null,
+    callingpres: 0,
+    callingani2: 0,
+    callington: 0,
+    callingtns: 0,
+    dnid: null,
+    rdnis: null,
+    context: '',
+    extension: '',
+    priority: 0,
+    enhanced: false,
+    accountcode: '',
+    threadid: '',
+    network: false,
+    networkScript: '',
+  };
+  readonly args: string[] = [];
+  readonly path: string;
+  private readonly queryText: string;
+  private rawRecord: Record<string, string> | undefined;
+  private queryParams: URLSearchParams | undefined;
+
+  constructor(private readonly pairs: readonly string[]) {
+    const env = this.env;
+    for (let i = 0; i < pairs.length; i += 2) {
+      const key = pairs[i] as string;
+      const value = pairs[i + 1] as string;
+      switch (key) {
+        case 'agi_request': env.request = value; break;
+        case 'agi_channel': env.channel = value; break;
+        case 'agi_language': env.language = value; break;
+        case 'agi_type': env.type = value; break;
+        case 'agi_uniqueid': env.uniqueid = value; break;
+        case 'agi_version': env.version = value; break;
+        case 'agi_callerid': env.callerid = known(value); break;
+        case 'agi_calleridname': env.calleridname = known(value); break;
+        case 'agi_callingpres': env.callingpres = toInt(value); break;
+        case 'agi_callingani2': env.callingani2 = toInt(value); break;
+        case 'agi_callington': env.callington = toInt(value); break;
+        case 'agi_callingtns': env.callingtns = toInt(value); break;
+        case 'agi_dnid': env.dnid = known(value); break;
+        case 'agi_rdnis': env.rdnis = known(value); break;
+        case 'agi_context': env.context = value; break;
+        case 'agi_extension': env.extension = value; break;
+        case 'agi_priority': env.priority = toInt(value); break;
+        case 'agi_enhanced': env.enhanced = Number.parseFloat(value) > 0; break;
+        case 'agi_accountcode': env.accountcode = value; break;
+        case 'agi_threadid': env.threadid = value; break;
+        case 'agi_network': env.network = value === 'yes'; break;
+        case 'agi_network_script': env.networkScript = value; break;
+        default:
+          if (key.startsWith('agi_arg_')) {
+            const n = Number(key.slice(8));
+            if (Number.isInteger(n) && n >= 1 && n <= 1024) this.args[n - 1] = value;
+          }
+      }
+    }
+    // agi_arg_N are numbered without gaps by Asterisk; a gap (from elsewhere) reads as ''.
+    for (let i = 0; i < this.args.length; i++) if (this.args[i] === undefined) this.args[i] = '';
+    const script = env.networkScript;
+    const q = script.indexOf('?');
+    this.path = scriptPath(q === -1 ? script : script.slice(0, q));
+    this.queryText = q === -1 ? '' : script.slice(q + 1);
   }
-  for (let i = 0; i < args.length; i++) if (args[i] === undefined) args[i] = '';
-  return args;
+
+  get raw(): Record<string, string> {
+    if (!this.rawRecord) {
+      const raw: Record<string, string> = {};
+      for (let i = 0; i < this.pairs.length; i += 2) raw[this.pairs[i] as string] = this.pairs[i + 1] as string;
+      this.rawRecord = raw;
+    }
+    return this.rawRecord;
+  }
+
+  get query(): URLSearchParams {
+    this.queryParams ??= new URLSearchParams(this.queryText);
+    return this.queryParams;
+  }
 }
 
 /**

@@ -252,26 +252,29 @@ export class FastAgiServer extends EventEmitter {
     if (this.connections.size === 0) for (const resolve of this.idleWaiters.splice(0)) resolve();
   }
 
+  private readonly callStarted = (agi: Agi): void => {
+    this.counters.active++;
+    this.calls.add(agi);
+    this.emit('call', agi);
+  };
+
+  private readonly callFinished = (agi: Agi): void => {
+    this.counters.active--;
+    this.calls.delete(agi);
+  };
+
   private async runCall(connection: AgiConnection, header: AgiHeader): Promise<void> {
-    const log = this.log.child({ uniqueid: header.env.uniqueid, channel: header.env.channel });
     const max = this.options.maxConnections;
     const end = await runCall(connection, header, this.router, {
-      log,
+      log: this.log,
       busy: max !== undefined && this.counters.active >= max,
       ...(this.options.statusVariable !== undefined ? { statusVariable: this.options.statusVariable } : {}),
       ...(this.options.commandTimeoutMs !== undefined ? { commandTimeoutMs: this.options.commandTimeoutMs } : {}),
       ...(this.options.media !== undefined ? { media: this.options.media } : {}),
       ...(this.options.hangupGraceMs !== undefined ? { hangupGraceMs: this.options.hangupGraceMs } : {}),
       ...(this.options.transcripts ? { onTranscript: this.options.transcripts } : {}),
-      onStart: (agi) => {
-        this.counters.active++;
-        this.calls.add(agi);
-        this.emit('call', agi);
-      },
-      onFinish: (agi) => {
-        this.counters.active--;
-        this.calls.delete(agi);
-      },
+      onStart: this.callStarted,
+      onFinish: this.callFinished,
     });
     this.counters.calls[end.status]++;
     this.emit('callEnd', end);

@@ -22,15 +22,10 @@ export interface CallEnd {
   durationMs: number;
 }
 
-/** Default for how long a handler may keep a hung-up call's session open (ms). */
-export const DEFAULT_HANGUP_GRACE_MS = 30_000;
-
 /** Options of {@link runCall}. */
-export interface RunCallOptions extends Pick<AgiOptions, 'statusVariable' | 'commandTimeoutMs' | 'closeGraceMs' | 'media'> {
-  /** The call's logger (a child carrying `uniqueid` and `channel`). */
+export interface RunCallOptions extends Pick<AgiOptions, 'statusVariable' | 'commandTimeoutMs' | 'closeGraceMs' | 'hangupGraceMs' | 'media'> {
+  /** The server's logger; the call logs through a child carrying its `uniqueid` and `channel`. */
   log: Logger;
-  /** See {@link runHandler}. */
-  hangupGraceMs?: number;
   /** Refuse the call with status `BUSY` instead of running a handler. */
   busy?: boolean;
   /** Called when the handler starts. */
@@ -47,8 +42,11 @@ export interface RunCallOptions extends Pick<AgiOptions, 'statusVariable' | 'com
  * variable and closes the session. Never throws.
  */
 export async function runCall(connection: AgiConnection, header: AgiHeader, router: RouterLike, options: RunCallOptions): Promise<CallEnd> {
-  const { log } = options;
-  connection.log = log;
+  const base = options.log;
+  // The child logger is made only when the call logs something: it is most of a pino call's cost.
+  let child: Logger | undefined;
+  const log = (): Logger => (child ??= base.child({ uniqueid: header.env.uniqueid, channel: header.env.channel }));
+  connection.useLog(log, base);
   const recorder = options.onTranscript ? new TranscriptRecorder(header) : undefined;
   if (recorder) connection.tap(recorder);
   const match = options.busy ? undefined : router.match(header.path);
@@ -58,6 +56,7 @@ export async function runCall(connection: AgiConnection, header: AgiHeader, rout
     ...(options.statusVariable !== undefined ? { statusVariable: options.statusVariable } : {}),
     ...(options.commandTimeoutMs !== undefined ? { commandTimeoutMs: options.commandTimeoutMs } : {}),
     ...(options.closeGraceMs !== undefined ? { closeGraceMs: options.closeGraceMs } : {}),
+    ...(options.hangupGraceMs !== undefined ? { hangupGraceMs: options.hangupGraceMs } : {}),
     ...(options.media !== undefined ? { media: options.media } : {}),
   });
   const started = Date.now();
@@ -65,26 +64,26 @@ export async function runCall(connection: AgiConnection, header: AgiHeader, rout
   let error: unknown;
   if (options.busy) {
     status = 'BUSY';
-    log.warn('call refused: server busy');
+    log().warn('call refused: server busy');
   } else if (!match) {
     status = 'NOTFOUND';
-    log.warn({ path: header.path }, 'call refused: no route for this path');
+    log().warn({ path: header.path }, 'call refused: no route for this path');
   } else {
-    log.debug({ path: header.path, route: match.pattern }, 'call started');
+    if (base.isLevelEnabled('debug')) log().debug({ path: header.path, route: match.pattern }, 'call started');
     options.onStart?.(agi);
-    ({ status, error } = await runHandler(agi, match.handler, options.hangupGraceMs));
+    ({ status, error } = await runHandler(agi, match.handler));
     options.onFinish?.(agi);
   }
   await agi.close(status);
   const durationMs = Date.now() - started;
-  log.debug({ status, durationMs }, 'call ended');
+  if (base.isLevelEnabled('debug')) log().debug({ status, durationMs }, 'call ended');
   const end: CallEnd = { agi, status, ...(error !== undefined ? { error } : {}), durationMs };
   if (recorder && options.onTranscript) {
     recorder.annotate({ status, path: header.path, ...(match ? { route: match.pattern } : {}) });
     try {
       options.onTranscript(recorder.toJSON(), end);
     } catch (thrown) {
-      log.error({ err: thrown }, 'transcript callback failed');
+      log().error({ err: thrown }, 'transcript callback failed');
     }
   }
   return end;
@@ -99,22 +98,10 @@ export interface HandlerOutcome {
 
 /**
  * Runs a handler to completion: classifies how it ended, logs a failure with the call's identity,
- * and waits for `onHangup` cleanup. Never throws.
- *
- * After a hangup Asterisk keeps the channel until the session closes, so a handler that lingers
- * longer than `hangupGraceMs` after the hangup has its session closed for it (its later commands
- * reject with `AgiSessionClosedError`); the handler itself is still awaited.
+ * and waits for `onHangup` cleanup. Never throws. (A handler that lingers after a hangup has its
+ * session closed by the Agi itself: `AgiOptions.hangupGraceMs`.)
  */
-export async function runHandler(agi: Agi, handler: AgiHandler, hangupGraceMs = DEFAULT_HANGUP_GRACE_MS): Promise<HandlerOutcome> {
-  let finished = false;
-  let graceTimer: NodeJS.Timeout | undefined;
-  const stopWatching = agi.whenHungUp(() => {
-    if (finished) return;
-    graceTimer = setTimeout(() => {
-      agi.log.warn({ hangupGraceMs }, 'handler still running after the hangup grace period; closing the session');
-      void agi.terminate();
-    }, hangupGraceMs);
-  });
+export async function runHandler(agi: Agi, handler: AgiHandler): Promise<HandlerOutcome> {
   let outcome: HandlerOutcome;
   try {
     await handler(agi);
@@ -129,8 +116,5 @@ export async function runHandler(agi: Agi, handler: AgiHandler, hangupGraceMs = 
     }
   }
   await agi.hangupCleanup();
-  finished = true;
-  stopWatching();
-  if (graceTimer) clearTimeout(graceTimer);
   return outcome;
 }

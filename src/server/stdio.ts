@@ -46,9 +46,8 @@ export async function runStdio(handler: AgiHandler, options: StdioOptions = {}):
   let status: CallStatus = 'FAILURE';
   try {
     const header = await connection.header;
-    const log = baseLog.child({ uniqueid: header.env.uniqueid, channel: header.env.channel });
     const end = await runCall(connection, header, { match: () => ({ handler, params: {}, pattern: '*' }) }, {
-      log,
+      log: baseLog,
       // Asterisk only closes our stdin after we exit, so there is nothing to wait for on close.
       closeGraceMs: 0,
       ...(options.statusVariable !== undefined ? { statusVariable: options.statusVariable } : {}),

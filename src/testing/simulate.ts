@@ -111,7 +111,7 @@ export class FakeAsterisk {
     const channel = new SimulatedChannel(this.options, parseHeader(lines));
     call.respond((command) => this.reply(channel, command));
     const end = await runCall(connection, header, router, {
-      log: log.child({ uniqueid: header.env.uniqueid }),
+      log,
       closeGraceMs: 1000,
       ...(options.hangupGraceMs !== undefined ? { hangupGraceMs: options.hangupGraceMs } : {}),
     });

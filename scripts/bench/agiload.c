@@ -1,0 +1,679 @@
+/*
+ * agiload: a FastAGI load generator that plays Asterisk over TCP.
+ *
+ * Part of agikit's benchmark (scripts/bench). Single-threaded, epoll, non-blocking sockets, so that
+ * it costs less CPU than the server it drives. Written for Linux; compiled by scripts/bench/run.mjs
+ * with the system C compiler.
+ *
+ * Modes
+ *   load  N connections in a closed loop. Each connection sends an Asterisk 22 header, checks that
+ *         the server sends exactly the six commands of the standard call flow (byte for byte), answers
+ *         each with a realistic reply, waits for the server's EOF, closes, and starts the next call.
+ *         Prints one JSON object with throughput, latency percentiles, errors, and the server's CPU
+ *         time and RSS over the measurement window (read from /proc/<pid>).
+ *   idle  Opens N calls that send the header, receive the first command (ANSWER) and are then left
+ *         waiting, unanswered. Prints "READY {json}" once all N wait, then holds them until a line
+ *         arrives on stdin (or stdin closes), closes them all, and prints "CLOSED".
+ *
+ * Usage: agiload --mode load --port P --conc N --warmup S --duration S [--pid PID] [--host IP]
+ *                [--split-header] [--spin]
+ *        agiload --mode idle --port P --count N [--batch B]
+ *   --pid           server process whose CPU time (all threads) and RSS are read over the window
+ *   --split-header  one write() per header line, as Asterisk does (default: the header in one write)
+ *   --spin          never sleep in epoll_wait (analysis only: the server never pays to wake us)
+ */
+#define _GNU_SOURCE
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <time.h>
+#include <unistd.h>
+
+#define RBUF 512
+#define NSTEPS 6
+
+enum state { S_FREE = 0, S_CONNECTING, S_RUNNING, S_AWAIT_EOF, S_IDLE_WAIT };
+
+struct conn {
+  int fd;
+  int state;
+  int step;            /* index of the next expected command */
+  int slot;            /* closed-loop slot (load mode) */
+  uint32_t seq;        /* call number: drives the customer id and the digits */
+  uint64_t t_start;    /* connect() time */
+  uint64_t t_stim;     /* when we last wrote (header or reply) */
+  int rlen;
+  char rbuf[RBUF];
+  char expect[NSTEPS][96];
+  int expect_len[NSTEPS];
+  char reply[NSTEPS][64];
+  int reply_len[NSTEPS];
+};
+
+/* ---------- options ---------- */
+static const char *opt_mode = "load";
+static const char *opt_host = "127.0.0.1";
+static int opt_port = 0;
+static int opt_conc = 1;
+static double opt_warmup = 1.0;
+static double opt_duration = 3.0;
+static int opt_pid = 0;
+static int opt_count = 10000;
+static int opt_batch = 256;
+static int opt_split_header = 0; /* 1: one write() per header line, as Asterisk does */
+static int opt_spin = 0;         /* 1: never sleep in epoll_wait (analysis only: the server never has to wake us) */
+
+/* ---------- state ---------- */
+static int epfd;
+static struct conn *conns;
+static int nconns;
+static uint32_t next_seq = 1;
+static struct sockaddr_in addr;
+
+static int measuring = 0; /* inside the window */
+static int stopping = 0;  /* no new calls */
+
+static uint64_t *cmd_lat;
+static size_t cmd_lat_n, cmd_lat_cap;
+static uint64_t *step_lat[NSTEPS];
+static size_t step_lat_n[NSTEPS], step_lat_cap[NSTEPS];
+static uint64_t *sess_lat;
+static size_t sess_lat_n, sess_lat_cap;
+static uint64_t sessions_ok, commands_ok;
+static uint64_t *slot_sessions;
+
+static uint64_t err_connect, err_reset, err_mismatch, err_early_eof, err_extra, err_overflow, err_write;
+static char first_error[512];
+
+static uint64_t now_ns(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+static void die(const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  fprintf(stderr, "agiload: ");
+  vfprintf(stderr, fmt, ap);
+  fprintf(stderr, "\n");
+  va_end(ap);
+  exit(2);
+}
+
+static void push(uint64_t **arr, size_t *n, size_t *cap, uint64_t v) {
+  if (*n == *cap) {
+    *cap = *cap ? *cap * 2 : 65536;
+    *arr = realloc(*arr, *cap * sizeof(uint64_t));
+    if (!*arr) die("out of memory");
+  }
+  (*arr)[(*n)++] = v;
+}
+
+static void note_error(uint64_t *counter, struct conn *c, const char *what, const char *got, int gotlen) {
+  (*counter)++;
+  if (!first_error[0]) {
+    snprintf(first_error, sizeof first_error, "call %u step %d: %s%s%.*s", c ? c->seq : 0, c ? c->step : -1, what,
+             got ? ": " : "", got ? (gotlen > 200 ? 200 : gotlen) : 0, got ? got : "");
+  }
+}
+
+/* ---------- the call flow ---------- */
+
+static int build_header(struct conn *c, char *out, size_t cap) {
+  return snprintf(out, cap,
+                  "agi_network: yes\n"
+                  "agi_network_script: ivr/main\n"
+                  "agi_request: agi://127.0.0.1:%d/ivr/main\n"
+                  "agi_channel: PJSIP/alice-%08x\n"
+                  "agi_language: en\n"
+                  "agi_type: PJSIP\n"
+                  "agi_uniqueid: 1723456789.%u\n"
+                  "agi_version: 22.10.1\n"
+                  "agi_callerid: 5551234\n"
+                  "agi_calleridname: Alice Example\n"
+                  "agi_callingpres: 0\n"
+                  "agi_callingani2: 0\n"
+                  "agi_callington: 0\n"
+                  "agi_callingtns: 0\n"
+                  "agi_dnid: 6000\n"
+                  "agi_rdnis: unknown\n"
+                  "agi_context: from-internal\n"
+                  "agi_extension: 6000\n"
+                  "agi_priority: 2\n"
+                  "agi_enhanced: 0.0\n"
+                  "agi_accountcode: \n"
+                  "agi_threadid: 140123456789504\n"
+                  "agi_arg_1: %u\n"
+                  "\n",
+                  opt_port, c->seq, c->seq, 100000 + c->seq % 900000);
+}
+
+static void prepare_call(struct conn *c) {
+  unsigned cust = 100000 + c->seq % 900000;
+  char digits[8];
+  snprintf(digits, sizeof digits, "%04u", (c->seq * 7919u) % 10000u);
+#define EXP(i, ...) c->expect_len[i] = snprintf(c->expect[i], sizeof c->expect[i], __VA_ARGS__)
+#define REP(i, ...) c->reply_len[i] = snprintf(c->reply[i], sizeof c->reply[i], __VA_ARGS__)
+  EXP(0, "ANSWER\n");
+  REP(0, "200 result=0\n");
+  EXP(1, "GET VARIABLE \"CALLERID(num)\"\n");
+  REP(1, "200 result=1 (5551234)\n");
+  EXP(2, "DATABASE GET \"cust\" \"%u\"\n", cust);
+  REP(2, "200 result=1 (gold)\n");
+  EXP(3, "STREAM FILE \"welcome\" \"#\"\n");
+  REP(3, "200 result=0 endpos=12000\n");
+  EXP(4, "GET DATA \"enter-pin\" \"3000\" \"4\"\n");
+  REP(4, "200 result=%s\n", digits);
+  EXP(5, "SET VARIABLE \"RESULT\" \"%s\"\n", digits);
+  REP(5, "200 result=1\n");
+}
+
+static void start_call(int slot);
+
+static void close_conn(struct conn *c, int restart) {
+  int slot = c->slot;
+  if (c->fd >= 0) close(c->fd); /* also removes it from the epoll set */
+  c->fd = -1;
+  c->state = S_FREE;
+  if (restart && !stopping) start_call(slot);
+}
+
+/* Sends the header, in one write() or one per line (--split-header, as Asterisk does). A loopback
+ * handshake has usually completed inside connect(); if not, the first write() says EAGAIN and we wait
+ * for EPOLLOUT. */
+static void try_send_header(struct conn *c) {
+  char hdr[1024];
+  int len = build_header(c, hdr, sizeof hdr);
+  c->t_stim = now_ns();
+  int start = 0;
+  while (start < len) {
+    int end = len;
+    if (opt_split_header) {
+      end = start;
+      while (hdr[end] != '\n') end++;
+      end++;
+    }
+    ssize_t n = write(c->fd, hdr + start, end - start);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK) && start == 0 && c->state == S_CONNECTING) {
+      struct epoll_event ev = {.events = EPOLLIN | EPOLLOUT, .data.ptr = c};
+      epoll_ctl(epfd, EPOLL_CTL_MOD, c->fd, &ev);
+      return;
+    }
+    if (n != end - start) {
+      note_error(n < 0 && c->state == S_CONNECTING ? &err_connect : &err_write, c, n < 0 ? strerror(errno) : "short write",
+                 NULL, 0);
+      close_conn(c, 1);
+      return;
+    }
+    start = end;
+  }
+  c->state = S_RUNNING;
+}
+
+static void start_call(int slot) {
+  struct conn *c = &conns[slot];
+  c->slot = slot;
+  c->seq = next_seq++;
+  c->step = 0;
+  c->rlen = 0;
+  prepare_call(c);
+  c->fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  if (c->fd < 0) die("socket: %s", strerror(errno));
+  int one = 1;
+  setsockopt(c->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+  c->t_start = now_ns();
+  int r = connect(c->fd, (struct sockaddr *)&addr, sizeof addr);
+  if (r != 0 && errno != EINPROGRESS) {
+    note_error(&err_connect, c, strerror(errno), NULL, 0);
+    close(c->fd);
+    c->fd = -1;
+    c->state = S_FREE;
+    return; /* the main loop restarts free slots */
+  }
+  struct epoll_event ev = {.events = EPOLLIN, .data.ptr = c};
+  epoll_ctl(epfd, EPOLL_CTL_ADD, c->fd, &ev);
+  c->state = S_CONNECTING;
+  try_send_header(c);
+}
+
+static void on_line(struct conn *c, const char *line, int len, uint64_t t) {
+  if (c->state == S_AWAIT_EOF || c->state == S_IDLE_WAIT || c->step >= NSTEPS) {
+    note_error(&err_extra, c, "unexpected extra line", line, len);
+    close_conn(c, 1);
+    return;
+  }
+  int i = c->step;
+  if (len != c->expect_len[i] || memcmp(line, c->expect[i], len) != 0) {
+    note_error(&err_mismatch, c, "unexpected command", line, len);
+    close_conn(c, 1);
+    return;
+  }
+  if (measuring) {
+    push(&cmd_lat, &cmd_lat_n, &cmd_lat_cap, t - c->t_stim);
+    push(&step_lat[i], &step_lat_n[i], &step_lat_cap[i], t - c->t_stim);
+    commands_ok++;
+  }
+  if (*opt_mode == 'i') { /* idle mode: got ANSWER, now wait forever */
+    c->step = 1;
+    c->state = S_IDLE_WAIT;
+    return;
+  }
+  c->t_stim = now_ns();
+  ssize_t n;
+  do n = write(c->fd, c->reply[i], c->reply_len[i]);
+  while (n < 0 && errno == EINTR);
+  if (n != c->reply_len[i]) { /* EAGAIN on a few bytes would mean the server stopped reading: count it */
+    note_error(&err_write, c, n < 0 ? strerror(errno) : "short write", NULL, 0);
+    close_conn(c, 1);
+    return;
+  }
+  c->step++;
+  if (c->step == NSTEPS) c->state = S_AWAIT_EOF;
+}
+
+static void on_readable(struct conn *c) {
+  for (;;) {
+    ssize_t n = read(c->fd, c->rbuf + c->rlen, RBUF - c->rlen);
+    if (n < 0) {
+      if (errno == EAGAIN || errno == EWOULDBLOCK) return;
+      if (errno == EINTR) continue;
+      note_error(&err_reset, c, strerror(errno), NULL, 0);
+      close_conn(c, 1);
+      return;
+    }
+    uint64_t t = now_ns();
+    if (n == 0) {
+      if (c->state == S_AWAIT_EOF && c->rlen == 0) {
+        if (measuring) {
+          sessions_ok++;
+          slot_sessions[c->slot]++;
+          push(&sess_lat, &sess_lat_n, &sess_lat_cap, t - c->t_start);
+        }
+        close_conn(c, 1);
+      } else {
+        note_error(&err_early_eof, c, "server closed before the call flow ended", c->rbuf, c->rlen);
+        close_conn(c, 1);
+      }
+      return;
+    }
+    int filled = c->rlen + (int)n == RBUF;
+    c->rlen += (int)n;
+    int start = 0;
+    for (int i = 0; i < c->rlen; i++) {
+      if (c->rbuf[i] == '\n') {
+        int fd = c->fd;
+        uint32_t seq = c->seq;
+        on_line(c, c->rbuf + start, i + 1 - start, t);
+        if (c->fd != fd || c->seq != seq || c->state == S_FREE) return; /* closed (and maybe restarted) */
+        start = i + 1;
+      }
+    }
+    if (start > 0) {
+      memmove(c->rbuf, c->rbuf + start, c->rlen - start);
+      c->rlen -= start;
+    }
+    if (c->rlen == RBUF) {
+      note_error(&err_overflow, c, "line longer than the read buffer", c->rbuf, c->rlen);
+      close_conn(c, 1);
+      return;
+    }
+    /* The server sends nothing more until we answer, so a read that did not fill the buffer emptied
+     * the socket: skip the read() that would only say EAGAIN (level-triggered epoll reports the rest). */
+    if (!filled) return;
+  }
+}
+
+static void on_event(struct conn *c, uint32_t events) {
+  if (c->state == S_CONNECTING) {
+    if (!(events & (EPOLLOUT | EPOLLERR | EPOLLHUP))) return;
+    int err = 0;
+    socklen_t len = sizeof err;
+    getsockopt(c->fd, SOL_SOCKET, SO_ERROR, &err, &len);
+    if (err) {
+      note_error(&err_connect, c, strerror(err), NULL, 0);
+      close_conn(c, 1);
+      return;
+    }
+    struct epoll_event ev = {.events = EPOLLIN, .data.ptr = c};
+    epoll_ctl(epfd, EPOLL_CTL_MOD, c->fd, &ev);
+    try_send_header(c);
+    if (c->state != S_RUNNING) return;
+  }
+  if (events & (EPOLLIN | EPOLLERR | EPOLLHUP)) on_readable(c);
+}
+
+/* ---------- measurements ---------- */
+
+static int cmp_u64(const void *a, const void *b) {
+  uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+  return x < y ? -1 : x > y;
+}
+
+static double pct(uint64_t *v, size_t n, double p) {
+  if (n == 0) return 0;
+  size_t i = (size_t)(p / 100.0 * (double)(n - 1) + 0.5);
+  if (i >= n) i = n - 1;
+  return (double)v[i] / 1000.0; /* microseconds */
+}
+
+static double mean(uint64_t *v, size_t n) {
+  if (n == 0) return 0;
+  double s = 0;
+  for (size_t i = 0; i < n; i++) s += (double)v[i];
+  return s / (double)n / 1000.0;
+}
+
+struct proc_sample {
+  double cpu_s;     /* utime + stime, all threads */
+  double user_s;
+  double sys_s;
+  long rss_kib;
+  long hwm_kib;
+};
+
+static int read_proc(int pid, struct proc_sample *out) {
+  char path[64], buf[4096];
+  memset(out, 0, sizeof *out);
+  if (pid <= 0) return -1;
+  snprintf(path, sizeof path, "/proc/%d/stat", pid);
+  FILE *f = fopen(path, "r");
+  if (!f) return -1;
+  size_t n = fread(buf, 1, sizeof buf - 1, f);
+  fclose(f);
+  buf[n] = 0;
+  char *p = strrchr(buf, ')'); /* comm may contain spaces */
+  if (!p) return -1;
+  p += 2;
+  /* fields after comm: state(3) ... utime(14) stime(15) */
+  unsigned long utime = 0, stime = 0;
+  int field = 3;
+  char *save = NULL;
+  for (char *tok = strtok_r(p, " ", &save); tok; tok = strtok_r(NULL, " ", &save), field++) {
+    if (field == 14) utime = strtoul(tok, NULL, 10);
+    if (field == 15) {
+      stime = strtoul(tok, NULL, 10);
+      break;
+    }
+  }
+  double hz = (double)sysconf(_SC_CLK_TCK);
+  out->cpu_s = (double)(utime + stime) / hz;
+  out->user_s = (double)utime / hz;
+  out->sys_s = (double)stime / hz;
+  snprintf(path, sizeof path, "/proc/%d/status", pid);
+  f = fopen(path, "r");
+  if (!f) return -1;
+  char line[256];
+  while (fgets(line, sizeof line, f)) {
+    if (!strncmp(line, "VmRSS:", 6)) out->rss_kib = strtol(line + 6, NULL, 10);
+    if (!strncmp(line, "VmHWM:", 6)) out->hwm_kib = strtol(line + 6, NULL, 10);
+  }
+  fclose(f);
+  return 0;
+}
+
+/* Machine-wide CPU time (all CPUs), from the first line of /proc/stat. */
+struct machine_sample {
+  double busy_s, irq_s, idle_s;
+};
+
+static void read_machine(struct machine_sample *m) {
+  memset(m, 0, sizeof *m);
+  FILE *f = fopen("/proc/stat", "r");
+  if (!f) return;
+  unsigned long long v[10] = {0};
+  if (fscanf(f, "cpu %llu %llu %llu %llu %llu %llu %llu %llu", &v[0], &v[1], &v[2], &v[3], &v[4], &v[5], &v[6], &v[7]) >= 8) {
+    double hz = (double)sysconf(_SC_CLK_TCK);
+    m->busy_s = (double)(v[0] + v[1] + v[2] + v[5] + v[6] + v[7]) / hz; /* user nice system irq softirq steal */
+    m->irq_s = (double)(v[5] + v[6]) / hz;
+    m->idle_s = (double)(v[3] + v[4]) / hz;
+  }
+  fclose(f);
+}
+
+static double self_cpu_s(void) {
+  struct rusage ru;
+  getrusage(RUSAGE_SELF, &ru);
+  return (double)ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6 + (double)ru.ru_stime.tv_sec + ru.ru_stime.tv_usec / 1e6;
+}
+
+/* ---------- main loops ---------- */
+
+static void poll_once(int timeout_ms) {
+  struct epoll_event evs[1024];
+  int n = epoll_wait(epfd, evs, 1024, opt_spin ? 0 : timeout_ms);
+  if (n < 0) {
+    if (errno == EINTR) return;
+    die("epoll_wait: %s", strerror(errno));
+  }
+  for (int i = 0; i < n; i++) {
+    struct conn *c = evs[i].data.ptr;
+    if (c->state == S_FREE) continue; /* closed earlier in this batch */
+    on_event(c, evs[i].events);
+  }
+}
+
+static int run_load(void) {
+  nconns = opt_conc;
+  conns = calloc(nconns, sizeof *conns);
+  slot_sessions = calloc(nconns, sizeof *slot_sessions);
+  for (int i = 0; i < nconns; i++) conns[i].fd = -1;
+  uint64_t t0 = now_ns();
+  uint64_t t_measure = t0 + (uint64_t)(opt_warmup * 1e9);
+  uint64_t t_end = t_measure + (uint64_t)(opt_duration * 1e9);
+  for (int i = 0; i < nconns; i++) start_call(i);
+  struct proc_sample p0 = {0}, p1 = {0};
+  struct machine_sample m0 = {0}, m1 = {0};
+  double g0 = 0, g1 = 0;
+  uint64_t tm0 = 0, tm1 = 0;
+  uint64_t errors_before = 0;
+  for (;;) {
+    uint64_t t = now_ns();
+    if (!measuring && !stopping && t >= t_measure) {
+      errors_before = err_connect + err_reset + err_mismatch + err_early_eof + err_extra + err_overflow + err_write;
+      read_proc(opt_pid, &p0);
+      read_machine(&m0);
+      g0 = self_cpu_s();
+      tm0 = now_ns();
+      measuring = 1;
+    }
+    if (measuring && t >= t_end) {
+      tm1 = now_ns();
+      read_proc(opt_pid, &p1);
+      read_machine(&m1);
+      g1 = self_cpu_s();
+      measuring = 0;
+      stopping = 1;
+      break;
+    }
+    /* Restart slots whose connect failed outright. */
+    for (int i = 0; i < nconns; i++)
+      if (conns[i].state == S_FREE) start_call(i);
+    poll_once(5);
+  }
+  /* Drain: let calls in flight finish so the server sees no aborted calls. */
+  uint64_t t_drain = now_ns() + 5000000000ull;
+  for (;;) {
+    int live = 0;
+    for (int i = 0; i < nconns; i++) live += conns[i].state != S_FREE;
+    if (!live || now_ns() > t_drain) break;
+    poll_once(5);
+  }
+  int abandoned = 0;
+  for (int i = 0; i < nconns; i++)
+    if (conns[i].state != S_FREE) {
+      abandoned++;
+      close_conn(&conns[i], 0);
+    }
+  uint64_t errors = err_connect + err_reset + err_mismatch + err_early_eof + err_extra + err_overflow + err_write;
+  double secs = (double)(tm1 - tm0) / 1e9;
+  qsort(cmd_lat, cmd_lat_n, sizeof *cmd_lat, cmp_u64);
+  qsort(sess_lat, sess_lat_n, sizeof *sess_lat, cmp_u64);
+  /* Fairness across the N closed-loop slots: Jain's index of calls completed per slot (1 = perfectly even). */
+  double sx = 0, sxx = 0;
+  uint64_t smin = UINT64_MAX, smax = 0;
+  for (int i = 0; i < nconns; i++) {
+    double x = (double)slot_sessions[i];
+    sx += x;
+    sxx += x * x;
+    if (slot_sessions[i] < smin) smin = slot_sessions[i];
+    if (slot_sessions[i] > smax) smax = slot_sessions[i];
+  }
+  double jain = sxx > 0 ? sx * sx / ((double)nconns * sxx) : 0;
+  double server_cpu = p1.cpu_s - p0.cpu_s;
+  for (int i = 0; i < NSTEPS; i++) qsort(step_lat[i], step_lat_n[i], sizeof(uint64_t), cmp_u64);
+  printf("{\"mode\":\"load\",\"conc\":%d,\"seconds\":%.4f,\"sessions\":%lu,\"commands\":%lu,"
+         "\"sessionsPerSec\":%.1f,\"commandsPerSec\":%.1f,"
+         "\"cmdUs\":{\"mean\":%.1f,\"p50\":%.1f,\"p90\":%.1f,\"p99\":%.1f,\"p999\":%.1f,\"max\":%.1f},"
+         "\"sessionUs\":{\"mean\":%.1f,\"p50\":%.1f,\"p99\":%.1f,\"max\":%.1f},"
+         "\"errors\":%lu,\"errorsInWindow\":%lu,\"errorKinds\":{\"connect\":%lu,\"reset\":%lu,\"mismatch\":%lu,\"earlyEof\":%lu,"
+         "\"extra\":%lu,\"overflow\":%lu,\"write\":%lu},\"abandonedAtEnd\":%d,\"firstError\":\"",
+         opt_conc, secs, (unsigned long)sessions_ok, (unsigned long)commands_ok, sessions_ok / secs, commands_ok / secs,
+         mean(cmd_lat, cmd_lat_n), pct(cmd_lat, cmd_lat_n, 50), pct(cmd_lat, cmd_lat_n, 90), pct(cmd_lat, cmd_lat_n, 99),
+         pct(cmd_lat, cmd_lat_n, 99.9), pct(cmd_lat, cmd_lat_n, 100), mean(sess_lat, sess_lat_n), pct(sess_lat, sess_lat_n, 50),
+         pct(sess_lat, sess_lat_n, 99), pct(sess_lat, sess_lat_n, 100), (unsigned long)errors,
+         (unsigned long)(errors - errors_before), (unsigned long)err_connect, (unsigned long)err_reset,
+         (unsigned long)err_mismatch, (unsigned long)err_early_eof, (unsigned long)err_extra, (unsigned long)err_overflow,
+         (unsigned long)err_write, abandoned);
+  for (const char *s = first_error; *s; s++) {
+    if (*s == '"' || *s == '\\') putchar('\\');
+    if ((unsigned char)*s < 32) {
+      printf("\\u%04x", *s);
+      continue;
+    }
+    putchar(*s);
+  }
+  printf("\",\"stepUs\":[");
+  for (int i = 0; i < NSTEPS; i++)
+    printf("%s{\"p50\":%.1f,\"p99\":%.1f,\"max\":%.1f}", i ? "," : "", pct(step_lat[i], step_lat_n[i], 50),
+           pct(step_lat[i], step_lat_n[i], 99), pct(step_lat[i], step_lat_n[i], 100));
+  printf("],\"fairness\":{\"jain\":%.4f,\"minPerSlot\":%lu,\"maxPerSlot\":%lu},"
+         "\"server\":{\"cpuSeconds\":%.3f,\"userSeconds\":%.3f,\"sysSeconds\":%.3f,\"cpuUsPerSession\":%.2f,\"rssKiB\":%ld,\"hwmKiB\":%ld},"
+         "\"generator\":{\"cpuSeconds\":%.3f,\"cpuUsPerSession\":%.2f},"
+         "\"machine\":{\"busySeconds\":%.3f,\"irqSeconds\":%.3f,\"idleSeconds\":%.3f}}\n",
+         jain, (unsigned long)(smin == UINT64_MAX ? 0 : smin), (unsigned long)smax, server_cpu, p1.user_s - p0.user_s, p1.sys_s - p0.sys_s,
+         sessions_ok ? server_cpu * 1e6 / (double)sessions_ok : 0, p1.rss_kib, p1.hwm_kib, g1 - g0,
+         sessions_ok ? (g1 - g0) * 1e6 / (double)sessions_ok : 0, m1.busy_s - m0.busy_s, m1.irq_s - m0.irq_s,
+         m1.idle_s - m0.idle_s);
+  fflush(stdout);
+  return 0;
+}
+
+static int run_idle(void) {
+  nconns = opt_count;
+  conns = calloc(nconns, sizeof *conns);
+  slot_sessions = calloc(nconns, sizeof *slot_sessions);
+  for (int i = 0; i < nconns; i++) conns[i].fd = -1;
+  measuring = 1;
+  uint64_t t0 = now_ns();
+  int opened = 0;
+  uint64_t deadline = t0 + 120000000000ull;
+  for (;;) {
+    int waiting = 0, inflight = 0;
+    for (int i = 0; i < opened; i++) {
+      if (conns[i].state == S_IDLE_WAIT) waiting++;
+      else if (conns[i].state == S_CONNECTING || conns[i].state == S_RUNNING) inflight++;
+    }
+    if (waiting == nconns) break;
+    if (now_ns() > deadline) {
+      fprintf(stderr, "agiload: idle: only %d of %d calls waiting after 120 s (%s)\n", waiting, nconns, first_error);
+      return 1;
+    }
+    /* Failed calls (e.g. a reset backlog) are retried; keep at most `batch` calls being set up. */
+    for (int i = 0; i < opened; i++)
+      if (conns[i].state == S_FREE && inflight < opt_batch) {
+        start_call(i);
+        inflight++;
+      }
+    while (opened < nconns && inflight < opt_batch) {
+      start_call(opened++);
+      inflight++;
+    }
+    stopping = 1; /* close_conn() must not restart: the loop above does */
+    poll_once(5);
+    stopping = 0;
+  }
+  qsort(cmd_lat, cmd_lat_n, sizeof *cmd_lat, cmp_u64);
+  uint64_t errors = err_connect + err_reset + err_mismatch + err_early_eof + err_extra + err_overflow + err_write;
+  printf("READY {\"mode\":\"idle\",\"count\":%d,\"setupSeconds\":%.3f,\"firstCommandUs\":{\"p50\":%.1f,\"p99\":%.1f},"
+         "\"errors\":%lu}\n",
+         nconns, (double)(now_ns() - t0) / 1e9, pct(cmd_lat, cmd_lat_n, 50), pct(cmd_lat, cmd_lat_n, 99),
+         (unsigned long)errors);
+  fflush(stdout);
+  /* Hold until told to close; keep servicing the sockets so a server-side close is noticed. */
+  int lost = 0;
+  fcntl(0, F_SETFL, fcntl(0, F_GETFL) | O_NONBLOCK);
+  for (;;) {
+    char b[64];
+    ssize_t n = read(0, b, sizeof b);
+    if (n >= 0) break; /* a line or EOF */
+    stopping = 1;
+    struct epoll_event evs[256];
+    int k = epoll_wait(epfd, evs, 256, 20);
+    for (int i = 0; i < k; i++) {
+      struct conn *c = evs[i].data.ptr;
+      if (c->state == S_FREE) continue;
+      char tmp[256];
+      ssize_t r = read(c->fd, tmp, sizeof tmp);
+      if (r == 0 || (r < 0 && errno != EAGAIN)) {
+        lost++;
+        close_conn(c, 0);
+      }
+    }
+  }
+  for (int i = 0; i < nconns; i++)
+    if (conns[i].state != S_FREE) close_conn(&conns[i], 0);
+  printf("CLOSED {\"lostWhileWaiting\":%d}\n", lost);
+  fflush(stdout);
+  return 0;
+}
+
+int main(int argc, char **argv) {
+  for (int i = 1; i < argc; i++) {
+    const char *a = argv[i];
+    const char *v = i + 1 < argc ? argv[i + 1] : NULL;
+#define ARG(name) (!strcmp(a, name) && v && (i++, 1))
+    if (ARG("--mode")) opt_mode = v;
+    else if (ARG("--host")) opt_host = v;
+    else if (ARG("--port")) opt_port = atoi(v);
+    else if (ARG("--conc")) opt_conc = atoi(v);
+    else if (ARG("--warmup")) opt_warmup = atof(v);
+    else if (ARG("--duration")) opt_duration = atof(v);
+    else if (ARG("--pid")) opt_pid = atoi(v);
+    else if (ARG("--count")) opt_count = atoi(v);
+    else if (ARG("--batch")) opt_batch = atoi(v);
+    else if (!strcmp(a, "--split-header")) opt_split_header = 1;
+    else if (!strcmp(a, "--spin")) opt_spin = 1;
+    else die("unknown or incomplete argument %s", a);
+  }
+  if (opt_port <= 0) die("--port is required");
+  signal(SIGPIPE, SIG_IGN);
+  struct rlimit rl;
+  if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+    rl.rlim_cur = rl.rlim_max;
+    setrlimit(RLIMIT_NOFILE, &rl);
+  }
+  memset(&addr, 0, sizeof addr);
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons((uint16_t)opt_port);
+  if (inet_pton(AF_INET, opt_host, &addr.sin_addr) != 1) die("bad --host %s", opt_host);
+  epfd = epoll_create1(EPOLL_CLOEXEC);
+  if (epfd < 0) die("epoll_create1: %s", strerror(errno));
+  if (!strcmp(opt_mode, "load")) return run_load();
+  if (!strcmp(opt_mode, "idle")) return run_idle();
+  die("unknown --mode %s", opt_mode);
+  return 2;
+}

@@ -1,0 +1,47 @@
+// agikit serving the standard call flow. `--level` sets pino's level (default `info`, the default a
+// user gets); `--level none` passes a logger stub whose methods do nothing, to price logging itself.
+// AGIKIT_DIST points at the built entry point (default: this checkout's dist/src/index.js).
+import { pathToFileURL, fileURLToPath } from 'node:url';
+import { resolve } from 'node:path';
+import { pino } from 'pino';
+import { flag, serveControl } from './common.mjs';
+
+const here = fileURLToPath(new URL('.', import.meta.url));
+const entry = process.env.AGIKIT_DIST ? resolve(process.env.AGIKIT_DIST) : resolve(here, '../../../dist/src/index.js');
+const { FastAgiServer } = await import(pathToFileURL(entry).href);
+
+const level = flag('level', 'info');
+
+function stubLogger() {
+  const noop = () => {};
+  const log = {
+    level: 'silent',
+    child: () => log,
+    isLevelEnabled: () => false,
+    trace: noop,
+    debug: noop,
+    info: noop,
+    warn: noop,
+    error: noop,
+    fatal: noop,
+    silent: noop,
+  };
+  return log;
+}
+
+// pino's default destination: synchronous writes to fd 1, which the orchestrator points at /dev/null.
+const logger = level === 'none' ? stubLogger() : pino({ level });
+
+const server = new FastAgiServer({ host: '127.0.0.1', port: 0, logger, statusVariable: false });
+server.fallback(async (agi) => {
+  await agi.answer();
+  const num = await agi.getVariable('CALLERID(num)');
+  const cust = await agi.databaseGet('cust', agi.args[0]);
+  await agi.streamFile('welcome', '#');
+  const { digits } = await agi.getData('enter-pin', 3000, 4);
+  await agi.setVariable('RESULT', digits);
+  void num;
+  void cust;
+});
+const { port } = await server.listen();
+serveControl({ port, entry }, () => ({ stats: server.stats }));
