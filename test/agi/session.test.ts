@@ -15,17 +15,9 @@ import {
 } from '../../src/errors.js';
 import { fakeHeaderLines } from '../../src/testing/fake-asterisk.js';
 import { isStatusWrite, startTestServer, type TestServer } from '../support/fake-server.js';
+import { settle } from '../support/settle.js';
 
 const DEAD = '511 Command Not Permitted on a dead channel or intercept routine';
-
-/** Settles a promise into a value or an error, for assertions. */
-async function settle<T>(p: Promise<T>): Promise<{ value?: T; error?: unknown }> {
-  try {
-    return { value: await p };
-  } catch (error) {
-    return { error };
-  }
-}
 
 describe('Agi session behaviour', () => {
   let t: TestServer;

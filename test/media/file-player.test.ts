@@ -17,19 +17,11 @@ import { PathMapping } from '../../src/media/paths.js';
 import type { TtsOptions, TtsProvider } from '../../src/media/tts.js';
 import type { FakeCall } from '../../src/testing/fake-asterisk.js';
 import { startTestServer, type TestServer } from '../support/fake-server.js';
+import { settle } from '../support/settle.js';
 import { tone } from './tones.js';
 
 const ANY = '0123456789*#';
 const UP = '200 result=6';
-
-/** Settles a promise into its value or error. */
-async function settle<T>(p: Promise<T>): Promise<{ value?: T; error?: unknown }> {
-  try {
-    return { value: await p };
-  } catch (error) {
-    return { error };
-  }
-}
 
 /** Answers the end-of-call status write and anything after it. */
 function finish(fake: FakeCall): void {

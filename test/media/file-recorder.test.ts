@@ -16,17 +16,10 @@ import { MediaSetupError, MediaStateError } from '../../src/media/errors.js';
 import { FileRecorder, planRecording, RecordCause, RecordState, sizeLimitMs } from '../../src/media/file-recorder.js';
 import type { FakeCall } from '../../src/testing/fake-asterisk.js';
 import { startTestServer, type TestServer } from '../support/fake-server.js';
+import { settle } from '../support/settle.js';
 import { concat, silence, tone } from './tones.js';
 
 const UP = '200 result=6';
-
-async function settle<T>(p: Promise<T>): Promise<{ value?: T; error?: unknown }> {
-  try {
-    return { value: await p };
-  } catch (error) {
-    return { error };
-  }
-}
 
 function finish(fake: FakeCall): void {
   fake.respond(() => '200 result=1');
