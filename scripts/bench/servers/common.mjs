@@ -50,3 +50,17 @@ export function flag(name, fallback) {
   const i = process.argv.indexOf(`--${name}`);
   return i === -1 ? fallback : process.argv[i + 1];
 }
+
+/** The token after `result=` of a hand-parsed `200 result=<token>[ (<data>)][ attrs]` reply (baselines). */
+export function resultOf(line) {
+  if (!line.startsWith('200 result=')) throw new Error(`AGI command failed: ${line}`);
+  const space = line.indexOf(' ', 11);
+  return space === -1 ? line.slice(11) : line.slice(11, space);
+}
+
+/** The parenthesised data of a hand-parsed reply (baselines). */
+export function dataOf(line) {
+  const open = line.indexOf('(');
+  const close = line.lastIndexOf(')');
+  return open === -1 || close < open ? undefined : line.slice(open + 1, close);
+}

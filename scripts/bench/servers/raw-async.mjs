@@ -2,19 +2,7 @@
 // application reads: `await request(line)` with one promise per command. The gap between raw and
 // raw-async is what async/await itself costs; the gap between raw-async and agikit is the framework.
 import { createServer } from 'node:net';
-import { serveControl } from './common.mjs';
-
-function resultOf(line) {
-  if (!line.startsWith('200 result=')) throw new Error(`AGI command failed: ${line}`);
-  const space = line.indexOf(' ', 11);
-  return space === -1 ? line.slice(11) : line.slice(11, space);
-}
-
-function dataOf(line) {
-  const open = line.indexOf('(');
-  const close = line.lastIndexOf(')');
-  return open === -1 || close < open ? undefined : line.slice(open + 1, close);
-}
+import { dataOf, resultOf, serveControl } from './common.mjs';
 
 const server = createServer({ noDelay: true }, (socket) => {
   const env = {};

@@ -1,7 +1,7 @@
 // The floor: the standard call flow written by hand on `node:net`, no framework. A callback state
 // machine: one command in flight, each reply read up to its LF, the same bytes on the wire as agikit.
 import { createServer } from 'node:net';
-import { serveControl } from './common.mjs';
+import { dataOf, resultOf, serveControl } from './common.mjs';
 
 const COMMANDS = [
   () => 'ANSWER\n',
@@ -11,19 +11,6 @@ const COMMANDS = [
   () => 'GET DATA "enter-pin" "3000" "4"\n',
   (call) => `SET VARIABLE "RESULT" "${call.digits}"\n`,
 ];
-
-function resultOf(line) {
-  // `200 result=<token>[ (<data>)][ attrs]`
-  if (!line.startsWith('200 result=')) throw new Error(`AGI command failed: ${line}`);
-  const space = line.indexOf(' ', 11);
-  return space === -1 ? line.slice(11) : line.slice(11, space);
-}
-
-function dataOf(line) {
-  const open = line.indexOf('(');
-  const close = line.lastIndexOf(')');
-  return open === -1 || close < open ? undefined : line.slice(open + 1, close);
-}
 
 const server = createServer({ noDelay: true }, (socket) => {
   const call = { env: {}, step: -1, num: undefined, cust: undefined, digits: '' };
