@@ -25,30 +25,46 @@ export interface AgiConnectionOptions {
 /**
  * Connections whose input is processed per event-loop turn under the fair scheduler. Node accepts one
  * new connection per turn, while without this every established connection with input is served in
- * the same turn: under load new calls then wait in the kernel's accept queue for tens of ms.
+ * the same turn: under load new calls then wait in the kernel's accept queue for tens of ms. Below
+ * the budget input is processed at once, as without the scheduler; past it, it waits its turn.
  */
 export const FAIR_TURN_BUDGET = 4;
 
+/** Connections whose input waits for a later turn, first come first served. */
 const fairQueue: AgiConnection[] = [];
 let fairHead = 0;
-let fairDrainScheduled = false;
+/** Connections served in the current turn. */
+let servedThisTurn = 0;
+let turnHookScheduled = false;
 
-function scheduleFairDrain(): void {
-  if (fairDrainScheduled) return;
-  fairDrainScheduled = true;
-  setImmediate(drainFairQueue);
+/** Decides for a connection with new input: `true` to process it now, `false` to queue it. */
+function fairAdmit(): boolean {
+  if (!turnHookScheduled) {
+    turnHookScheduled = true;
+    setImmediate(endOfTurn);
+  }
+  // While others wait, newcomers queue behind them (FIFO); otherwise the turn's budget decides.
+  if (fairHead < fairQueue.length || servedThisTurn >= FAIR_TURN_BUDGET) return false;
+  servedThisTurn += 1;
+  return true;
 }
 
-function drainFairQueue(): void {
-  fairDrainScheduled = false;
-  for (let served = 0; served < FAIR_TURN_BUDGET && fairHead < fairQueue.length; served++) {
+/** After each turn's I/O: a new budget, spent first on the connections that waited. */
+function endOfTurn(): void {
+  turnHookScheduled = false;
+  servedThisTurn = 0;
+  while (servedThisTurn < FAIR_TURN_BUDGET && fairHead < fairQueue.length) {
+    servedThisTurn += 1;
     (fairQueue[fairHead++] as AgiConnection).runInbox();
   }
   if (fairHead >= fairQueue.length) {
     fairQueue.length = 0;
     fairHead = 0;
-  } else {
-    scheduleFairDrain();
+  }
+  // Work done here counts toward the next turn; reset it (and serve the rest) after that turn.
+  if (servedThisTurn > 0 && !turnHookScheduled) {
+    turnHookScheduled = true;
+    setImmediate(endOfTurn);
   }
 }
 
@@ -298,12 +314,13 @@ export class AgiConnection {
     if (this.fair) {
       if (this.inbox) {
         this.inbox.push(chunk);
-      } else {
+        return;
+      }
+      if (!fairAdmit()) {
         this.inbox = [chunk];
         fairQueue.push(this);
-        scheduleFairDrain();
+        return;
       }
-      return;
     }
     this.process(chunk);
   }
