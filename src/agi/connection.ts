@@ -153,7 +153,7 @@ export class AgiConnection {
   constructor(
     private readonly input: Readable,
     private readonly output: Writable,
-    private readonly options: AgiConnectionOptions,
+    options: AgiConnectionOptions,
   ) {
     this.splitter = new LineSplitter(options.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES);
     this.headerReader = new HeaderReader(options.headerLimits ?? DEFAULT_HEADER_LIMITS);
@@ -213,11 +213,6 @@ export class AgiConnection {
   /** `true` once the connection is finished (closed, failed or ended); nothing more can be sent. */
   get isFinished(): boolean {
     return this.finished;
-  }
-
-  /** `true` while a command awaits its reply. */
-  get busy(): boolean {
-    return this.pending !== undefined;
   }
 
   /** Logger this connection writes to (the session's). */

@@ -253,10 +253,7 @@ class ParsedHeader implements AgiHeader {
     }
     // agi_arg_N are numbered without gaps by Asterisk; a gap (from elsewhere) reads as ''.
     for (let i = 0; i < this.args.length; i++) if (this.args[i] === undefined) this.args[i] = '';
-    const script = env.networkScript;
-    const q = script.indexOf('?');
-    this.path = scriptPath(q === -1 ? script : script.slice(0, q));
-    this.queryText = q === -1 ? '' : script.slice(q + 1);
+    ({ path: this.path, queryText: this.queryText } = scriptParts(env.networkScript));
   }
 
   get raw(): Record<string, string> {
@@ -279,14 +276,13 @@ class ParsedHeader implements AgiHeader {
  * leading slash and its query. Asterisk does no URL decoding; the query follows URL rules.
  */
 export function splitScript(script: string): { path: string; query: URLSearchParams } {
-  const q = script.indexOf('?');
-  return {
-    path: scriptPath(q === -1 ? script : script.slice(0, q)),
-    query: new URLSearchParams(q === -1 ? '' : script.slice(q + 1)),
-  };
+  const { path, queryText } = scriptParts(script);
+  return { path, query: new URLSearchParams(queryText) };
 }
 
-/** The script's path part with exactly one leading slash. */
-function scriptPath(pathPart: string): string {
-  return `/${pathPart.replace(/^\/+/, '')}`;
+/** The script's path (exactly one leading slash) and its query text, unparsed. */
+function scriptParts(script: string): { path: string; queryText: string } {
+  const q = script.indexOf('?');
+  const pathPart = q === -1 ? script : script.slice(0, q);
+  return { path: `/${pathPart.replace(/^\/+/, '')}`, queryText: q === -1 ? '' : script.slice(q + 1) };
 }
