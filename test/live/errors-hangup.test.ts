@@ -19,7 +19,8 @@ import {
   AgiUsageError,
 } from '../../src/errors.js';
 import { far } from '../../src/testing/asterisk.js';
-import { LiveRig, live, settle, signal, skip } from './rig.js';
+import { settle } from '../support/settle.js';
+import { LiveRig, live, signal, skip } from './rig.js';
 
 const HANGUP_REASONS: readonly HangupReason[] = ['hangup-line', 'dead-channel'];
 

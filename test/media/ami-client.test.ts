@@ -4,10 +4,10 @@
  * field encoding, and close().
  */
 import assert from 'node:assert/strict';
-import { once } from 'node:events';
 import { createServer, type Server, type Socket } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { AmiActionError, AmiClient, AmiError, type AmiMessage } from '../../src/ami/client.js';
+import { nextEvent, WAIT_MS, within } from '../support/settle.js';
 
 type Fields = Record<string, string>;
 
@@ -16,6 +16,7 @@ class FakeAmi {
   readonly server: Server;
   readonly actions: Fields[] = [];
   socket: Socket | undefined;
+  private readonly sockets = new Set<Socket>();
   /** Answer an action automatically; return undefined to answer by hand. */
   responder: (action: Fields, socket: Socket) => string | undefined = () => undefined;
   private readonly waiters: Array<(action: Fields) => void> = [];
@@ -23,6 +24,8 @@ class FakeAmi {
   constructor() {
     this.server = createServer((socket) => {
       this.socket = socket;
+      this.sockets.add(socket);
+      socket.once('close', () => this.sockets.delete(socket));
       socket.setEncoding('utf8');
       socket.write('Asterisk Call Manager/9.0.0\r\n');
       let buffer = '';
@@ -49,14 +52,21 @@ class FakeAmi {
 
   async listen(): Promise<number> {
     this.server.listen(0, '127.0.0.1');
-    await once(this.server, 'listening');
+    await nextEvent(this.server, 'listening', 'the fake AMI server did not start listening');
     const address = this.server.address();
     assert.ok(address && typeof address === 'object');
     return address.port;
   }
 
+  /** The next action a client sends; fails if none comes within {@link WAIT_MS}. */
   nextAction(): Promise<Fields> {
-    return new Promise((resolve) => this.waiters.push(resolve));
+    return within(new Promise((resolve) => this.waiters.push(resolve)), WAIT_MS, 'the client sent no AMI action');
+  }
+
+  /** Stops listening and drops every connection, so no socket keeps the test file running. */
+  close(): void {
+    for (const socket of this.sockets) socket.destroy();
+    this.server.close();
   }
 
   send(...blocks: string[][]): void {
@@ -84,7 +94,7 @@ describe('AmiClient (fake AMI server)', () => {
     fake.responder = loginResponder;
     port = await fake.listen();
   });
-  after(() => fake.server.close());
+  after(() => fake.close());
 
   it('logs in (events off by default), reads the banner, and logs off on close', async () => {
     const ami = await AmiClient.connect({ port, username: 'u', secret: 'good' });
@@ -92,7 +102,7 @@ describe('AmiClient (fake AMI server)', () => {
     assert.equal(ami.connected, true);
     const login = fake.actions.at(-1);
     assert.deepEqual({ ...login, ActionID: 'x' }, { Action: 'Login', ActionID: 'x', Username: 'u', Secret: 'good', Events: 'off' });
-    const closed = once(ami, 'close');
+    const closed = nextEvent(ami, 'close', 'the client emitted no close event');
     await ami.close();
     await closed;
     assert.equal(fake.actions.at(-1)?.['Action'], 'Logoff');
@@ -173,7 +183,7 @@ describe('AmiClient (fake AMI server)', () => {
     const ami = await AmiClient.connect({ port, username: 'u', secret: 'good' });
     await assert.rejects(ami.action('Ping', {}, { timeoutMs: 50 }), (error: unknown) => error instanceof AmiError && /within 50 ms/.test(error.message));
     const pending = ami.action('Ping');
-    const closed = once(ami, 'close');
+    const closed = nextEvent(ami, 'close', 'the client emitted no close event');
     fake.socket?.destroy();
     await assert.rejects(pending, (error: unknown) => error instanceof AmiError && /before Ping was answered/.test(error.message));
     await closed;
@@ -185,11 +195,11 @@ describe('AmiClient (fake AMI server)', () => {
   it('a refused connection rejects with AmiError', async () => {
     const probe = createServer();
     probe.listen(0, '127.0.0.1');
-    await once(probe, 'listening');
+    await nextEvent(probe, 'listening', 'the probe server did not start listening');
     const address = probe.address();
     assert.ok(address && typeof address === 'object');
     probe.close();
-    await once(probe, 'close');
+    await nextEvent(probe, 'close', 'the probe server did not close');
     await assert.rejects(AmiClient.connect({ port: address.port, username: 'u', secret: 'good' }), AmiError);
   });
 });
