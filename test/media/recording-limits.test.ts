@@ -88,10 +88,10 @@ describe('silence options become whole seconds, rounded up', () => {
 
   it('msMaxSilence: RECORD FILE s= is the value rounded up (1200 ms -> s=2), so no shorter pause ends it', async () => {
     const cases: ReadonlyArray<[number, string]> = [
+      [1200, 's=2'],
       [1, 's=1'],
       [1000, 's=1'],
       [1001, 's=2'],
-      [1200, 's=2'],
       [1500, 's=2'],
       [2000, 's=2'],
       [2500, 's=3'],
@@ -115,8 +115,8 @@ describe('silence options become whole seconds, rounded up', () => {
 
   it('msInitialSilence: WaitForNoise waits the value rounded up, plus one second (1200 ms -> 3 s)', async () => {
     const cases: ReadonlyArray<[number, string]> = [
-      [1, '60,1,2'],
       [1200, '60,1,3'],
+      [1, '60,1,2'],
       [2000, '60,1,3'],
       [2001, '60,1,4'],
     ];

@@ -31,8 +31,11 @@ export function within<T>(p: PromiseLike<T>, ms: number, message: string | (() =
   const bounded = Promise.race([
     p,
     new Promise<never>((_, reject) => {
-      const text = (): string => (typeof message === 'function' ? message() : message);
-      timer = setTimeout(() => reject(new AssertionError({ message: `${text()} (waited ${ms} ms)` })), ms);
+      timer = setTimeout(() => {
+        // "(waited N ms)" goes on the first line, before any output the message carries.
+        const [first, ...rest] = (typeof message === 'function' ? message() : message).split('\n');
+        reject(new AssertionError({ message: [`${first} (waited ${ms} ms)`, ...rest].join('\n') }));
+      }, ms);
       // The bound never keeps a test file alive: what is awaited (a socket, a child) does that.
       timer.unref();
     }),
