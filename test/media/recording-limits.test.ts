@@ -12,7 +12,8 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { decodeWav, encodeAlaw, encodeOkiAdpcm, encodeUlaw, encodeWav, imaBlockAlignFor, resample } from '../../src/media/audio.js';
 import { MediaSetupError } from '../../src/media/errors.js';
-import { FileRecorder, planRecording, RecordCause, sizeLimitMs, type RecordFileFormat } from '../../src/media/file-recorder.js';
+import { FileRecorder, planRecording, RecordCause, sizeLimitMs, type RecordFileFormat, type RecordOptions } from '../../src/media/file-recorder.js';
+import type { FakeCall } from '../../src/testing/fake-asterisk.js';
 import { startTestServer, type TestServer } from '../support/fake-server.js';
 import { tone } from './tones.js';
 
@@ -86,6 +87,23 @@ describe('silence options become whole seconds, rounded up', () => {
   });
   after(() => t.close());
 
+  /** One record() per options object, on one call; `asterisk` plays Asterisk's side of each. Resolves with the causes. */
+  async function recordEach(options: readonly RecordOptions[], asterisk: (fake: FakeCall, index: number) => Promise<void>): Promise<unknown[]> {
+    const causes: unknown[] = [];
+    const placed = await t.call(async (agi) => {
+      const recorder = new FileRecorder(agi);
+      for (const o of options) causes.push(await recorder.record('/tmp/silence', o));
+    });
+    for (let i = 0; i < options.length; i++) {
+      await placed.fake.expectCommand('CHANNEL STATUS');
+      placed.fake.reply('200 result=6');
+      await asterisk(placed.fake, i);
+    }
+    placed.fake.respond(() => '200 result=1');
+    assert.equal((await placed.ended).status, 'SUCCESS');
+    return causes;
+  }
+
   it('msMaxSilence: RECORD FILE s= is the value rounded up (1200 ms -> s=2), so no shorter pause ends it', async () => {
     const cases: ReadonlyArray<[number, string]> = [
       [1200, 's=2'],
@@ -96,20 +114,11 @@ describe('silence options become whole seconds, rounded up', () => {
       [2000, 's=2'],
       [2500, 's=3'],
     ];
-    const causes: unknown[] = [];
-    const placed = await t.call(async (agi) => {
-      const recorder = new FileRecorder(agi);
-      for (const [msMaxSilence] of cases) causes.push(await recorder.record('/tmp/silence', { msMaxSilence, secondsTimeout: 5, maxBytes: 0 }));
-    });
-    const fake = placed.fake;
-    for (const [, silence] of cases) {
-      await fake.expectCommand('CHANNEL STATUS');
-      fake.reply('200 result=6');
-      await fake.expectCommand('RECORD FILE', '/tmp/silence', 'alaw', '', '5000', silence);
+    const options = cases.map(([msMaxSilence]) => ({ msMaxSilence, secondsTimeout: 5, maxBytes: 0 }));
+    const causes = await recordEach(options, async (fake, i) => {
+      await fake.expectCommand('RECORD FILE', '/tmp/silence', 'alaw', '', '5000', cases[i]?.[1] ?? '');
       fake.reply('200 result=0 (timeout) endpos=800');
-    }
-    fake.respond(() => '200 result=1');
-    assert.equal((await placed.ended).status, 'SUCCESS');
+    });
     assert.deepEqual(causes, cases.map(() => RecordCause.SILENCE));
   });
 
@@ -120,22 +129,12 @@ describe('silence options become whole seconds, rounded up', () => {
       [2000, '60,1,3'],
       [2001, '60,1,4'],
     ];
-    const causes: unknown[] = [];
-    const placed = await t.call(async (agi) => {
-      const recorder = new FileRecorder(agi);
-      for (const [msInitialSilence] of cases) causes.push(await recorder.record('/tmp/initial', { msInitialSilence }));
-    });
-    const fake = placed.fake;
-    for (const [, wait] of cases) {
-      await fake.expectCommand('CHANNEL STATUS');
-      fake.reply('200 result=6');
-      await fake.expectCommand('EXEC', 'WaitForNoise', wait);
+    const causes = await recordEach(cases.map(([msInitialSilence]) => ({ msInitialSilence })), async (fake, i) => {
+      await fake.expectCommand('EXEC', 'WaitForNoise', cases[i]?.[1] ?? '');
       fake.reply('200 result=0');
       await fake.expectCommand('GET VARIABLE', 'WAITSTATUS');
       fake.reply('200 result=1 (TIMEOUT)');
-    }
-    fake.respond(() => '200 result=1');
-    assert.equal((await placed.ended).status, 'SUCCESS');
+    });
     assert.deepEqual(causes, cases.map(() => RecordCause.SILENCE));
   });
 });
