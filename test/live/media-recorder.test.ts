@@ -9,48 +9,20 @@
  */
 import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
-import { createServer } from 'node:net';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { AmiActionError, AmiClient } from '../../src/ami/client.js';
+import { AmiActionError, AmiClient } from '../../src/ami/index.js';
 import { decodeWav, parseWav, WavFormatTag } from '../../src/media/audio.js';
 import { decryptRecording, ENCRYPTED_RECORDING_MAGIC } from '../../src/media/cipher.js';
 import { FileRecorder, RecordCause, RecordState } from '../../src/media/file-recorder.js';
 import type { MediaOptions } from '../../src/media/options.js';
 import { far } from '../../src/testing/asterisk.js';
 import { wavStats } from '../../src/testing/wav.js';
+import { quiet } from '../support/fake-server.js';
+import { AMI_SECRET, AMI_USER, freePort, managerConf } from './ami-conf.js';
 import { LiveRig, live, signal, skip } from './rig.js';
 
 const MOUNT = '/agikit-media';
-const AMI_USER = 'agikit';
-const AMI_SECRET = 'agikit-live-test';
-
-/** A TCP port nobody listens on right now. */
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const address = server.address();
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  assert.ok(address !== null && typeof address === 'object');
-  return address.port;
-}
-
-function managerConf(port: number): string {
-  return [
-    '[general]',
-    'enabled = yes',
-    `port = ${port}`,
-    'bindaddr = 127.0.0.1',
-    '',
-    `[${AMI_USER}]`,
-    `secret = ${AMI_SECRET}`,
-    'deny = 0.0.0.0/0.0.0.0',
-    'permit = 127.0.0.1/255.255.255.255',
-    'read = system,call',
-    'write = system,call',
-    '',
-  ].join('\n');
-}
 
 describe('live: FileRecorder', { concurrency: true }, () => {
   let rig: LiveRig | undefined;
@@ -66,7 +38,7 @@ describe('live: FileRecorder', { concurrency: true }, () => {
       config: { 'manager.conf': managerConf(port) },
       bindMounts: [{ source: dir, target: MOUNT, readOnly: false }],
     });
-    ami = await AmiClient.connect({ port, username: AMI_USER, secret: AMI_SECRET });
+    ami = await AmiClient.connect({ port, username: AMI_USER, secret: AMI_SECRET, logger: quiet });
     media = { directory: { local: dir, asterisk: MOUNT }, ami };
   });
   after(async () => {
