@@ -9,7 +9,8 @@ import { afterEach, beforeEach, describe, it } from 'node:test';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { AmiClient, AmiProtocolError, type AmiClientOptions, type AmiError } from '../../src/ami/index.js';
-import { FakeAmi, loginResponder, nextEvent } from '../support/fake-ami.js';
+import { FakeAmi, loginResponder } from '../support/fake-ami.js';
+import { nextEvent } from '../support/settle.js';
 import { quiet } from '../support/fake-server.js';
 
 setFlagsFromString('--expose-gc');
@@ -69,10 +70,10 @@ describe('AmiClient: bounded input (fake AMI server)', () => {
     };
     ami = await floodedClient(`X-Junk: ${'j'.repeat(100)}\r\n`, 4 * 1024 * 1024, { limits });
     sample();
-    const lost = await nextEvent<AmiError>(ami, 'disconnected');
+    const lost = await nextEvent<AmiError>(ami, 'disconnected', 'the client did not report the connection lost');
     sampling = false;
     assert.ok(lost instanceof AmiProtocolError && lost.limit === 'message-bytes', String(lost));
-    await nextEvent(ami, 'connected');
+    await nextEvent(ami, 'connected', 'the client did not connect (again)');
     assert.equal((await ami.action('Ping')).get('Ping'), 'Pong');
     const written = await floodDone;
     assert.ok(written !== undefined && written < 4 * 1024 * 1024, `the server could not write it all: ${written}`);
@@ -85,19 +86,19 @@ describe('AmiClient: bounded input (fake AMI server)', () => {
 
   it('with the default limits, two megabytes without a blank line end the same way', async () => {
     ami = await floodedClient(`X-Junk: ${'j'.repeat(100)}\r\n`, 2 * 1024 * 1024);
-    const lost = await nextEvent<AmiError>(ami, 'disconnected');
+    const lost = await nextEvent<AmiError>(ami, 'disconnected', 'the client did not report the connection lost');
     assert.ok(lost instanceof AmiProtocolError && lost.limit === 'message-bytes' && /1048576-byte limit/.test(lost.message), String(lost));
-    await nextEvent(ami, 'connected');
+    await nextEvent(ami, 'connected', 'the client did not connect (again)');
     assert.equal((await ami.action('Ping')).get('Ping'), 'Pong');
   });
 
   it('a megabyte without a line end: AmiProtocolError (line), reconnect, actions work', async () => {
     ami = await floodedClient('x', 1024 * 1024);
     const pending = ami.action('Ping', { Tag: 'first' });
-    const lost = await nextEvent<AmiError>(ami, 'disconnected');
+    const lost = await nextEvent<AmiError>(ami, 'disconnected', 'the client did not report the connection lost');
     assert.ok(lost instanceof AmiProtocolError && lost.limit === 'line-bytes', String(lost));
     await assert.rejects(pending, (e: unknown) => e instanceof Error && e.name === 'AmiConnectionLostError' && (e as { cause?: unknown }).cause === lost);
-    await nextEvent(ami, 'connected');
+    await nextEvent(ami, 'connected', 'the client did not connect (again)');
     assert.equal((await ami.action('Ping')).get('Ping'), 'Pong');
   });
 });

@@ -22,7 +22,8 @@ import {
   type AmiMessage,
   type AmiReconnectingInfo,
 } from '../../src/ami/index.js';
-import { FakeAmi, loginResponder, nextEvent, type Fields } from '../support/fake-ami.js';
+import { FakeAmi, loginResponder, type Fields } from '../support/fake-ami.js';
+import { nextEvent } from '../support/settle.js';
 import { quiet } from '../support/fake-server.js';
 
 /** Answers `Response: Success` to an action (extra lines appended). */
@@ -55,7 +56,7 @@ describe('AmiClient (fake AMI server)', () => {
     assert.equal(ami.connected, true);
     const login = fake.actions.at(-1);
     assert.deepEqual({ ...login, ActionID: 'x' }, { Action: 'Login', ActionID: 'x', Username: 'u', Secret: 'good', Events: 'off' });
-    const closed = nextEvent(ami, 'close');
+    const closed = nextEvent(ami, 'close', 'the client did not close');
     await ami.close();
     assert.equal(await closed, undefined);
     assert.equal(fake.actions.at(-1)?.['Action'], 'Logoff');
@@ -235,7 +236,7 @@ describe('AmiClient (fake AMI server)', () => {
     });
     const login = await relogin;
     assert.equal(login['Events'], 'call,user', 'the event mask is restored');
-    if (!ami.connected) await nextEvent(ami, 'connected');
+    if (!ami.connected) await nextEvent(ami, 'connected', 'the client did not connect (again)');
     assert.deepEqual(log, ['disconnected:AmiError', 'reconnecting:1', 'connected:true']);
     await ami.setVariable('uid-1', 'X', '1');
     assert.equal(fake.received('Redirect').length, 1, 'the dropped action was never resent');
@@ -251,14 +252,14 @@ describe('AmiClient (fake AMI server)', () => {
     await new Promise((resolve) => setTimeout(resolve, 20));
     fake.drop();
     await assert.rejects(call, (error: unknown) => error instanceof AmiConnectionLostError && error.answered);
-    await nextEvent(ami, 'connected');
+    await nextEvent(ami, 'connected', 'the client did not connect (again)');
     assert.equal(fake.received('Originate').length, 1);
   });
 
   it('actions issued while disconnected wait for the connection within their deadline, then are sent once', async () => {
     const ami = await connect({ reconnect: { initialDelayMs: 300, maxDelayMs: 300 } });
     fake.responder = (action) => loginResponder(action) ?? `Response: Success\r\nActionID: ${action['ActionID']}\r\nPing: Pong\r\n\r\n`;
-    const lost = nextEvent(ami, 'disconnected');
+    const lost = nextEvent(ami, 'disconnected', 'the client did not report the connection lost');
     fake.drop();
     await lost;
     assert.equal(ami.connected, false);
@@ -281,10 +282,10 @@ describe('AmiClient (fake AMI server)', () => {
     const attempts: number[] = [];
     ami.on('reconnecting', (r: AmiReconnectingInfo) => attempts.push(r.attempt));
     fake.drop();
-    await nextEvent(ami, 'reconnecting');
-    await nextEvent(ami, 'reconnecting');
+    await nextEvent(ami, 'reconnecting', 'the client did not try to reconnect');
+    await nextEvent(ami, 'reconnecting', 'the client did not try to reconnect');
     const waiting = ami.action('Ping');
-    const closed = nextEvent(ami, 'close');
+    const closed = nextEvent(ami, 'close', 'the client did not close');
     await ami.close();
     await closed;
     await assert.rejects(waiting, (error: unknown) => error instanceof AmiClosedError && !error.sent);
@@ -297,8 +298,8 @@ describe('AmiClient (fake AMI server)', () => {
   it('gives up after maxAttempts: close with the reason, later actions reject with AmiClosedError', async () => {
     const ami = await connect({ reconnect: { initialDelayMs: 10, maxDelayMs: 20, maxAttempts: 3 } });
     fake.mode = 'refuse';
-    const closed = nextEvent<AmiError | undefined>(ami, 'close');
-    const lost = nextEvent(ami, 'disconnected');
+    const closed = nextEvent<AmiError | undefined>(ami, 'close', 'the client did not close');
+    const lost = nextEvent(ami, 'disconnected', 'the client did not report the connection lost');
     fake.drop();
     await lost;
     const waiting = ami.action('Ping', {}, { timeoutMs: 5000 });
@@ -311,7 +312,7 @@ describe('AmiClient (fake AMI server)', () => {
 
   it('reconnecting off: a loss closes the client', async () => {
     const ami = await connect({ reconnect: false });
-    const closed = nextEvent<AmiError>(ami, 'close');
+    const closed = nextEvent<AmiError>(ami, 'close', 'the client did not close');
     fake.drop();
     assert.ok((await closed) instanceof AmiError);
     assert.equal(ami.state, 'closed');
@@ -322,10 +323,10 @@ describe('AmiClient (fake AMI server)', () => {
     const ami = await connect({ pingIntervalMs: 30, actionTimeoutMs: 100 });
     let answerPings = false;
     fake.responder = (action) => loginResponder(action) ?? (answerPings ? `Response: Success\r\nActionID: ${action['ActionID']}\r\nPing: Pong\r\n\r\n` : undefined);
-    const lost = await nextEvent<AmiError>(ami, 'disconnected');
+    const lost = await nextEvent<AmiError>(ami, 'disconnected', 'the client did not report the connection lost');
     assert.match(lost.message, /keep-alive Ping unanswered/);
     answerPings = true;
-    await nextEvent(ami, 'connected');
+    await nextEvent(ami, 'connected', 'the client did not connect (again)');
     assert.equal(fake.connections, 2);
   });
 });

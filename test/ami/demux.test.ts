@@ -13,6 +13,7 @@ import { AmiClient, AmiMessage, type AmiSubscription } from '../../src/ami/index
 import { EventDemux } from '../../src/ami/demux.js';
 import { amiBlocks, FakeAmi } from '../support/fake-ami.js';
 import { quiet } from '../support/fake-server.js';
+import { WAIT_MS, within } from '../support/settle.js';
 
 setFlagsFromString('--expose-gc');
 const gc = runInNewContext('gc') as () => void;
@@ -53,7 +54,7 @@ describe('AmiClient: per-channel events (fake AMI server)', () => {
       const sub = ami.channel(channels.at(-1) as string, (e) => e.get('Event') === 'Hangup' && (sub.unsubscribe(), resolve()));
     });
     fake.socket?.write(amiBlocks(...blocks));
-    await done;
+    await within(done, WAIT_MS, 'the last channel\'s Hangup never reached its subscription');
     ami.off('event', countAll);
     assert.equal(all, blocks.length);
     for (const id of channels) assert.deepEqual(got.get(id), steps.map((s, i) => `${s}:${i}`), id);
@@ -81,7 +82,7 @@ describe('AmiClient: per-channel events (fake AMI server)', () => {
       channelEvent('Hangup', 'other-9', 'other-9'),
       channelEvent('Hangup', 'callee-1', 'caller-1'),
     );
-    await last;
+    await within(last, WAIT_MS, 'the callee\'s Hangup never reached its subscription');
     assert.deepEqual(caller, ['DialBegin', 'DialEnd']);
     assert.deepEqual(callee, ['Newchannel', 'DialBegin', 'DialEnd', 'Hangup']);
     assert.deepEqual(chain, ['Newchannel@callee-1', 'DialBegin@caller-1', 'DialEnd@caller-1', 'Hangup@callee-1']);

@@ -27,7 +27,7 @@ import {
 } from '../../src/ami/index.js';
 import { startAsterisk, type LiveAsterisk } from '../../src/testing/asterisk.js';
 import { addExtensionCommand } from '../../src/testing/dialplan-text.js';
-import { nextEvent } from '../support/fake-ami.js';
+import { nextEvent } from '../support/settle.js';
 import { quiet } from '../support/fake-server.js';
 import { AMI_SECRET, AMI_USER, freePort, managerConf } from './ami-conf.js';
 import { live, skip } from './rig.js';
@@ -169,8 +169,8 @@ describe('live: AmiClient', () => {
     const connected = await asterisk.cli('manager show connected');
     const fd = new RegExp(`^\\s*${AMI_USER}\\s+127\\.0\\.0\\.1\\s+\\d+\\s+\\d+\\s+(\\d+)`, 'm').exec(connected)?.[1];
     assert.ok(fd, connected);
-    const lost = nextEvent<AmiError>(ami, 'disconnected', 15_000);
-    const back = nextEvent<AmiConnectedInfo>(ami, 'connected', 15_000);
+    const lost = nextEvent<AmiError>(ami, 'disconnected', 'the client did not report the connection lost', 15_000);
+    const back = nextEvent<AmiConnectedInfo>(ami, 'connected', 'the client did not connect again', 15_000);
     assert.match(await asterisk.cli(`manager kick session ${fd}`), /Kicking manager session/);
     assert.match((await lost).message, /closed by the peer/);
     assert.equal((await back).reconnected, true);
@@ -191,7 +191,7 @@ describe('live: AmiClient', () => {
       // A synchronous Originate holds its response until the far leg answers (after 2 s).
       const inFlight = client.action('Originate', { Channel: `Local/slow@${CONTEXT}/n`, Application: 'Wait', Data: '1', Timeout: 10_000 }, { timeoutMs: 15_000 });
       await sleep(500);
-      const back = nextEvent<AmiConnectedInfo>(client, 'connected', 15_000);
+      const back = nextEvent<AmiConnectedInfo>(client, 'connected', 'the client did not connect again', 15_000);
       relay.cut();
       await assert.rejects(inFlight, (error: unknown) => error instanceof AmiConnectionLostError && error.action === 'Originate' && !error.answered);
       assert.equal((await back).reconnected, true);
@@ -219,8 +219,8 @@ describe('live: AmiClient', () => {
     const events: AmiMessage[] = [];
     const onEvent = (e: AmiMessage): number => events.push(e);
     ami.on('event', onEvent);
-    const lost = nextEvent<AmiError>(ami, 'disconnected', 15_000);
-    const back = nextEvent(ami, 'connected', 60_000);
+    const lost = nextEvent<AmiError>(ami, 'disconnected', 'the client did not report the connection lost', 15_000);
+    const back = nextEvent(ami, 'connected', 'the client did not connect again', 60_000);
     await asterisk.cli('core restart now').catch(() => undefined);
     await lost;
     await back;

@@ -4,25 +4,10 @@
  * connections. Not a test file.
  */
 import assert from 'node:assert/strict';
-import { once, type EventEmitter } from 'node:events';
+import { nextEvent } from './settle.js';
 import { createServer, type Server, type Socket } from 'node:net';
 
 export type Fields = Record<string, string>;
-
-/** The next `name` event of an emitter, or a clear failure after `ms`. */
-export function nextEvent<T>(emitter: EventEmitter, name: string, ms = 5000): Promise<T> {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => {
-      emitter.off(name, on);
-      reject(new Error(`no '${name}' event within ${ms} ms`));
-    }, ms);
-    const on = (value: T): void => {
-      clearTimeout(timer);
-      resolve(value);
-    };
-    emitter.once(name, on);
-  });
-}
 
 /** Encodes messages as AMI blocks. */
 export function amiBlocks(...blocks: string[][]): string {
@@ -95,7 +80,7 @@ export class FakeAmi {
 
   async listen(): Promise<number> {
     this.server.listen(0, '127.0.0.1');
-    await once(this.server, 'listening');
+    await nextEvent(this.server, 'listening', 'the fake AMI server did not start listening');
     const address = this.server.address();
     assert.ok(address && typeof address === 'object');
     return address.port;
