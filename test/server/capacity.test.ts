@@ -4,23 +4,16 @@
  * process; it is counted in `stats.lingering` and reported with its route and age.
  */
 import assert from 'node:assert/strict';
-import { Writable } from 'node:stream';
 import { describe, it } from 'node:test';
-import { pino } from 'pino';
 import { FastAgiServer } from '../../src/server/fastagi-server.js';
 import { FakeCall } from '../../src/testing/fake-asterisk.js';
+import { capturingLogger } from '../support/fake-server.js';
 import { until } from '../support/settle.js';
 
 describe('capacity after lingering handlers', () => {
   it('two handlers that catch the hangup and never return: their sessions close, their slots come back, and they are reported', async () => {
-    const logs: Array<Record<string, unknown>> = [];
-    const sink = new Writable({
-      write(chunk, _e, cb) {
-        for (const l of chunk.toString().split('\n')) if (l) logs.push(JSON.parse(l) as Record<string, unknown>);
-        cb();
-      },
-    });
-    const server = new FastAgiServer({ port: 0, logger: pino({ level: 'info' }, sink), maxConnections: 2, hangupGraceMs: 100 });
+    const { logger, lines: logs } = capturingLogger('info');
+    const server = new FastAgiServer({ port: 0, logger, maxConnections: 2, hangupGraceMs: 100 });
     server.route('/stuck', async (agi) => {
       try {
         await agi.waitForDigit(-1);

@@ -6,25 +6,12 @@
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import { connect, type Socket } from 'node:net';
-import { Writable } from 'node:stream';
 import { describe, it } from 'node:test';
-import { pino } from 'pino';
 import { FastAgiServer } from '../../src/server/fastagi-server.js';
 import { FakeCall } from '../../src/testing/fake-asterisk.js';
 import { ChildServer } from '../support/child-server.js';
+import { capturingLogger } from '../support/fake-server.js';
 import { until, within } from '../support/settle.js';
-
-/** A pino logger at `warn` whose lines are kept, parsed. */
-function capturingLogger(): { logger: pino.Logger; lines: Array<Record<string, unknown>> } {
-  const lines: Array<Record<string, unknown>> = [];
-  const sink = new Writable({
-    write(chunk, _e, cb) {
-      for (const l of chunk.toString().split('\n')) if (l) lines.push(JSON.parse(l) as Record<string, unknown>);
-      cb();
-    },
-  });
-  return { logger: pino({ level: 'warn' }, sink), lines };
-}
 
 /** Opens a raw connection that sends the start of a header and then nothing. */
 async function stalledHeader(port: number): Promise<Socket> {
