@@ -52,6 +52,14 @@ export interface AgiOptions {
   media?: MediaOptions;
 }
 
+/**
+ * The status agikit writes to the status variable when it closes a session itself, so the dialplan
+ * can tell why: `TIMEOUT` (a command got no reply within its `timeoutMs`), `ABORTED` (a command's
+ * `signal` aborted it after it was sent), `LINGERED` (the handler was still running `hangupGraceMs`
+ * after the hangup), `SHUTDOWN` (the server's drain deadline passed).
+ */
+export type AgikitCloseStatus = 'TIMEOUT' | 'ABORTED' | 'LINGERED' | 'SHUTDOWN';
+
 /** Callback registered with {@link Agi.onHangup}. */
 export type HangupListener = (reason: HangupReason) => void | Promise<void>;
 
@@ -120,6 +128,7 @@ export class Agi {
   private closing: Promise<void> | undefined;
   /** `undefined` while open; why it closed otherwise (an error is built only when one is thrown). */
   private closedBy: 'closed' | HangupReason | undefined;
+  private agikitStatus: AgikitCloseStatus | undefined;
   private interrupts = 0;
   private readonly mediaOptions: MediaOptions | undefined;
   private filePlayerInstance: FilePlayer | undefined;
@@ -211,6 +220,11 @@ export class Agi {
     return this.closedBy !== undefined;
   }
 
+  /** Set when agikit closed the session itself: the status it wrote for the dialplan (see {@link AgikitCloseStatus}). */
+  get closeStatus(): AgikitCloseStatus | undefined {
+    return this.agikitStatus;
+  }
+
   /**
    * Registers cleanup to run when the call hangs up (at once if it already has). The callback may still
    * run commands Asterisk allows on a dead channel (`setVariable`, `databasePut`, `verbose`, `exec`, …).
@@ -253,11 +267,18 @@ export class Agi {
   /**
    * Ends the session now, without waiting for queued or in-flight commands (server shutdown past its
    * deadline): they reject with {@link AgiSessionClosedError}, and the connection is closed politely
-   * so the call returns to the dialplan.
+   * so the call returns to the dialplan. With a `status`, unless the session was already closing, the
+   * status variable is set to it first: the line goes out just before the EOF, and Asterisk runs it
+   * once the command in flight (if any) ends; no reply is awaited, so none can be mistaken for another.
    */
-  terminate(): Promise<void> {
+  terminate(status?: AgikitCloseStatus): Promise<void> {
+    let lastLine: string | undefined;
+    if (status && this.closedBy === undefined && !this.closing) {
+      this.agikitStatus = status;
+      if (this.statusVariable) lastLine = encodeCommand('SET VARIABLE', [this.statusVariable, status], this.maxLineBytes);
+    }
     this.markClosed('closed');
-    return this.connection.end(this.closeGraceMs);
+    return this.connection.end(this.closeGraceMs, lastLine);
   }
 
   /**
@@ -493,8 +514,7 @@ export class Agi {
   /** A command timed out or was aborted after it was sent: the session is out of step, so end it. */
   private abandon(error: AgiError): void {
     this.log.warn({ err: error }, 'closing AGI session: a command was abandoned mid-flight');
-    this.markClosed('closed');
-    void this.connection.end(this.closeGraceMs);
+    void this.terminate(error instanceof AgiTimeoutError ? 'TIMEOUT' : 'ABORTED');
   }
 
   private async closeNow(status: string | undefined): Promise<void> {
@@ -538,7 +558,7 @@ export class Agi {
       this.hangupGraceTimer = setTimeout(() => {
         if (this.closing || this.closedBy) return;
         this.log.warn({ hangupGraceMs: this.hangupGraceMs }, 'session still open after the hangup grace period; closing it');
-        void this.terminate();
+        void this.terminate('LINGERED');
       }, this.hangupGraceMs);
     }
     if (this.controller && !this.controller.signal.aborted) this.controller.abort(new AgiHangupError(reason));

@@ -11,16 +11,18 @@ export type AppExport = AgiHandler | RouterLike;
  * otherwise.
  */
 export async function loadApp(modulePath: string): Promise<AppExport> {
-  const url = pathToFileURL(resolve(modulePath)).href;
-  let mod: { default?: unknown };
+  const app = (await loadModule(modulePath)).default;
+  if (typeof app === 'function') return app as AgiHandler;
+  if (isRouterLike(app)) return app;
+  throw new Error(`${modulePath} must export default a handler function (agi) => … or a Router`);
+}
+
+/** Imports a module (a path relative to the working directory); a failure is one line. Imports are cached. */
+export async function loadModule(modulePath: string): Promise<Record<string, unknown>> {
   try {
-    mod = (await import(url)) as { default?: unknown };
+    return (await import(pathToFileURL(resolve(modulePath)).href)) as Record<string, unknown>;
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
     throw new Error(`cannot load ${modulePath}: ${message}`);
   }
-  const app = mod.default;
-  if (typeof app === 'function') return app as AgiHandler;
-  if (isRouterLike(app)) return app;
-  throw new Error(`${modulePath} must export default a handler function (agi) => … or a Router`);
 }

@@ -168,11 +168,13 @@ describe('Agi session behaviour', () => {
     await placed.fake.nextCommand();
     // Never answered: agikit must give up and close so Asterisk cannot answer out of step.
     await closed(placed.fake, 'the session was not closed after the command timed out');
-    await placed.ended;
+    const end = await placed.ended;
     assert.ok(first instanceof AgiTimeoutError);
     assert.equal(first.timeoutMs, 50);
     assert.ok(second instanceof AgiSessionClosedError);
-    assert.equal(placed.fake.commands.length, 1);
+    // The dialplan is told why, by a last line sent before the EOF whose reply nobody waits for.
+    assert.deepEqual(placed.fake.commands.map((c) => c.words), [['WAIT', 'FOR', 'DIGIT', '-1'], ['SET', 'VARIABLE', 'AGIKIT_STATUS', 'TIMEOUT']]);
+    assert.equal(end.status, 'TIMEOUT');
   });
 
   it('an aborted in-flight command rejects with AgiAbortError and closes the session', async () => {
@@ -185,8 +187,10 @@ describe('Agi session behaviour', () => {
     await placed.fake.nextCommand();
     controller.abort(new Error('caller pressed cancel'));
     await closed(placed.fake, 'the session was not closed after the command was aborted');
-    await placed.ended;
+    const end = await placed.ended;
     assert.ok(error instanceof AgiAbortError);
+    assert.equal(end.status, 'ABORTED');
+    assert.deepEqual(placed.fake.commands.at(-1)?.words, ['SET', 'VARIABLE', 'AGIKIT_STATUS', 'ABORTED']);
     assert.equal((error.cause as Error).message, 'caller pressed cancel');
   });
 
@@ -254,8 +258,8 @@ describe('Agi session behaviour', () => {
     await closed(placed.fake, 'the session of a handler lingering after the hangup was not closed (hangupGraceMs)');
     const end = await placed.ended;
     assert.ok(later instanceof AgiSessionClosedError);
-    assert.equal(end.status, 'SUCCESS');
-    assert.deepEqual(placed.fake.commands, [], 'closed without waiting for the handler');
+    assert.equal(end.status, 'LINGERED');
+    assert.deepEqual(placed.fake.commands.map((c) => c.words), [['SET', 'VARIABLE', 'AGIKIT_STATUS', 'LINGERED']], 'closed without waiting for the handler, saying why');
     await lingering.close();
   });
 

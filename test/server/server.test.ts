@@ -247,7 +247,7 @@ describe('FastAgiServer', () => {
       await refused((socket) => socket.end('agi_channel: x\n'), 'closed before the AGI header ended');
     });
 
-    it('a 10 MB line without LF in the middle of a call ends that call (HANGUP), not as a header error', async () => {
+    it('a 10 MB line without LF in the middle of a call ends that call (HANGUP), counted as one protocol error', async () => {
       const socket = await rawConnect(port);
       try {
         const errorsBefore = server.stats.protocolErrors;
@@ -260,7 +260,7 @@ describe('FastAgiServer', () => {
         const end = await ended;
         assert.equal(end.status, 'HANGUP');
         assert.ok(end.error instanceof AgiHangupError && end.error.reason === 'socket-closed', String(end.error));
-        assert.equal(server.stats.protocolErrors, errorsBefore);
+        assert.equal(server.stats.protocolErrors, errorsBefore + 1, 'an overlong reply line is a protocol error too');
         assert.ok(logged.some((l) => l.includes('exceeds the 65536-byte limit')), logged.join(''));
       } finally {
         socket.destroy();
@@ -268,8 +268,8 @@ describe('FastAgiServer', () => {
     });
 
     it('counts every one of them and still serves a good call', async () => {
-      // The six bad headers above are protocol errors; the 10 MB line ended a call (HANGUP).
-      assert.equal(server.stats.protocolErrors, 6);
+      // The six bad headers above and the 10 MB line are protocol errors; the 10 MB line ended a call (HANGUP).
+      assert.equal(server.stats.protocolErrors, 7);
       assert.equal(server.stats.calls.HANGUP, 1);
       const ended = nextEnd(server, 'the good call never ended');
       const fake = await FakeCall.connect(port);
@@ -282,8 +282,8 @@ describe('FastAgiServer', () => {
       assert.deepEqual([end.status, end.error], ['SUCCESS', undefined]);
       assert.deepEqual(digits, ['1'], 'the good call\'s handler got its digit (the 10 MB call\'s got none)');
       assert.equal(fake.commands.length, 2);
-      assert.deepEqual(server.stats.calls, { SUCCESS: 1, FAILURE: 0, HANGUP: 1, NOTFOUND: 0, BUSY: 0 });
-      assert.equal(server.stats.protocolErrors, 6);
+      assert.deepEqual(server.stats.calls, { SUCCESS: 1, FAILURE: 0, HANGUP: 1, NOTFOUND: 0, BUSY: 0, TIMEOUT: 0, ABORTED: 0, LINGERED: 0, SHUTDOWN: 0 });
+      assert.equal(server.stats.protocolErrors, 7);
       assert.equal(server.stats.active, 0);
     });
   });

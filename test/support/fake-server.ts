@@ -1,4 +1,5 @@
 import type { TestContext } from 'node:test';
+import { Writable } from 'node:stream';
 import { pino, type Logger } from 'pino';
 import type { Agi } from '../../src/agi/agi.js';
 import { FastAgiServer, type CallEnd, type FastAgiServerOptions } from '../../src/server/fastagi-server.js';
@@ -8,6 +9,18 @@ import { WAIT_MS, within } from './settle.js';
 
 /** A silent logger for tests that do not look at logs. */
 export const quiet: Logger = pino({ level: 'silent' });
+
+/** A pino logger at `level` whose lines are kept, parsed, in `lines`. */
+export function capturingLogger(level = 'warn'): { logger: Logger; lines: Array<Record<string, unknown>> } {
+  const lines: Array<Record<string, unknown>> = [];
+  const sink = new Writable({
+    write(chunk: Buffer, _encoding, callback) {
+      for (const line of chunk.toString().split('\n')) if (line) lines.push(JSON.parse(line) as Record<string, unknown>);
+      callback();
+    },
+  });
+  return { logger: pino({ level }, sink), lines };
+}
 
 /** One call placed by {@link TestServer.call}: the fake Asterisk side and the server's view of its end. */
 export interface PlacedCall {
