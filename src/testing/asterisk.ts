@@ -38,6 +38,12 @@
  * Asterisk as `agi://127.0.0.1:<port>/...`. Nothing in the container
  * listens on a TCP/UDP port, so several containers can run side by side.
  *
+ * AMI, for tests that need it: `startAsterisk({ ami: true })` (or
+ * `ami: { read, write }` classes) enables the manager on 127.0.0.1, on a
+ * port chosen free for the run, with one user and a random secret, and
+ * resolves once the manager answers; `AmiClient.connect(asterisk.ami)` logs
+ * in (see {@link StartAsteriskOptions.ami}).
+ *
  * testcontainers' resource reaper (Ryuk) needs an image from a registry;
  * unless `TESTCONTAINERS_RYUK_DISABLED` is already set, {@link startAsterisk}
  * sets it to `true`. With a local engine it also defaults
@@ -60,7 +66,7 @@
 
 // The kit, by job: far-leg steps (far-steps.ts), a call's dialplan (call-dialplan.ts, with the
 // quoting rules in dialplan-text.ts), Docker and the image (availability.ts), the container
-// (container.ts, console-log.ts), the running Asterisk (running-asterisk.ts) and its calls
+// (container.ts, console-log.ts, live-ami.ts for AMI), the running Asterisk (running-asterisk.ts) and its calls
 // (live-calls.ts); the public shapes are in live-types.ts, the errors in errors.ts.
 export { agikitPackageRoot, defaultAsteriskConfigDir, liveAsteriskAvailable } from './availability.js';
 export { AGIKIT_DIALPLAN, fastAgiUrl, signalCommand } from './call-dialplan.js';
@@ -82,6 +88,7 @@ export {
   type FarWaitStep,
 } from './far-steps.js';
 export type {
+  AmiAccess,
   BindMountSpec,
   CallResult,
   CopySpec,
@@ -89,6 +96,7 @@ export type {
   ExecOutput,
   FastAgiTarget,
   LiveAsterisk,
+  LiveAmiOptions,
   LiveAsteriskAvailability,
   LiveCall,
   OriginateOptions,

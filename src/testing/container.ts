@@ -1,7 +1,8 @@
 /**
  * Starting Asterisk: {@link startAsterisk} checks that Docker and the image are there, assembles the
  * container (configuration, files, mounts, environment), starts it with testcontainers and waits
- * until Asterisk is fully booted. Stopping is {@link LiveAsterisk.stop}.
+ * until Asterisk is fully booted (and, when asked for, its manager answers: live-ami.ts). Stopping
+ * is {@link LiveAsterisk.stop}.
  *
  * @module
  */
@@ -12,6 +13,7 @@ import type { StartedTestContainer } from 'testcontainers';
 import { defaultAsteriskConfigDir, liveAsteriskAvailable } from './availability.js';
 import { ConsoleLog } from './console-log.js';
 import { LiveAsteriskUnavailableError } from './errors.js';
+import { amiUser, awaitManager, freeLocalPort, managerConf } from './live-ami.js';
 import type { LiveAsterisk, StartAsteriskOptions } from './live-types.js';
 import { RunningAsterisk } from './running-asterisk.js';
 
@@ -30,7 +32,7 @@ const LAUNCHER = [
  * Start Asterisk in a container with host networking and wait until it is
  * fully booted.
  *
- * @param options - image, configuration, files to copy or mount
+ * @param options - image, configuration, files to copy or mount, AMI
  * @returns the running Asterisk
  * @throws LiveAsteriskUnavailableError if Docker or the image is unavailable
  */
@@ -69,6 +71,13 @@ export async function startAsterisk(options: StartAsteriskOptions = {}): Promise
   if (verbosity > 0) asteriskArgs.push(`-${'v'.repeat(verbosity)}`);
   const command = ['sh', '-c', LAUNCHER, String(lifetime), ...asteriskArgs];
 
+  // AMI: the user and a first port now, so manager.conf is in place when Asterisk starts.
+  const amiPlan = options.ami === undefined || options.ami === false ? undefined : { user: amiUser(options.ami), port: await freeLocalPort() };
+  if (amiPlan && options.config?.['manager.conf'] !== undefined) {
+    throw new Error('give either StartAsteriskOptions.ami or a manager.conf in config, not both');
+  }
+  const config = { ...options.config, ...(amiPlan ? { 'manager.conf': managerConf(amiPlan.user, amiPlan.port) } : {}) };
+
   const consoleLog = new ConsoleLog();
   let container = new GenericContainer(image)
     .withNetworkMode('host')
@@ -79,7 +88,7 @@ export async function startAsterisk(options: StartAsteriskOptions = {}): Promise
     .withWaitStrategy(Wait.forSuccessfulCommand('asterisk -rx "core waitfullybooted"'))
     .withStartupTimeout(options.startupTimeoutMs ?? 60_000)
     .withLogConsumer((stream) => consoleLog.attach(stream));
-  const extraConfig = Object.entries(options.config ?? {});
+  const extraConfig = Object.entries(config);
   if (extraConfig.length > 0) {
     container = container.withCopyContentToContainer(
       extraConfig.map(([name, content]) => ({ content, target: `/etc/asterisk/${name}` })),
@@ -112,6 +121,7 @@ export async function startAsterisk(options: StartAsteriskOptions = {}): Promise
   const live = new RunningAsterisk(started, image, consoleLog);
   try {
     await live.init();
+    if (amiPlan) live.ami = await awaitManager(live, amiPlan.user, amiPlan.port);
   } catch (err) {
     await live.stop();
     throw err;

@@ -154,6 +154,37 @@ export interface StartAsteriskOptions {
   readonly maxLifetimeSeconds?: number;
   /** Console verbosity, `-v` count (default 3: every dialplan step is logged). */
   readonly verbosity?: number;
+  /**
+   * Enable the Asterisk Manager Interface (off by default): a manager.conf with AMI bound to
+   * 127.0.0.1 on a port chosen free for this run, and one user, `agikit`, with a random secret and
+   * the read and write classes given (`all` by default). {@link startAsterisk} resolves once the
+   * manager answers; {@link LiveAsterisk.ami} says where and how to log in. Cannot be combined with
+   * a `manager.conf` in {@link StartAsteriskOptions.config}.
+   */
+  readonly ami?: boolean | LiveAmiOptions;
+}
+
+/** Classes of the AMI user of {@link StartAsteriskOptions.ami}, as in manager.conf. */
+export interface LiveAmiOptions {
+  /** Event classes it receives, comma-separated (default `all`), e.g. `system,call`. */
+  readonly read?: string;
+  /** Action classes it may use, comma-separated (default `all`). */
+  readonly write?: string;
+}
+
+/**
+ * Where and how to log in to a live Asterisk's AMI ({@link LiveAsterisk.ami}); the fields are those
+ * of `AmiClient.connect`'s options.
+ */
+export interface AmiAccess {
+  /** Always 127.0.0.1. */
+  readonly host: string;
+  /** The port chosen for this run. */
+  readonly port: number;
+  /** The manager user. */
+  readonly username: string;
+  /** Its secret, random per run. */
+  readonly secret: string;
 }
 
 /** Output of a command run in the container. */
@@ -179,6 +210,8 @@ export interface LiveAsterisk {
   readonly containerId: string;
   /** First line of `core show version`. */
   readonly version: string;
+  /** AMI login when started with {@link StartAsteriskOptions.ami}, else undefined. */
+  readonly ami: AmiAccess | undefined;
   /**
    * Run one CLI command (`asterisk -rx`).
    *
