@@ -6,6 +6,7 @@ import {
   AgiInvalidCommandError,
   AgiSessionClosedError,
   AgiUsageError,
+  CommandFailure,
   type AgiError,
   type HangupReason,
 } from '../errors.js';
@@ -16,7 +17,7 @@ import { FilePlayer } from '../media/file-player.js';
 import { FileRecorder } from '../media/file-recorder.js';
 import type { MediaOptions } from '../media/options.js';
 import { CommandQueue, budgetFrom, raceDeadline, type Budget } from './command-queue.js';
-import { AGI_COMMANDS, CommandFailure, type AnyCommandSpec } from './commands.js';
+import { AGI_COMMANDS, type AnyCommandSpec } from './commands.js';
 import type { AgiConnection } from './connection.js';
 import type { CommandOptions } from './method-types.js';
 import type { AgiCommandMethods } from './methods.generated.js';
