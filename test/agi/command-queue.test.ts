@@ -36,13 +36,16 @@ function handTask(log: string[], name: string): { task: (budget: Budget | undefi
   };
 }
 
+/** Tasks a, b and c, logging into one log. */
+function threeTasks(log: string[]): [ReturnType<typeof handTask>, ReturnType<typeof handTask>, ReturnType<typeof handTask>] {
+  return [handTask(log, 'a'), handTask(log, 'b'), handTask(log, 'c')];
+}
+
 describe('CommandQueue', () => {
   it('runs one task at a time, in order, and starts the next before the caller sees the result', async () => {
     const queue = new CommandQueue();
     const log: string[] = [];
-    const a = handTask(log, 'a');
-    const b = handTask(log, 'b');
-    const c = handTask(log, 'c');
+    const [a, b, c] = threeTasks(log);
     const ra = queue.run('A', undefined, undefined, a.task);
     const rb = queue.run('B', undefined, undefined, b.task);
     const rc = queue.run('C', undefined, undefined, c.task);
@@ -81,9 +84,7 @@ describe('CommandQueue', () => {
   it('counts a deadline from the call: a task still queued when it passes is dropped unstarted', async () => {
     const queue = new CommandQueue();
     const log: string[] = [];
-    const a = handTask(log, 'a');
-    const b = handTask(log, 'b');
-    const c = handTask(log, 'c');
+    const [a, b, c] = threeTasks(log);
     const ra = queue.run('A', undefined, undefined, a.task);
     const budget = budgetFrom(20);
     const rb = queue.run('B', budget, undefined, b.task);
