@@ -25,11 +25,10 @@ import {
   type AmiMessage,
   type AmiReconnectingInfo,
 } from '../../src/ami/index.js';
-import { startAsterisk, type LiveAsterisk } from '../../src/testing/asterisk.js';
+import { startAsterisk, type AmiAccess, type LiveAsterisk } from '../../src/testing/asterisk.js';
 import { addExtensionCommand } from '../../src/testing/dialplan-text.js';
 import { nextEvent } from '../support/settle.js';
 import { quiet } from '../support/fake-server.js';
-import { AMI_SECRET, AMI_USER, freePort, managerConf } from './ami-conf.js';
 import { live, skip } from './rig.js';
 
 const CONTEXT = 'amitest';
@@ -99,16 +98,17 @@ describe('live: AmiClient', () => {
   let asterisk: LiveAsterisk | undefined;
   let ami: AmiClient | undefined;
   let amiPort = 0;
+  let access: AmiAccess = { host: '127.0.0.1', port: 0, username: '', secret: '' };
 
   before(async () => {
     if (!live.ok) return;
-    amiPort = await freePort();
-    asterisk = await startAsterisk({
-      config: { 'manager.conf': managerConf(amiPort, { read: 'system,call,dialplan,user', write: 'system,call,originate,user' }) },
-    });
+    asterisk = await startAsterisk({ ami: { read: 'system,call,dialplan,user', write: 'system,call,originate,user' } });
+    assert.ok(asterisk.ami);
+    access = asterisk.ami;
+    amiPort = access.port;
     const commands = DIALPLAN.flatMap(([exten, steps]) => steps.map(([app, data], i) => addExtensionCommand(CONTEXT, exten, i + 1, app, data)));
     for (const out of await asterisk.cliMany(commands)) assert.match(out, /added into/);
-    ami = await AmiClient.connect({ port: amiPort, username: AMI_USER, secret: AMI_SECRET, events: 'system,call,dialplan,user', logger: quiet, reconnect: { initialDelayMs: 100, maxDelayMs: 1000 } });
+    ami = await AmiClient.connect({ port: amiPort, username: access.username, secret: access.secret, events: 'system,call,dialplan,user', logger: quiet, reconnect: { initialDelayMs: 100, maxDelayMs: 1000 } });
   });
   after(async () => {
     await ami?.close();
@@ -167,7 +167,7 @@ describe('live: AmiClient', () => {
   it('Asterisk kicks the session (manager kick session): the client logs in again with its event mask', { skip }, async () => {
     assert.ok(ami && asterisk);
     const connected = await asterisk.cli('manager show connected');
-    const fd = new RegExp(`^\\s*${AMI_USER}\\s+127\\.0\\.0\\.1\\s+\\d+\\s+\\d+\\s+(\\d+)`, 'm').exec(connected)?.[1];
+    const fd = new RegExp(`^\\s*${access.username}\\s+127\\.0\\.0\\.1\\s+\\d+\\s+\\d+\\s+(\\d+)`, 'm').exec(connected)?.[1];
     assert.ok(fd, connected);
     const lost = nextEvent<AmiError>(ami, 'disconnected', 'the client did not report the connection lost', 15_000);
     const back = nextEvent<AmiConnectedInfo>(ami, 'connected', 'the client did not connect again', 15_000);
@@ -186,7 +186,7 @@ describe('live: AmiClient', () => {
   it('the socket drops while an Originate is in flight: AmiConnectionLostError, re-login, the call ran once', { skip }, async () => {
     assert.ok(asterisk);
     const relay = await TcpRelay.start(amiPort);
-    const client = await AmiClient.connect({ port: relay.port, username: AMI_USER, secret: AMI_SECRET, logger: quiet, reconnect: { initialDelayMs: 100, maxDelayMs: 500 } });
+    const client = await AmiClient.connect({ port: relay.port, username: access.username, secret: access.secret, logger: quiet, reconnect: { initialDelayMs: 100, maxDelayMs: 500 } });
     try {
       // A synchronous Originate holds its response until the far leg answers (after 2 s).
       const inFlight = client.action('Originate', { Channel: `Local/slow@${CONTEXT}/n`, Application: 'Wait', Data: '1', Timeout: 10_000 }, { timeoutMs: 15_000 });

@@ -4,8 +4,9 @@
  * through AMI PlayDTMF), HANGUP, ERROR, and NONE while a job runs; audioDetectedInRecording() from
  * the recorded samples; a converted format; cipher.
  *
- * AMI is enabled in this file's container only, on a free port of 127.0.0.1 (several Asterisks share
- * the host network). The recordings go to a host directory mounted into the container.
+ * AMI is enabled in this file's container only (the harness's `ami` option: a free port of
+ * 127.0.0.1, since several Asterisks share the host network). The recordings go to a host directory
+ * mounted into the container.
  */
 import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
@@ -19,7 +20,6 @@ import type { MediaOptions } from '../../src/media/options.js';
 import { far } from '../../src/testing/asterisk.js';
 import { wavStats } from '../../src/testing/wav.js';
 import { quiet } from '../support/fake-server.js';
-import { AMI_SECRET, AMI_USER, freePort, managerConf } from './ami-conf.js';
 import { LiveRig, live, signal, skip } from './rig.js';
 
 const MOUNT = '/agikit-media';
@@ -33,12 +33,13 @@ describe('live: FileRecorder', { concurrency: true }, () => {
   before(async () => {
     if (!live.ok) return;
     dir = mkdtempSync('/tmp/agikit-media-recorder-');
-    const port = await freePort();
     rig = await LiveRig.start({
-      config: { 'manager.conf': managerConf(port) },
+      ami: { read: 'system,call', write: 'system,call' },
       bindMounts: [{ source: dir, target: MOUNT, readOnly: false }],
     });
-    ami = await AmiClient.connect({ port, username: AMI_USER, secret: AMI_SECRET, logger: quiet });
+    assert.ok(rig.asterisk.ami);
+    const { port, username, secret } = rig.asterisk.ami;
+    ami = await AmiClient.connect({ port, username, secret, logger: quiet });
     media = { directory: { local: dir, asterisk: MOUNT }, ami };
   });
   after(async () => {
