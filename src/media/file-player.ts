@@ -103,12 +103,13 @@ class PlayJob {
 
 /**
  * Plays files and synthesized speech to the caller, the way Aculab Cloud's `channel.FilePlayer` does:
- * one job at a time, with a {@link PlayState}, and a {@link PlayCause} once the job ends. Get the call's
- * player as `agi.filePlayer` (created once per call), or construct one for any {@link Agi}.
+ * one job at a time, with a {@link PlayState}, and a {@link PlayCause} once the job ends. Make one per
+ * call with the shared {@link MediaOptions}.
  *
  * ```ts
- * const cause = await agi.filePlayer.play('welcome.wav', { bargeIn: true });
- * if (cause === PlayCause.BARGEIN) console.log('pressed', agi.filePlayer.digit());
+ * const player = new FilePlayer(agi, media);
+ * const cause = await player.play('welcome.wav', { bargeIn: true });
+ * if (cause === PlayCause.BARGEIN) console.log('pressed', player.digit());
  * ```
  *
  * How it maps onto AGI:

@@ -231,12 +231,12 @@ class RecordJob {
 /**
  * Records the caller, the way Aculab Cloud's `channel.FileRecorder` does: one job at a time, with a
  * {@link RecordState}, a {@link RecordCause} once the job ends, and
- * {@link audioDetectedInRecording}. Get the call's recorder as `agi.fileRecorder` (created once per
- * call), or construct one for any {@link Agi}.
+ * {@link audioDetectedInRecording}. Make one per call with the shared {@link MediaOptions}.
  *
  * ```ts
- * const cause = await agi.fileRecorder.record('messages/msg-1', { fileFormat: 'wav', msMaxSilence: 2000, bargeIn: true });
- * if (agi.fileRecorder.audioDetectedInRecording()) await agi.filePlayer.play(agi.fileRecorder.recordedFile()!);
+ * const recorder = new FileRecorder(agi, media);
+ * const cause = await recorder.record('messages/msg-1', { fileFormat: 'wav', msMaxSilence: 2000, bargeIn: true });
+ * if (recorder.audioDetectedInRecording()) await new FilePlayer(agi, media).play(recorder.recordedFile()!);
  * ```
  *
  * How it maps onto AGI: one `RECORD FILE` (after `WaitForNoise` for `msInitialSilence`); the options
