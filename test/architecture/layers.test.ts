@@ -5,6 +5,7 @@
  * checker catching violations on a planted graph and on fixture files.
  */
 import assert from 'node:assert/strict';
+import { readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, it } from 'node:test';
 import { checkLayers, LAYER_RULES, readImportGraph, type Import, type ImportGraph } from './layers.js';
@@ -82,5 +83,11 @@ describe('layers', () => {
       "protocol/wire.ts imports package 'commander': only cli may",
       'server/serve.ts imports relay/call.ts: server may import only agi, protocol, errors (not relay)',
     ]);
+  });
+
+  it("one home for the media layer's errors: src/media/errors.ts declares every error class of src/media", () => {
+    const declaring = readdirSync(`${root}src/media`)
+      .filter((f) => f.endsWith('.ts') && /\bclass \w+ extends \w*Error\b/.test(readFileSync(`${root}src/media/${f}`, 'utf8')));
+    assert.deepEqual(declaring, ['errors.ts']);
   });
 });
