@@ -460,12 +460,13 @@ export class FileRecorder {
    * Stops the running job (cause `ABORTED`): asks Asterisk over AMI to queue the reserved stop digit
    * ({@link MediaOptions.stopDigit}) on the channel (`PlayDTMF`, `Receive: yes`), which ends
    * `RECORD FILE` like a key press, and asks again every second until the job has ended. Resolves
-   * `true` once it has, `false` if not within `timeoutMs` (default 5000). `true` at once when nothing
+   * `true` once it has, `false` if not within `timeoutMs` (default 5000). `true` when nothing
    * records. During a `msInitialSilence` wait, the job ends (`ABORTED`, nothing recorded) when the
    * wait does.
    *
    * @throws MediaSetupError when there is no AMI connection: `RECORD FILE` cannot be stopped over AGI
    * @throws AgiHangupError when the call has hung up and nothing records
+   * @throws MediaStateError when nothing records and the channel is not answered (as Aculab's seeds say)
    */
   async stop(options: { timeoutMs?: number } = {}): Promise<boolean> {
     const job = await this.jobs.runningOrCheckCall('stop');
@@ -484,6 +485,7 @@ export class FileRecorder {
    * with the last job's cause.
    *
    * @throws AgiHangupError when the call has hung up and nothing records
+   * @throws MediaStateError when nothing records and the channel is not answered (as Aculab's seeds say)
    */
   async waitUntilFinished(options: RecordWaitOptions = {}): Promise<RecordCause> {
     const job = await this.jobs.runningOrCheckCall('waitUntilFinished');

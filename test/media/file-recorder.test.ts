@@ -248,6 +248,9 @@ describe('FileRecorder (fake Asterisk)', () => {
     fake.reply('200 result=0 (timeout) endpos=8000');
     await fake.expectCommand('GET VARIABLE', 'NEXT');
     fake.reply('200 result=0');
+    // waitUntilFinished() with the job over checks the call, as the seeds say.
+    await fake.expectCommand('CHANNEL STATUS');
+    fake.reply(UP);
     finish(fake);
     const end = await placed.ended;
     assert.equal(end.status, 'SUCCESS', String(end.error));
@@ -255,9 +258,11 @@ describe('FileRecorder (fake Asterisk)', () => {
 
   it('call-state rules; HANGUP during a recording; ERROR when the file cannot be written', async () => {
     const seen: unknown[] = [];
+    const ringing: unknown[] = [];
     const placed = await t.call(async (agi) => {
       const r = new FileRecorder(agi);
       seen.push(await settle(r.record('/tmp/n')));
+      ringing.push(await settle(r.stop()), await settle(r.waitUntilFinished()));
       seen.push(await r.record('/no/dir/x', { secondsTimeout: 1 }), r.state(), r.error()?.name);
       await r.start('/tmp/h');
       seen.push(await settle(r.start('/tmp/again')), await settle(r.record('/tmp/again')));
@@ -265,8 +270,10 @@ describe('FileRecorder (fake Asterisk)', () => {
       seen.push(await settle(r.record('/tmp/after')), await settle(r.stop()));
     });
     const fake = placed.fake;
-    await fake.expectCommand('CHANNEL STATUS');
-    fake.reply('200 result=4');
+    for (let i = 0; i < 3; i++) {
+      await fake.expectCommand('CHANNEL STATUS');
+      fake.reply('200 result=4');
+    }
     await fake.expectCommand('CHANNEL STATUS');
     fake.reply(UP);
     await fake.expectCommand('RECORD FILE', '/no/dir/x', 'alaw', '', '1000', 's=10');
@@ -278,6 +285,7 @@ describe('FileRecorder (fake Asterisk)', () => {
     finish(fake);
     await placed.ended;
     assert.ok((seen[0] as { error: unknown }).error instanceof MediaStateError);
+    for (const o of ringing) assert.match(String((o as { error: unknown }).error), /MediaStateError: FileRecorder\.(stop|waitUntilFinished): the channel is not answered/);
     assert.deepEqual(seen.slice(1, 4), [RecordCause.ERROR, RecordState.ERROR, 'AgiCommandError']);
     assert.ok((seen[4] as { error: unknown }).error instanceof MediaStateError);
     assert.ok((seen[5] as { error: unknown }).error instanceof MediaStateError);

@@ -1,0 +1,142 @@
+/**
+ * Live: where FilePlayer and FileRecorder once differed from the Aculab seeds, tried against a real
+ * Asterisk 22 as a user would.
+ *
+ * - stop() and waitUntilFinished() on a channel that is not answered raise, like play() and record().
+ *
+ * The recordings go to a host directory mounted into the container.
+ */
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import type { Agi } from '../../src/agi/agi.js';
+import { AgiHangupError } from '../../src/errors.js';
+import { decodeWav, parseWav, WavFormatTag } from '../../src/media/audio.js';
+import { MediaStateError } from '../../src/media/errors.js';
+import { FilePlayer } from '../../src/media/file-player.js';
+import { FileRecorder, RecordCause } from '../../src/media/file-recorder.js';
+import type { MediaOptions } from '../../src/media/options.js';
+import { far } from '../../src/testing/asterisk.js';
+import { LiveRig, live, settle, signal, skip, within } from './rig.js';
+
+const MOUNT = '/agikit-media';
+const UNANSWERED_CONTEXT = 'agikit-live-unanswered';
+
+/** The chunks of a RIFF/WAVE file, with their declared sizes, and the RIFF size it declares. */
+function riffChunks(file: Buffer): { riffSize: number; chunks: Map<string, { size: number; body: Buffer }> } {
+  assert.equal(file.toString('ascii', 0, 4), 'RIFF');
+  assert.equal(file.toString('ascii', 8, 12), 'WAVE');
+  const chunks = new Map<string, { size: number; body: Buffer }>();
+  let offset = 12;
+  while (offset + 8 <= file.length) {
+    const id = file.toString('ascii', offset, offset + 4);
+    const size = file.readUInt32LE(offset + 4);
+    chunks.set(id, { size, body: file.subarray(offset + 8, offset + 8 + size) });
+    offset += 8 + size + (size % 2);
+  }
+  assert.equal(offset, file.length, 'the chunks fill the file exactly');
+  return { riffSize: file.readUInt32LE(4), chunks };
+}
+
+/** Asserts a WAV file's sizes are exact: RIFF = file − 8, data = the bytes that follow it. */
+function assertExactWav(file: Buffer, what: string): void {
+  const { riffSize, chunks } = riffChunks(file);
+  assert.equal(riffSize, file.length - 8, `${what}: RIFF size`);
+  const data = chunks.get('data');
+  assert.ok(data, `${what}: a data chunk`);
+  assert.equal(data.body.length, data.size, `${what}: data chunk size`);
+}
+
+describe('live: FilePlayer/FileRecorder as the Aculab seeds say', { concurrency: true }, () => {
+  let rig: LiveRig | undefined;
+  let dir = '';
+  let media: MediaOptions = {};
+  const unanswered = new Map<string, (agi: Agi) => Promise<void>>();
+
+  before(async () => {
+    if (!live.ok) return;
+    dir = mkdtempSync('/tmp/agikit-media-seeds-');
+    rig = await LiveRig.start({ bindMounts: [{ source: dir, target: MOUNT, readOnly: false }] });
+    media = { directory: { local: dir, asterisk: MOUNT } };
+    rig.server.route('/unanswered/:ext', async (agi) => {
+      const handler = unanswered.get(agi.params['ext'] ?? '');
+      if (!handler) throw new Error(`no handler for ${agi.path}`);
+      await handler(agi);
+    });
+  });
+  after(async () => {
+    await rig?.stop();
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  let n = 0;
+  const name = (what: string): string => `seed-${what}-${++n}`;
+
+  /**
+   * Runs `handler` as the AGI of a channel that is ringing, not answered: a Local channel's ;2 half
+   * runs AGI() straight from the dialplan (the originating ;1 half waits for it to answer).
+   */
+  async function runUnanswered(handler: (agi: Agi) => Promise<void>): Promise<void> {
+    assert.ok(rig);
+    const ext = `un${++n}`;
+    const done = new Promise<void>((resolve, reject) => {
+      unanswered.set(ext, async (agi) => {
+        try {
+          await handler(agi);
+          resolve();
+        } catch (error) {
+          reject(error);
+        }
+      });
+    });
+    await rig.addExtension(UNANSWERED_CONTEXT, ext, [
+      ['AGI', rig.url(`unanswered/${ext}`)],
+      ['Hangup', ''],
+    ]);
+    assert.equal((await rig.asterisk.cli(`channel originate Local/${ext}@${UNANSWERED_CONTEXT}/n application Wait 30`)).trim(), '');
+    await within(done, 20_000, `the unanswered call ${ext} did not run its handler`);
+  }
+
+  it('stop() and waitUntilFinished() on a channel that is not answered raise MediaStateError, like play() and record()', { skip }, async () => {
+    const got: Record<string, unknown> = {};
+    await runUnanswered(async (agi) => {
+      got['channel state'] = await agi.channelStatus();
+      const player = new FilePlayer(agi, media);
+      const recorder = new FileRecorder(agi, media);
+      got['play'] = (await settle(player.play('beep'))).error;
+      got['player.stop'] = (await settle(player.stop())).error;
+      got['player.waitUntilFinished'] = (await settle(player.waitUntilFinished())).error;
+      got['record'] = (await settle(recorder.record(name('unanswered')))).error;
+      got['recorder.stop'] = (await settle(recorder.stop())).error;
+      got['recorder.waitUntilFinished'] = (await settle(recorder.waitUntilFinished())).error;
+      got['still ringing'] = await agi.channelStatus();
+    });
+    assert.equal(got['channel state'], 4, 'the AGI channel rings (state 4), it is not answered');
+    assert.equal(got['still ringing'], 4, 'nothing answered it');
+    for (const what of ['play', 'player.stop', 'player.waitUntilFinished', 'record', 'recorder.stop', 'recorder.waitUntilFinished']) {
+      const error = got[what];
+      assert.ok(error instanceof MediaStateError, `${what}: ${String(error)}`);
+      assert.match(error.message, /not answered/, what);
+    }
+  });
+
+  it('stop() and waitUntilFinished() after the caller hung up raise AgiHangupError', { skip }, async () => {
+    assert.ok(rig);
+    const got: Record<string, unknown> = {};
+    await rig.run(
+      async (agi) => {
+        await signal(agi, 'ready');
+        await agi.hungUp;
+        const player = new FilePlayer(agi, media);
+        const recorder = new FileRecorder(agi, media);
+        got['player.stop'] = (await settle(player.stop())).error;
+        got['player.waitUntilFinished'] = (await settle(player.waitUntilFinished())).error;
+        got['recorder.stop'] = (await settle(recorder.stop())).error;
+        got['recorder.waitUntilFinished'] = (await settle(recorder.waitUntilFinished())).error;
+      },
+      { far: [far.waitFor('ready'), far.hangup()] },
+    );
+    for (const [what, error] of Object.entries(got)) assert.ok(error instanceof AgiHangupError, `${what}: ${String(error)}`);
+  });
+});
