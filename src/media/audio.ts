@@ -362,6 +362,64 @@ export function parseWav(file: Uint8Array): WavInfo {
   throw new AudioFormatError(fmt ? 'no data chunk' : 'no fmt chunk');
 }
 
+/**
+ * Cuts a WAV file so that it is at most `maxBytes` long: whole blocks (samples) of its data chunk are
+ * kept, chunks after the data are dropped, and the RIFF size, the data size and the `fact` sample
+ * count are rewritten to match. A data chunk of odd length gets its pad byte, within `maxBytes`.
+ * Returns the file as it is when it already fits.
+ *
+ * @throws AudioFormatError when the bytes are not a WAV file, or its header alone exceeds `maxBytes`
+ */
+export function truncateWav(file: Uint8Array, maxBytes: number): Buffer {
+  const buf = Buffer.isBuffer(file) ? file : Buffer.from(file.buffer, file.byteOffset, file.byteLength);
+  if (buf.length <= maxBytes) return buf;
+  const info = parseWav(buf);
+  const { dataAt, factAt } = wavLayout(buf);
+  if (dataAt > maxBytes) throw new AudioFormatError(`a WAV header of ${dataAt} bytes does not fit in ${maxBytes} bytes`);
+  const block = Math.max(1, info.blockAlign);
+  let keep = Math.min(info.data.length, Math.floor((maxBytes - dataAt) / block) * block);
+  if (keep % 2 === 1 && dataAt + keep + 1 > maxBytes) keep -= block;
+  keep = Math.max(0, keep);
+  const out = Buffer.concat([buf.subarray(0, dataAt + keep), Buffer.alloc(keep % 2)]);
+  out.writeUInt32LE(out.length - 8, 4);
+  out.writeUInt32LE(keep, dataAt - 4);
+  if (factAt !== undefined) {
+    const perBlock = info.formatTag === WavFormatTag.ImaAdpcm ? imaSamplesPerBlock(block) : 1;
+    out.writeUInt32LE(Math.min(out.readUInt32LE(factAt), (keep / block) * perBlock), factAt);
+  }
+  return out;
+}
+
+/**
+ * `true` when a WAV file's data chunk declares exactly the bytes that follow it (a writer that has
+ * finished, as opposed to one still writing or whose header is not updated yet).
+ */
+export function wavIsComplete(file: Uint8Array): boolean {
+  const buf = Buffer.from(file.buffer, file.byteOffset, file.byteLength);
+  try {
+    const { dataAt, dataSize } = wavLayout(buf);
+    return dataAt + dataSize + (dataSize % 2) === buf.length;
+  } catch {
+    return false;
+  }
+}
+
+/** Where a WAV file's data chunk body starts, its declared size, and where the fact chunk's body is. */
+function wavLayout(buf: Buffer): { dataAt: number; dataSize: number; factAt: number | undefined } {
+  if (buf.length < 12 || buf.toString('ascii', 0, 4) !== 'RIFF' || buf.toString('ascii', 8, 12) !== 'WAVE') {
+    throw new AudioFormatError('not a RIFF/WAVE file');
+  }
+  let factAt: number | undefined;
+  for (let offset = 12; offset + 8 <= buf.length; ) {
+    const id = buf.toString('ascii', offset, offset + 4);
+    const size = buf.readUInt32LE(offset + 4);
+    if (id === 'fact' && size >= 4) factAt = offset + 8;
+    if (id === 'data') return { dataAt: offset + 8, dataSize: size, factAt };
+    offset += 8 + size + (size % 2);
+  }
+  throw new AudioFormatError('no data chunk');
+}
+
 /** Mixes interleaved channels down to mono by averaging. */
 function toMono(samples: Int16Array, channels: number): Int16Array {
   if (channels <= 1) return samples;

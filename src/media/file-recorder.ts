@@ -13,11 +13,11 @@ import type { AmiClient } from '../ami/client.js';
 import type { RecordFileResult } from '../agi/results.js';
 import { AgiArgumentError, AgiHangupError } from '../errors.js';
 import { ANY_DIGIT } from '../protocol/encode.js';
-import { analyseLevels, encodeOkiAdpcm, encodeWav, imaBlockAlignFor, imaSamplesPerBlock, resample, type WavEncoding } from './audio.js';
+import { analyseLevels, encodeOkiAdpcm, encodeWav, imaBlockAlignFor, imaSamplesPerBlock, resample, wavIsComplete, type WavEncoding } from './audio.js';
 import { MEDIA_COMMAND_TIMEOUT_MS } from './call.js';
-import { encryptRecording, type RecordingCipher } from './cipher.js';
+import { ENCRYPTION_OVERHEAD_BYTES, encryptRecording, type RecordingCipher } from './cipher.js';
 import { MediaSetupError } from './errors.js';
-import { decodeAudioFile, withoutAudioExtension } from './formats.js';
+import { decodeAudioFile, truncateAudioFile, withoutAudioExtension } from './formats.js';
 import { asError, JobSlot, MediaJob, type JobVocabulary } from './media-job.js';
 import type { MediaOptions } from './options.js';
 import { PathMapping } from './paths.js';
@@ -86,10 +86,15 @@ export interface RecordOptions {
    */
   secondsTimeout?: number | null;
   /**
-   * Size limit of the finished file in bytes, cause `SIZE` (default 1920000; `0`: none). AGI has no
-   * size limit, so agikit turns it into a time limit: (maxBytes − header bytes) ÷ the format's bytes
-   * per second (table at {@link RecordFileFormat}), and gives Asterisk the smaller of this and
-   * `secondsTimeout`. A GSM or IMA file ends within one frame or block of the limit.
+   * Size limit of the finished file in bytes, cause `SIZE` (default 1920000; `0`: none). The file is
+   * never larger. AGI has no size limit, so agikit turns it into a time limit: (maxBytes − header
+   * bytes) ÷ the format's bytes per second (table at {@link RecordFileFormat}), and gives Asterisk
+   * the smaller of this and `secondsTimeout`. Asterisk checks that limit once per 20 ms frame and
+   * may write a frame more: agikit then cuts the file back to at most `maxBytes` (whole samples, GSM
+   * frames or IMA blocks; WAV sizes rewritten) and reports `SIZE`. That needs the media directory;
+   * without it agikit has Asterisk stop one frame early instead. With `cipher`, the 36 bytes of the
+   * encryption envelope count. A value that leaves no room after the header throws
+   * {@link AgiArgumentError}.
    */
   maxBytes?: number;
   /**
@@ -188,6 +193,20 @@ export function sizeLimitMs(maxBytes: number, plan: RecordPlan): number {
   return Math.max(1, Math.floor(((maxBytes - plan.headerBytes) * 1000) / plan.bytesPerSecond));
 }
 
+/** What `RECORD FILE` writes per format: header bytes, and bytes per sample of `endpos`. */
+const ASTERISK_OUTPUT: Readonly<Record<RecordPlan['asteriskFormat'], { readonly header: number; readonly perSample: number }>> = {
+  alaw: { header: 0, perSample: 1 },
+  ulaw: { header: 0, perSample: 1 },
+  wav: { header: WAV_HEADER, perSample: 2 },
+  wav16: { header: WAV_HEADER, perSample: 2 },
+  gsm: { header: 0, perSample: 33 / 160 },
+};
+
+/** One audio frame: Asterisk checks `RECORD FILE`'s time limit once per frame (ms). */
+const FRAME_MS = 20;
+/** Longest wait for Asterisk to finish writing a recording after it answered `RECORD FILE` (ms). */
+const FILE_SETTLE_MS = 2000;
+
 /** How close to the time limit a `(timeout)` end must be to count as the limit rather than silence. */
 const LIMIT_TOLERANCE_MS = 250;
 /** Sound `WaitForNoise` must hear before recording starts (ms). */
@@ -205,6 +224,13 @@ interface RecordJobSpec {
   /** The finished file (with extension) on agikit's side, when reachable, else as Asterisk sees it. */
   readonly finalFile: string;
   readonly localFinal: string | undefined;
+  /** The finished file's extension (`wav`, `alaw`, `vox`...). */
+  readonly finalExtension: string;
+  /**
+   * Most bytes the finished audio file may have (`maxBytes`, less the encryption envelope with
+   * `cipher`), when agikit can reach it to cut what Asterisk wrote past it; else `undefined`.
+   */
+  readonly maxFileBytes: number | undefined;
   readonly escapeDigits: string;
   readonly timeLimitMs: number | undefined;
   readonly sizeLimitMs: number | undefined;
@@ -235,6 +261,8 @@ class RecordJob extends MediaJob<RecordCause, RecordState> {
   private phase: 'waiting-for-audio' | 'recording' | 'finishing' = 'recording';
   /** `RECORD FILE` was sent: Asterisk has (or had) a file for this job. */
   private recordingStarted = false;
+  /** `RECORD FILE`'s `endpos` (samples written), when it answered. */
+  private endpos: number | undefined;
 
   constructor(
     private readonly agi: Agi,
@@ -256,7 +284,8 @@ class RecordJob extends MediaJob<RecordCause, RecordState> {
     if (this.recordingStarted && cause !== RecordCause.ERROR && this.spec.localBase !== undefined) {
       this.phase = 'finishing';
       try {
-        await this.finishFile();
+        // Cut to maxBytes: Asterisk stops at the time limit's frame, which may be one too many.
+        if ((await this.finishFile()) && cause !== RecordCause.HANGUP) cause = RecordCause.SIZE;
       } catch (error) {
         this.error = asError(error);
         if (cause !== RecordCause.HANGUP) cause = RecordCause.ERROR;
@@ -315,6 +344,7 @@ class RecordJob extends MediaJob<RecordCause, RecordState> {
       throw error;
     }
     const elapsedMs = Date.now() - sentAt;
+    this.endpos = result.endpos;
     if (result.reason === 'dtmf' || result.reason === 'beep-interrupted') {
       if (this.stopRequested && result.digit === this.stopDigit) return RecordCause.ABORTED;
       this.digit = result.digit;
@@ -328,25 +358,45 @@ class RecordJob extends MediaJob<RecordCause, RecordState> {
   }
 
   /** Converts, analyses and encrypts the finished file (agikit's side of the media directory). */
-  private async finishFile(): Promise<void> {
-    const spec = this.spec;
-    const { localBase, localFinal, plan } = spec;
-    if (localBase === undefined || localFinal === undefined) return;
+  private async finishFile(): Promise<boolean> {
+    const { localBase, localFinal, plan, maxFileBytes, cipher } = this.spec;
+    if (localBase === undefined || localFinal === undefined) return false;
     const recorded = `${localBase}.${plan.asteriskFormat}`;
-    let bytes: Buffer = await readFile(recorded);
+    const original = await this.readRecording(recorded);
+    let bytes = original;
     if (plan.convert) {
       const audio = resample(decodeAudioFile(bytes, 'wav'), plan.convert.rate);
       this.audioDetected = analyseLevels(audio).audioDetected;
       bytes = plan.convert.encoding === 'oki' ? encodeOkiAdpcm(audio.samples) : encodeWav(audio, plan.convert.encoding);
-      await writeFile(localFinal, bytes);
-      await rm(recorded, { force: true });
     } else if (plan.asteriskFormat !== 'gsm') {
       this.audioDetected = analyseLevels(decodeAudioFile(bytes, plan.asteriskFormat)).audioDetected;
     }
-    if (spec.cipher) {
+    const fitted = maxFileBytes === undefined ? bytes : truncateAudioFile(bytes, this.spec.finalExtension, maxFileBytes);
+    const finished = cipher ? encryptRecording(fitted, cipher) : fitted;
+    if (finished !== original) {
+      // A new file renamed into place: Asterisk may still hold the one it wrote open.
       const temp = `${localFinal}.${randomBytes(4).toString('hex')}.tmp`;
-      await writeFile(temp, encryptRecording(bytes, spec.cipher));
+      await writeFile(temp, finished);
       await rename(temp, localFinal);
+    }
+    if (recorded !== localFinal) await rm(recorded, { force: true });
+    return fitted.length < bytes.length;
+  }
+
+  /**
+   * Reads Asterisk's file once it is complete. Asterisk answers `RECORD FILE` before it closes the
+   * file (flushing the last frames and, for WAV, writing the sizes into the header), so agikit waits,
+   * briefly, until the file holds what `endpos` says and a WAV header matches its data.
+   */
+  private async readRecording(file: string): Promise<Buffer> {
+    const output = ASTERISK_OUTPUT[this.spec.plan.asteriskFormat];
+    const expected = this.endpos === undefined ? 0 : output.header + Math.floor(this.endpos * output.perSample);
+    const deadline = Date.now() + FILE_SETTLE_MS;
+    for (;;) {
+      const bytes = await readFile(file);
+      const complete = bytes.length >= expected && (output.header === 0 || wavIsComplete(bytes));
+      if (complete || Date.now() >= deadline) return bytes;
+      await new Promise((resolve) => setTimeout(resolve, 10));
     }
   }
 }
@@ -534,7 +584,15 @@ export class FileRecorder {
       if (!(Number.isFinite(value) && value >= 0)) throw new AgiArgumentError(`FileRecorder: ${name} must be a number >= 0, got ${value}`);
     }
     const timeLimitMs = seconds > 0 ? Math.round(seconds * 1000) : undefined;
-    const sizeLimit = maxBytes > 0 ? sizeLimitMs(maxBytes, plan) : undefined;
+    // The limit is on the file agikit leaves: with cipher, the encryption envelope counts too.
+    const audioMaxBytes = maxBytes > 0 ? maxBytes - (options.cipher ? ENCRYPTION_OVERHEAD_BYTES : 0) : undefined;
+    if (audioMaxBytes !== undefined && audioMaxBytes <= plan.headerBytes) {
+      throw new AgiArgumentError(`FileRecorder: maxBytes ${maxBytes} leaves no room for audio in a ${format} file (0: no limit)`);
+    }
+    let sizeLimit = audioMaxBytes === undefined ? undefined : sizeLimitMs(audioMaxBytes, plan);
+    // Asterisk checks the time limit once per frame, so its file may hold one frame more. agikit cuts
+    // that off when it can reach the file; when it cannot, it stops Asterisk a frame early instead.
+    if (sizeLimit !== undefined && localFinalBase === undefined) sizeLimit = Math.max(1, sizeLimit - FRAME_MS);
     const ami = this.options.ami !== undefined;
     const escape = (options.bargeIn ? ANY_DIGIT : '') + (ami && !(options.bargeIn && ANY_DIGIT.includes(this.stopDigit)) ? this.stopDigit : '');
     return {
@@ -543,6 +601,8 @@ export class FileRecorder {
       localBase: localFinalBase === undefined ? undefined : localFinalBase + temp,
       finalFile: `${localFinalBase ?? asteriskFinalBase}.${finalExtension}`,
       localFinal: localFinalBase === undefined ? undefined : `${localFinalBase}.${finalExtension}`,
+      finalExtension,
+      maxFileBytes: localFinalBase === undefined ? undefined : audioMaxBytes,
       escapeDigits: escape,
       timeLimitMs,
       sizeLimitMs: sizeLimit,

@@ -3,6 +3,8 @@
  * Asterisk 22 as a user would.
  *
  * - stop() and waitUntilFinished() on a channel that is not answered raise, like play() and record().
+ * - maxBytes is never exceeded, although Asterisk checks RECORD FILE's time limit once per frame;
+ *   the WAV headers of a cut file are exact.
  *
  * The recordings go to a host directory mounted into the container.
  */
@@ -138,5 +140,46 @@ describe('live: FilePlayer/FileRecorder as the Aculab seeds say', { concurrency:
       { far: [far.waitFor('ready'), far.hangup()] },
     );
     for (const [what, error] of Object.entries(got)) assert.ok(error instanceof AgiHangupError, `${what}: ${String(error)}`);
+  });
+
+  it('maxBytes is never exceeded: recordings cut by the limit are at most maxBytes, cause SIZE, headers exact', { skip }, async () => {
+    assert.ok(rig);
+    // 16-bit WAV at 8 kHz: 44 header bytes and 16000 bytes a second, so 8044 bytes is 0.5 s (25
+    // frames of 20 ms); Asterisk, checking its time limit once per frame, often writes a 26th.
+    const limits = [
+      { fileFormat: 's16bit' as const, maxBytes: 8044 },
+      { fileFormat: 's16bit' as const, maxBytes: 8044 },
+      { fileFormat: 's16bit' as const, maxBytes: 8044 },
+      { fileFormat: 's16bit' as const, maxBytes: 8044 },
+      { fileFormat: 's16bit' as const, maxBytes: 9001 },
+      { fileFormat: 'alaw' as const, maxBytes: 4100 },
+      { fileFormat: 'ulaw' as const, maxBytes: 4100 },
+    ];
+    const got: Array<{ cause: unknown; file: string | null }> = [];
+    await rig.run(
+      async (agi) => {
+        const recorder = new FileRecorder(agi, media);
+        await signal(agi, 'recording');
+        for (const limit of limits) {
+          const cause = await recorder.record(name('size'), { ...limit, secondsTimeout: 10, msMaxSilence: 0 });
+          got.push({ cause, file: recorder.recordedFile() });
+        }
+      },
+      { far: [far.waitFor('recording'), far.playback('tt-monkeys')], timeoutMs: 60_000 },
+    );
+    const sizes = got.map(({ file }) => (file === null ? -1 : statSync(file).size));
+    const report = JSON.stringify(limits.map((l, i) => `${l.fileFormat} ${l.maxBytes}: ${sizes[i]} bytes, ${String(got[i]?.cause)}`));
+    limits.forEach((limit, i) => {
+      const { cause, file } = got[i] ?? { cause: undefined, file: null };
+      assert.equal(cause, RecordCause.SIZE, `recording ${i} (${limit.fileFormat}, ${limit.maxBytes} bytes)`);
+      assert.ok(file !== null);
+      const bytes = readFileSync(file);
+      assert.ok(bytes.length <= limit.maxBytes, `recording ${i} (${limit.fileFormat}): ${bytes.length} bytes > maxBytes ${limit.maxBytes}; all: ${report}`);
+      // Ended by the limit, not long before it: at least 80 %.
+      assert.ok(bytes.length > limit.maxBytes * 0.8, `recording ${i}: ${bytes.length} bytes, far below ${limit.maxBytes}; all: ${report}`);
+      if (file.endsWith('.wav')) assertExactWav(bytes, `recording ${i}`);
+    });
+    // 9001 is odd: 16-bit samples never split.
+    assert.equal(((sizes[4] ?? 0) - 44) % 2, 0);
   });
 });

@@ -125,7 +125,7 @@ describe('FileRecorder (fake Asterisk)', () => {
       const r = new FileRecorder(agi);
       seen.push(await r.record('/tmp/a', { secondsTimeout: 2, msMaxSilence: 0 }));
       seen.push(await r.record('/tmp/b', { fileFormat: 'ulaw', maxBytes: 4000, secondsTimeout: 2, msMaxSilence: 0 }));
-      seen.push(await r.record('/tmp/c', { fileFormat: 'gsm', maxBytes: 33_000, secondsTimeout: 20, msMaxSilence: 0 }));
+      seen.push(await r.record('/tmp/c', { fileFormat: 'gsm', maxBytes: 66_000, secondsTimeout: 20, msMaxSilence: 0 }));
       seen.push(r.audioDetectedInRecording());
     });
     const fake = placed.fake;
@@ -135,7 +135,8 @@ describe('FileRecorder (fake Asterisk)', () => {
     fake.reply('200 result=0 (timeout) endpos=16000');
     await fake.expectCommand('CHANNEL STATUS');
     fake.reply(UP);
-    await fake.expectCommand('RECORD FILE', '/tmp/b', 'ulaw', '', '500');
+    // 4000 bytes of µ-law is 500 ms; with no media directory to cut the file, Asterisk stops a frame early.
+    await fake.expectCommand('RECORD FILE', '/tmp/b', 'ulaw', '', '480');
     fake.reply('200 result=0 (timeout) endpos=4000');
     await fake.expectCommand('CHANNEL STATUS');
     fake.reply(UP);
@@ -211,12 +212,12 @@ describe('FileRecorder (fake Asterisk)', () => {
     const fake = placed.fake;
     await fake.expectCommand('CHANNEL STATUS');
     fake.reply(UP);
-    await fake.expectCommand('RECORD FILE', '/tmp/x', 'ulaw', '', '240000', 's=10');
+    await fake.expectCommand('RECORD FILE', '/tmp/x', 'ulaw', '', '239980', 's=10');
     await new Promise((r) => setTimeout(r, 20));
     fake.reply('200 result=0 (timeout) endpos=100');
     await fake.expectCommand('CHANNEL STATUS');
     fake.reply(UP);
-    const recording = fake.expectCommand('RECORD FILE', '/tmp/y', 'ulaw', '0123456789*#D', '240000', 's=10');
+    const recording = fake.expectCommand('RECORD FILE', '/tmp/y', 'ulaw', '0123456789*#D', '239980', 's=10');
     onDtmf = () => {
       void recording.then(() => fake.reply('200 result=68 (dtmf) endpos=3000'));
     };
@@ -236,13 +237,14 @@ describe('FileRecorder (fake Asterisk)', () => {
       const r = new FileRecorder(agi);
       await r.start('/tmp/q', { fileFormat: 'wav', msMaxSilence: 0 });
       await agi.getVariable('NEXT');
-      // start() has no time limit by default: maxBytes (1920000 bytes of 16-bit audio) is the only one.
+      // start() has no time limit by default: maxBytes (1920000 bytes of 16-bit audio) is the only one,
+      // a frame short as agikit cannot reach the file to cut it.
       assert.equal(await r.waitUntilFinished(), RecordCause.SIZE);
     });
     const fake = placed.fake;
     await fake.expectCommand('CHANNEL STATUS');
     fake.reply(UP);
-    await fake.expectCommand('RECORD FILE', '/tmp/q', 'wav', '', '119997');
+    await fake.expectCommand('RECORD FILE', '/tmp/q', 'wav', '', '119977');
     await new Promise((r) => setTimeout(r, 20));
     assert.equal(fake.commands.length, 2, 'nothing else sent while RECORD FILE runs');
     fake.reply('200 result=0 (timeout) endpos=8000');
@@ -280,7 +282,7 @@ describe('FileRecorder (fake Asterisk)', () => {
     fake.reply('200 result=-1 (writefile)');
     await fake.expectCommand('CHANNEL STATUS');
     fake.reply(UP);
-    await fake.expectCommand('RECORD FILE', '/tmp/h', 'alaw', '', '240000', 's=10');
+    await fake.expectCommand('RECORD FILE', '/tmp/h', 'alaw', '', '239980', 's=10');
     fake.reply(['200 result=-1 (hangup) endpos=1200', 'HANGUP']);
     finish(fake);
     await placed.ended;
@@ -292,6 +294,53 @@ describe('FileRecorder (fake Asterisk)', () => {
     assert.deepEqual(seen.slice(6, 8), [RecordCause.HANGUP, RecordState.IDLE]);
     assert.ok((seen[8] as { error: unknown }).error instanceof AgiHangupError);
     assert.ok((seen[9] as { error: unknown }).error instanceof AgiHangupError);
+  });
+
+  it('maxBytes: a file Asterisk wrote a frame past the limit is cut back to maxBytes (headers exact), cause SIZE', async () => {
+    const key = Buffer.alloc(32, 9);
+    const seen: unknown[] = [];
+    const files: Array<string | null> = [];
+    const placed = await t.call(async (agi) => {
+      const r = new FileRecorder(agi, media);
+      seen.push(await r.record('cut.wav', { fileFormat: 'wav', maxBytes: 8044, secondsTimeout: 10, msMaxSilence: 0 }));
+      files.push(r.recordedFile());
+      // Equal limits: Asterisk reports its time limit, but the file went past maxBytes, so SIZE.
+      seen.push(await r.record('tie.wav', { fileFormat: 'wav', maxBytes: 8044, secondsTimeout: 0.5, msMaxSilence: 0 }));
+      seen.push(await r.record('sealed.wav', { fileFormat: 'wav', maxBytes: 8080, secondsTimeout: 10, msMaxSilence: 0, cipher: { key } }));
+      files.push(r.recordedFile());
+    });
+    const fake = placed.fake;
+    // 8044 bytes of 16-bit WAV is 500 ms; "Asterisk" writes 26 frames (520 ms, 8364 bytes).
+    const overshoot = encodeWav(tone(8000, 520, 300, 4000), 'pcm16');
+    for (const base of ['cut', 'tie', 'sealed']) {
+      await fake.expectCommand('CHANNEL STATUS');
+      fake.reply(UP);
+      await fake.expectCommand('RECORD FILE', `/media/${base}`, 'wav', 'D', '500');
+      writeFileSync(path.join(dir, `${base}.wav`), overshoot);
+      fake.reply('200 result=0 (timeout) endpos=4160');
+    }
+    finish(fake);
+    await placed.ended;
+    assert.deepEqual(seen, [RecordCause.SIZE, RecordCause.SIZE, RecordCause.SIZE]);
+    const cut = readFileSync(files[0] ?? '');
+    assert.equal(cut.length, 8044);
+    assert.equal(cut.readUInt32LE(4), 8044 - 8);
+    assert.equal(cut.readUInt32LE(40), 8000);
+    assert.deepEqual(decodeWav(cut).samples, decodeWav(overshoot).samples.subarray(0, 4000));
+    // With cipher the limit holds for the encrypted file: its 36-byte envelope counts.
+    const sealed = readFileSync(files[1] ?? '');
+    assert.equal(sealed.length, 8080);
+    assert.equal(decryptRecording(sealed, { key }).length, 8044);
+  });
+
+  it('maxBytes smaller than the format\'s header is refused', async () => {
+    let error: unknown;
+    const placed = await t.call(async (agi) => {
+      error = (await settle(new FileRecorder(agi, media).record('tiny', { fileFormat: 'wav', maxBytes: 44 }))).error;
+    });
+    finish(placed.fake);
+    await placed.ended;
+    assert.match(String(error), /AgiArgumentError: FileRecorder: maxBytes 44 leaves no room for audio/);
   });
 
   it('converted formats need the media directory; u8bit at 6 kHz is converted from the 8 kHz WAV and encrypted', async () => {
