@@ -13,7 +13,17 @@ import type { AmiClient } from '../ami/client.js';
 import type { RecordFileResult } from '../agi/results.js';
 import { AgiArgumentError, AgiHangupError } from '../errors.js';
 import { ANY_DIGIT } from '../protocol/encode.js';
-import { analyseLevels, encodeOkiAdpcm, encodeWav, imaBlockAlignFor, imaSamplesPerBlock, resample, wavIsComplete, type WavEncoding } from './audio.js';
+import {
+  analyseLevels,
+  encodeOkiAdpcm,
+  encodeWav,
+  imaBlockAlignFor,
+  imaSamplesPerBlock,
+  resample,
+  wavIsComplete,
+  wrapWav,
+  type WavEncoding,
+} from './audio.js';
 import { MEDIA_COMMAND_TIMEOUT_MS } from './call.js';
 import { ENCRYPTION_OVERHEAD_BYTES, encryptRecording, type RecordingCipher } from './cipher.js';
 import { MediaSetupError } from './errors.js';
@@ -57,20 +67,24 @@ export const RecordCause = {
 export type RecordCause = (typeof RecordCause)[keyof typeof RecordCause];
 
 /**
- * File formats, with what agikit asks Asterisk for:
+ * File formats: the codec of the WAV file a recording is, as in Aculab's seeds (`oki` and `gsm`
+ * excepted), and what agikit asks Asterisk for:
  *
  * | format | 8 kHz | other rates |
  * |---|---|---|
- * | `alaw` | Asterisk `alaw`: raw G.711 A-law, `<file>.alaw`, 8000 bytes/s | A-law WAV (`.wav`) converted by agikit |
- * | `ulaw` | Asterisk `ulaw`: raw G.711 µ-law, `<file>.ulaw`, 8000 bytes/s | µ-law WAV (`.wav`) converted by agikit |
+ * | `alaw` | A-law WAV (`<file>.wav`, format 6, 58-byte header), 8000 bytes/s: Asterisk records headerless `alaw`, agikit wraps the same bytes | A-law WAV converted by agikit |
+ * | `ulaw` | µ-law WAV (`<file>.wav`, format 7, 58-byte header), 8000 bytes/s: Asterisk `ulaw`, wrapped by agikit | µ-law WAV converted by agikit |
  * | `s16bit`, `wav` | Asterisk `wav`: 16-bit PCM WAV, 16000 bytes/s (16 kHz: `wav16`, `<file>.wav16`) | 16-bit WAV converted by agikit |
  * | `gsm` | Asterisk `gsm`: raw GSM 06.10, `<file>.gsm`, 1650 bytes/s | refused |
  * | `u8bit` | 8-bit unsigned PCM WAV converted by agikit | same |
  * | `ima` | IMA ADPCM WAV (format 0x11, 256-byte blocks) converted by agikit | same |
  * | `oki` | OKI/Dialogic ADPCM, headerless `<file>.vox`, converted by agikit | same |
  *
- * "Converted by agikit": Asterisk records 16-bit WAV (at 16 kHz when the rate is above 8 kHz) into
- * the media directory, and agikit converts it when the job ends, which needs {@link MediaOptions.directory}.
+ * Asterisk writes no A-law or µ-law WAV (its `wav` format is 16-bit PCM only), hence the wrapping.
+ * "Converted by agikit": Asterisk records 16-bit WAV (at 16 kHz when the rate is above 8 kHz), and
+ * agikit converts it when the job ends. Both need the file in the media directory
+ * ({@link MediaOptions.directory}); without it, converted formats are refused, and `alaw`/`ulaw` at
+ * 8 kHz are left as Asterisk wrote them: headerless `<file>.alaw` / `<file>.ulaw`.
  */
 export type RecordFileFormat = 'alaw' | 'ulaw' | 's16bit' | 'wav' | 'gsm' | 'u8bit' | 'ima' | 'oki';
 
@@ -139,8 +153,12 @@ interface RecordPlan {
   readonly asteriskFormat: 'alaw' | 'ulaw' | 'wav' | 'wav16' | 'gsm';
   /** Sample rate of what Asterisk writes (for `endpos`). */
   readonly asteriskRate: number;
-  /** Conversion agikit applies to the finished file, with the extension of the result. */
-  readonly convert?: { readonly encoding: WavEncoding | 'oki'; readonly rate: number; readonly extension: string };
+  /** Conversion agikit applies to the finished file. */
+  readonly convert?: { readonly encoding: WavEncoding | 'oki'; readonly rate: number };
+  /** Asterisk's headerless G.711 that agikit puts, as it is, in a WAV container. */
+  readonly wrap?: 'alaw' | 'ulaw';
+  /** Extension of the finished file. */
+  readonly extension: string;
   /** Bytes per second and header bytes of the finished file (for `maxBytes`). */
   readonly bytesPerSecond: number;
   readonly headerBytes: number;
@@ -152,29 +170,42 @@ const WAV_FACT_HEADER = 58;
 /** Header of an IMA ADPCM WAV file (cbSize, samples per block, fact chunk). */
 const WAV_IMA_HEADER = 60;
 
-/** How a format and rate will be recorded; throws {@link MediaSetupError} for combinations that cannot be. */
-export function planRecording(format: RecordFileFormat, rate: number): RecordPlan {
+/**
+ * How a format and rate will be recorded; throws {@link MediaSetupError} for combinations that cannot
+ * be. `mediaDirectory` says whether agikit will reach the file (default `true`): without it, A-law
+ * and µ-law at 8 kHz stay headerless, as Asterisk writes them.
+ */
+export function planRecording(format: RecordFileFormat, rate: number, mediaDirectory = true): RecordPlan {
   if (!Number.isInteger(rate) || rate < 4000 || rate > 48000) throw new MediaSetupError(`FileRecorder: unsupported rate ${rate} Hz`);
   const source = rate > 8000 ? { asteriskFormat: 'wav16' as const, asteriskRate: 16000 } : { asteriskFormat: 'wav' as const, asteriskRate: 8000 };
   const converted = (encoding: WavEncoding | 'oki', extension: string, bytesPerSecond: number, headerBytes: number): RecordPlan => ({
     ...source,
-    convert: { encoding, rate, extension },
+    convert: { encoding, rate },
+    extension,
+    bytesPerSecond,
+    headerBytes,
+  });
+  const native = (asteriskFormat: RecordPlan['asteriskFormat'], bytesPerSecond: number, headerBytes: number): RecordPlan => ({
+    asteriskFormat,
+    asteriskRate: asteriskFormat === 'wav16' ? 16000 : 8000,
+    extension: asteriskFormat,
     bytesPerSecond,
     headerBytes,
   });
   switch (format) {
     case 'alaw':
     case 'ulaw':
-      if (rate === 8000) return { asteriskFormat: format, asteriskRate: 8000, bytesPerSecond: 8000, headerBytes: 0 };
-      return converted(format, 'wav', rate, WAV_FACT_HEADER);
+      if (rate !== 8000) return converted(format, 'wav', rate, WAV_FACT_HEADER);
+      if (!mediaDirectory) return native(format, 8000, 0);
+      return { ...native(format, 8000, WAV_FACT_HEADER), wrap: format, extension: 'wav' };
     case 's16bit':
     case 'wav':
-      if (rate === 8000) return { asteriskFormat: 'wav', asteriskRate: 8000, bytesPerSecond: 16000, headerBytes: WAV_HEADER };
-      if (rate === 16000) return { asteriskFormat: 'wav16', asteriskRate: 16000, bytesPerSecond: 32000, headerBytes: WAV_HEADER };
+      if (rate === 8000) return native('wav', 16000, WAV_HEADER);
+      if (rate === 16000) return native('wav16', 32000, WAV_HEADER);
       return converted('pcm16', 'wav', rate * 2, WAV_HEADER);
     case 'gsm':
       if (rate !== 8000) throw new MediaSetupError('FileRecorder: GSM is recorded at 8000 Hz only');
-      return { asteriskFormat: 'gsm', asteriskRate: 8000, bytesPerSecond: 1650, headerBytes: 0 };
+      return native('gsm', 1650, 0);
     case 'u8bit':
       return converted('pcm8', 'wav', rate, WAV_HEADER);
     case 'ima': {
@@ -224,8 +255,6 @@ interface RecordJobSpec {
   /** The finished file (with extension) on agikit's side, when reachable, else as Asterisk sees it. */
   readonly finalFile: string;
   readonly localFinal: string | undefined;
-  /** The finished file's extension (`wav`, `alaw`, `vox`...). */
-  readonly finalExtension: string;
   /**
    * Most bytes the finished audio file may have (`maxBytes`, less the encryption envelope with
    * `cipher`), when agikit can reach it to cut what Asterisk wrote past it; else `undefined`.
@@ -371,7 +400,8 @@ class RecordJob extends MediaJob<RecordCause, RecordState> {
     } else if (plan.asteriskFormat !== 'gsm') {
       this.audioDetected = analyseLevels(decodeAudioFile(bytes, plan.asteriskFormat)).audioDetected;
     }
-    const fitted = maxFileBytes === undefined ? bytes : truncateAudioFile(bytes, this.spec.finalExtension, maxFileBytes);
+    if (plan.wrap) bytes = wrapWav(bytes, plan.wrap, plan.asteriskRate);
+    const fitted = maxFileBytes === undefined ? bytes : truncateAudioFile(bytes, plan.extension, maxFileBytes);
     const finished = cipher ? encryptRecording(fitted, cipher) : fitted;
     if (finished !== original) {
       // A new file renamed into place: Asterisk may still hold the one it wrote open.
@@ -415,8 +445,9 @@ class RecordJob extends MediaJob<RecordCause, RecordState> {
  * How it maps onto AGI: one `RECORD FILE` (after `WaitForNoise` for `msInitialSilence`); the options
  * say how each limit is enforced. `RECORD FILE` cannot be interrupted over AGI, so while a started
  * job records, the call's other commands wait behind it, and {@link stop} needs an AMI connection
- * ({@link MediaOptions.ami}). Everything agikit does with the finished file (format conversion,
- * `cipher`, audio detection) needs the media directory ({@link MediaOptions.directory}).
+ * ({@link MediaOptions.ami}). Everything agikit does with the finished file (the WAV container of
+ * A-law and µ-law, format conversion, cutting to `maxBytes`, `cipher`, audio detection) needs the
+ * media directory ({@link MediaOptions.directory}).
  *
  * File names: a relative name is taken relative to the media directory (without one, Asterisk puts it
  * under its sounds directory); an extension matching the format may be given or left out. agikit
@@ -557,9 +588,8 @@ export class FileRecorder {
   /** Works out the file names, format and limits; throws for what cannot be done. */
   private plan(file: string, options: RecordOptions): RecordJobSpec {
     const format = options.fileFormat ?? 'alaw';
-    const plan = planRecording(format, options.rate ?? 8000);
-    const finalExtension = plan.convert?.extension ?? plan.asteriskFormat;
-    const base = stripExtension(file, finalExtension);
+    const rate = options.rate ?? 8000;
+    const base = stripExtension(file, planRecording(format, rate).extension);
     let localFinalBase: string | undefined;
     let asteriskFinalBase: string;
     if (this.mapping) {
@@ -569,13 +599,15 @@ export class FileRecorder {
     } else {
       asteriskFinalBase = base;
     }
+    const plan = planRecording(format, rate, localFinalBase !== undefined);
+    const finalExtension = plan.extension;
     if ((plan.convert || options.cipher) && localFinalBase === undefined) {
-      const why = plan.convert ? `recording ${format} at ${options.rate ?? 8000} Hz is converted by agikit` : 'cipher encrypts the finished file';
+      const why = plan.convert ? `recording ${format} at ${rate} Hz is converted by agikit` : 'cipher encrypts the finished file';
       throw new MediaSetupError(`FileRecorder: ${why}, which needs the file in the media directory (MediaOptions.directory)`);
     }
     if (options.cipher && options.cipher.key.length !== 32) throw new MediaSetupError('FileRecorder: cipher.key must be 32 bytes (AES-256)');
-    // A converted recording goes to a temporary name first; the finished file gets the real one.
-    const temp = plan.convert ? `.agikit-recording-${randomBytes(4).toString('hex')}` : '';
+    // What agikit rewrites is recorded under a temporary name first; the finished file gets the real one.
+    const temp = plan.convert || plan.wrap ? `.agikit-recording-${randomBytes(4).toString('hex')}` : '';
     const seconds = options.secondsTimeout ?? 0;
     const maxBytes = options.maxBytes ?? 1_920_000;
     const msMaxSilence = options.msMaxSilence ?? 10_000;
@@ -601,7 +633,6 @@ export class FileRecorder {
       localBase: localFinalBase === undefined ? undefined : localFinalBase + temp,
       finalFile: `${localFinalBase ?? asteriskFinalBase}.${finalExtension}`,
       localFinal: localFinalBase === undefined ? undefined : `${localFinalBase}.${finalExtension}`,
-      finalExtension,
       maxFileBytes: localFinalBase === undefined ? undefined : audioMaxBytes,
       escapeDigits: escape,
       timeLimitMs,

@@ -25,6 +25,7 @@ import {
   truncateWav,
   ulawToLinear,
   wavIsComplete,
+  wrapWav,
   WavFormatTag,
   type PcmAudio,
   type WavEncoding,
@@ -249,6 +250,17 @@ describe('WAV', () => {
     assert.equal(parseWav(imaCut).data.length, 2560);
     assert.equal(imaCut.readUInt32LE(48), 10 * 505, 'fact: 10 blocks of 505 samples');
     assert.equal(decodeWav(imaCut).samples.length, 10 * 505);
+  });
+
+  it('wrapWav: a WAV container around encoded bytes, kept as they are (what encodeWav writes for the same audio)', () => {
+    const audio = tone(8000, 250);
+    for (const encoding of ['alaw', 'ulaw', 'pcm16'] as const) {
+      const encoded = encodeWav(audio, encoding);
+      const data = parseWav(encoded).data;
+      assert.ok(wrapWav(data, encoding, 8000).equals(encoded), encoding);
+    }
+    const odd = wrapWav(Buffer.from([1, 2, 3]), 'ulaw', 8000);
+    assert.deepEqual([odd.length, odd.readUInt32LE(4), parseWav(odd).data.length], [58 + 4, 58 + 4 - 8, 3]);
   });
 
   it('wavIsComplete: the data chunk declares exactly what follows (a writer that has not updated its header yet: no)', () => {

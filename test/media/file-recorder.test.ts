@@ -10,7 +10,7 @@ import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { AmiClient } from '../../src/ami/client.js';
 import { AgiHangupError } from '../../src/errors.js';
-import { decodeWav, encodeWav, parseWav, WavFormatTag } from '../../src/media/audio.js';
+import { decodeWav, encodeAlaw, encodeWav, parseWav, WavFormatTag } from '../../src/media/audio.js';
 import { decryptRecording } from '../../src/media/cipher.js';
 import { MediaSetupError, MediaStateError } from '../../src/media/errors.js';
 import { FileRecorder, planRecording, RecordCause, RecordState, sizeLimitMs } from '../../src/media/file-recorder.js';
@@ -35,15 +35,20 @@ function fakeAmi(onDtmf: (channel: string, digit: string, receive: boolean) => v
 
 describe('planRecording and the size limit', () => {
   it('native formats at 8 kHz (and s16bit at 16 kHz), converted ones otherwise, GSM only at 8 kHz', () => {
-    assert.deepEqual(planRecording('alaw', 8000), { asteriskFormat: 'alaw', asteriskRate: 8000, bytesPerSecond: 8000, headerBytes: 0 });
-    assert.equal(planRecording('ulaw', 8000).asteriskFormat, 'ulaw');
+    // A-law and µ-law at 8 kHz: Asterisk's headerless G.711 in a WAV container; without a media directory, as Asterisk wrote it.
+    assert.deepEqual(planRecording('alaw', 8000), { asteriskFormat: 'alaw', asteriskRate: 8000, wrap: 'alaw', extension: 'wav', bytesPerSecond: 8000, headerBytes: 58 });
+    assert.deepEqual(planRecording('alaw', 8000, false), { asteriskFormat: 'alaw', asteriskRate: 8000, extension: 'alaw', bytesPerSecond: 8000, headerBytes: 0 });
+    assert.deepEqual([planRecording('ulaw', 8000).asteriskFormat, planRecording('ulaw', 8000).wrap], ['ulaw', 'ulaw']);
+    assert.equal(planRecording('ulaw', 8000, false).extension, 'ulaw');
     assert.equal(planRecording('s16bit', 8000).asteriskFormat, 'wav');
     assert.equal(planRecording('wav', 16000).asteriskFormat, 'wav16');
     assert.equal(planRecording('gsm', 8000).bytesPerSecond, 1650);
-    assert.deepEqual(planRecording('alaw', 11025).convert, { encoding: 'alaw', rate: 11025, extension: 'wav' });
+    assert.deepEqual(planRecording('alaw', 11025).convert, { encoding: 'alaw', rate: 11025 });
+    assert.equal(planRecording('alaw', 11025).extension, 'wav');
     assert.equal(planRecording('alaw', 11025).asteriskFormat, 'wav16');
     assert.equal(planRecording('u8bit', 6000).asteriskFormat, 'wav');
-    assert.deepEqual(planRecording('oki', 8000).convert, { encoding: 'oki', rate: 8000, extension: 'vox' });
+    assert.deepEqual(planRecording('oki', 8000).convert, { encoding: 'oki', rate: 8000 });
+    assert.equal(planRecording('oki', 8000).extension, 'vox');
     assert.equal(planRecording('oki', 8000).bytesPerSecond, 4000);
     assert.throws(() => planRecording('gsm', 16000), MediaSetupError);
     assert.throws(() => planRecording('alaw', 100), MediaSetupError);
@@ -51,7 +56,8 @@ describe('planRecording and the size limit', () => {
 
   it('maxBytes becomes a duration: (bytes - header) / bytes per second', () => {
     assert.equal(sizeLimitMs(1_920_000, planRecording('s16bit', 8000)), 119_997);
-    assert.equal(sizeLimitMs(1_920_000, planRecording('alaw', 8000)), 240_000);
+    assert.equal(sizeLimitMs(1_920_000, planRecording('alaw', 8000)), 239_992);
+    assert.equal(sizeLimitMs(1_920_000, planRecording('alaw', 8000, false)), 240_000);
     assert.equal(sizeLimitMs(16_500, planRecording('gsm', 8000)), 10_000);
     assert.equal(sizeLimitMs(10, planRecording('wav', 8000)), 1);
   });
@@ -331,6 +337,36 @@ describe('FileRecorder (fake Asterisk)', () => {
     const sealed = readFileSync(files[1] ?? '');
     assert.equal(sealed.length, 8080);
     assert.equal(decryptRecording(sealed, { key }).length, 8044);
+  });
+
+  it('A-law (the default) is a WAV file: Asterisk\'s headerless A-law, recorded under a temporary name, wrapped as it is', async () => {
+    const seen: unknown[] = [];
+    let file: string | null = null;
+    const placed = await t.call(async (agi) => {
+      const r = new FileRecorder(agi, media);
+      seen.push(await r.record('voicemail/msg', { secondsTimeout: 1, msMaxSilence: 0 }), r.audioDetectedInRecording());
+      file = r.recordedFile();
+    });
+    const fake = placed.fake;
+    await fake.expectCommand('CHANNEL STATUS');
+    fake.reply(UP);
+    const cmd = await fake.nextCommand();
+    assert.deepEqual(cmd.words.slice(0, 2).concat(cmd.words.slice(3, 6)), ['RECORD', 'FILE', 'alaw', 'D', '1000']);
+    const asteriskBase = cmd.words[2] ?? '';
+    assert.match(asteriskBase, /^\/media\/voicemail\/msg\.agikit-recording-[0-9a-f]{8}$/);
+    const raw = encodeAlaw(tone(8000, 1000, 300, 5000).samples);
+    const temp = path.join(dir, `${asteriskBase.slice('/media/'.length)}.alaw`);
+    writeFileSync(temp, raw);
+    fake.reply('200 result=0 (timeout) endpos=8000');
+    finish(fake);
+    await placed.ended;
+    assert.deepEqual(seen, [RecordCause.TIMEOUT, true]);
+    assert.equal(file, path.join(dir, 'voicemail', 'msg.wav'));
+    const wav = readFileSync(file ?? '');
+    const info = parseWav(wav);
+    assert.deepEqual([info.formatTag, info.sampleRate, info.bitsPerSample, wav.length, wav.readUInt32LE(4)], [WavFormatTag.Alaw, 8000, 8, 58 + 8000, 8050]);
+    assert.ok(info.data.equals(raw), 'the A-law bytes as Asterisk wrote them');
+    assert.throws(() => readFileSync(temp), /ENOENT/);
   });
 
   it('maxBytes smaller than the format\'s header is refused', async () => {
