@@ -116,8 +116,9 @@ export interface RecordOptions {
    * silence in whole seconds (`RECORD FILE ... s=<seconds>`), so this is rounded **up** to whole
    * seconds: the recording never stops on a shorter pause than asked. Asterisk keeps about 1 s of
    * the trailing silence in the file. Silence is what Asterisk's DSP calls silence (average level
-   * under dsp.conf's `silencethreshold`, 256 by default); a leg that sends no audio frames at all
-   * is never "silent" to it, so only the time limits end such a recording.
+   * under dsp.conf's `silencethreshold`, 256 by default), measured on the frames that arrive: a leg
+   * that sends no audio frames at all is never "silent" to `RECORD FILE`, so only the time limits end
+   * such a recording (unlike `msInitialSilence`, whose `WaitForNoise` counts no frames as silence).
    */
   msMaxSilence?: number;
   /**
@@ -127,7 +128,8 @@ export interface RecordOptions {
    * round trip) are not in the recording. Asterisk measures this timeout with a one-second clock,
    * so agikit asks for one second more than the value rounded up to whole seconds: the wait never
    * gives up early, and may last up to about 2 s longer. A leg that sends no audio frames at all
-   * counts as sound to `WaitForNoise`. DTMF and `stop()` take effect once this wait is over.
+   * (a muted or on-hold party) is silence to `WaitForNoise` on Asterisk 22: the wait ends with
+   * `SILENCE` and nothing is recorded. DTMF and `stop()` take effect once this wait is over.
    */
   msInitialSilence?: number;
   /** Any DTMF key ends the recording (cause `BARGEIN`). Default `false`. */

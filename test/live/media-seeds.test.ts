@@ -7,6 +7,8 @@
  *   the WAV headers of a cut file are exact.
  * - A recording is "a WAV file" whose codec is the file format: A-law (the default) and µ-law
  *   recordings are WAV files with that codec, RIFF and data sizes exact.
+ * - A leg that sends no audio frames at all is silence to WaitForNoise (msInitialSilence gives
+ *   SILENCE), and never silence to RECORD FILE's detector (only the time limit ends it).
  *
  * The recordings go to a host directory mounted into the container.
  */
@@ -233,5 +235,27 @@ describe('live: FilePlayer/FileRecorder as the Aculab seeds say', { concurrency:
       const base = (file ?? '').slice(0, -'.wav'.length);
       for (const ext of ['alaw', 'ulaw']) assert.throws(() => statSync(`${base}.${ext}`), /ENOENT/);
     }
+  });
+
+  it('a leg sending no audio frames: silence to WaitForNoise (msInitialSilence: SILENCE), never to RECORD FILE (TIMEOUT)', { skip }, async () => {
+    assert.ok(rig);
+    const got: unknown[] = [];
+    const file = name('no-frames');
+    await rig.run(
+      async (agi) => {
+        const recorder = new FileRecorder(agi, media);
+        await signal(agi, 'quiet');
+        // Had WaitForNoise taken the missing frames for sound, RECORD FILE would have run to its
+        // 10 s limit (TIMEOUT) and left a file.
+        got.push(await recorder.record(file, { msInitialSilence: 1000, secondsTimeout: 10 }), recorder.audioDetectedInRecording());
+        // RECORD FILE's silence detector sees only frames: with none, only the time limit ends it.
+        // (This also shows the far leg really sends none: silent frames would end it with SILENCE.)
+        got.push(await recorder.record(name('no-frames-silence'), { fileFormat: 's16bit', msMaxSilence: 1000, secondsTimeout: 3 }));
+      },
+      // far.wait(): Wait() on the far leg, which sends no frames at all (unlike far.silence()).
+      { far: [far.waitFor('quiet'), far.wait(15)] },
+    );
+    assert.deepEqual(got, [RecordCause.SILENCE, false, RecordCause.TIMEOUT]);
+    assert.throws(() => statSync(path.join(dir, `${file}.wav`)), /ENOENT/, 'nothing was recorded');
   });
 });
