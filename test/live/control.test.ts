@@ -232,7 +232,7 @@ describe('live: call control and the other commands', { concurrency: true }, () 
         got['full'] = await agi.exec('Set', 'EXEC_FULL=${AGIKIT_CALL}');
         got['unknown'] = (await settle(agi.exec('NoSuchApplication', 'x'))).error;
         await waitSignal(agi, 'reading');
-        got['dtmf'] = await agi.exec('SendDTMF', '1', '2', '3');
+        got['dtmf'] = await agi.exec('SendDTMF', '1', '50', '250');
       },
       {
         record: ['EXEC_V', 'EXEC_RAW', 'EXEC_FULL'],
@@ -253,7 +253,8 @@ describe('live: call control and the other commands', { concurrency: true }, () 
     assert.equal(result.variables['EXEC_V'], 'a "quoted" value, with comma');
     assert.equal(result.variables['EXEC_RAW'], '${AGIKIT_CALL}');
     assert.equal(result.variables['EXEC_FULL'], call.id);
-    // SendDTMF(1,2,3): digits "1", 2 ms between, 3 ms long; the far leg's Read() got the digit.
+    // SendDTMF(1,50,250): digits "1", 50 ms between, 250 ms long (a tone that ends after Read() has
+    // surely started, even on a loaded machine); the far leg's Read() got the digit.
     assert.equal(result.farDigits['got'], '1');
   });
 
