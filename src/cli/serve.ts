@@ -22,7 +22,7 @@ interface ServeOptions extends ListenOptions {
 export function registerServe(program: Command): void {
   withListenOptions(program.command('serve'))
     .description('serve an AGI application module over FastAGI')
-    .argument('<module>', 'JavaScript module whose default export is a handler (agi) => … or a Router')
+    .argument('<module>', 'JavaScript or TypeScript module whose default export is a handler (agi) => … or a Router')
     .option('--log-level <level>', 'pino level: trace, debug, info, warn, error, fatal, silent', 'info')
     .option('--no-status-variable', 'do not set AGIKIT_STATUS on the channel when a call ends')
     .option('--drain-timeout <ms>', 'on SIGTERM/SIGINT, how long calls in progress may take to finish', '30000')
