@@ -14,9 +14,6 @@ import {
 import { encodeCommand, encodeRawCommand, maxLineBytesFor } from '../protocol/encode.js';
 import type { AgiEnv, AgiHeader } from '../protocol/header.js';
 import type { AgiReply, DataMode } from '../protocol/reply.js';
-import { FilePlayer } from '../media/file-player.js';
-import { FileRecorder } from '../media/file-recorder.js';
-import type { MediaOptions } from '../media/options.js';
 import { AGI_COMMANDS, CommandFailure, type AnyCommandSpec } from './commands.js';
 import type { AgiConnection } from './connection.js';
 import type { CommandOptions } from './method-types.js';
@@ -48,8 +45,6 @@ export interface AgiOptions {
    * if the handler is still running (its later commands reject with {@link AgiSessionClosedError}).
    */
   hangupGraceMs?: number;
-  /** Settings of the call's {@link Agi.filePlayer} and {@link Agi.fileRecorder} (media directory, TTS, AMI). */
-  media?: MediaOptions;
 }
 
 /** Callback registered with {@link Agi.onHangup}. */
@@ -121,9 +116,6 @@ export class Agi {
   /** `undefined` while open; why it closed otherwise (an error is built only when one is thrown). */
   private closedBy: 'closed' | HangupReason | undefined;
   private interrupts = 0;
-  private readonly mediaOptions: MediaOptions | undefined;
-  private filePlayerInstance: FilePlayer | undefined;
-  private fileRecorderInstance: FileRecorder | undefined;
 
   constructor(
     private readonly connection: AgiConnection,
@@ -141,7 +133,6 @@ export class Agi {
     this.statusVariable = options.statusVariable ?? 'AGIKIT_STATUS';
     this.closeGraceMs = options.closeGraceMs ?? 5000;
     this.hangupGraceMs = options.hangupGraceMs ?? DEFAULT_HANGUP_GRACE_MS;
-    this.mediaOptions = options.media;
     connection.onHangupLine(() => this.markHangup('hangup-line'));
     connection.onEnd((end) => {
       if (end.kind === 'lost') {
@@ -175,19 +166,6 @@ export class Agi {
           this.resolveHungUp = resolve;
         });
     return this.hungUpPromise;
-  }
-
-
-  /** The call's {@link FilePlayer} (Aculab's `channel.FilePlayer`), created on first use with `AgiOptions.media`. */
-  get filePlayer(): FilePlayer {
-    this.filePlayerInstance ??= new FilePlayer(this, this.mediaOptions);
-    return this.filePlayerInstance;
-  }
-
-  /** The call's {@link FileRecorder} (Aculab's `channel.FileRecorder`), created on first use with `AgiOptions.media`. */
-  get fileRecorder(): FileRecorder {
-    this.fileRecorderInstance ??= new FileRecorder(this, this.mediaOptions);
-    return this.fileRecorderInstance;
   }
 
   /** The call's logger (bindings: `uniqueid`, `channel`). */

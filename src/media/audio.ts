@@ -10,7 +10,8 @@
  * @module
  */
 
-import { AgiArgumentError, AgiError } from '../errors.js';
+import { AgiArgumentError } from '../errors.js';
+import { AudioFormatError } from './errors.js';
 
 /** Mono signed 16-bit audio. */
 export interface PcmAudio {
@@ -323,11 +324,6 @@ export interface WavInfo {
   readonly byteRate: number;
   /** The audio bytes (clipped to what the buffer holds: a file still being written may claim more). */
   readonly data: Buffer;
-}
-
-/** Thrown when bytes are not audio agikit can read. */
-export class AudioFormatError extends AgiError {
-  override name = 'AudioFormatError';
 }
 
 /**

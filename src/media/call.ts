@@ -1,6 +1,6 @@
 /**
- * What {@link FilePlayer} and {@link FileRecorder} share: the call-state rules of their methods and
- * small timing helpers.
+ * The call-state rules of the media layer's methods (Aculab's: a hung-up call and a channel that is
+ * not answered both refuse), and the time allowance of media commands.
  *
  * @module
  */
@@ -31,29 +31,4 @@ export async function assertAnswered(agi: Agi, what: string): Promise<void> {
 /** Throws {@link AgiHangupError} when the call has hung up. */
 export function assertNotHungUp(agi: Agi, what: string): void {
   if (agi.hangupReason) throw new AgiHangupError(agi.hangupReason, what);
-}
-
-/** Resolves after `ms` (never keeps the process alive on its own). */
-export function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, Math.max(0, ms)).unref());
-}
-
-/**
- * Waits for `done`, for at most `timeoutMs` (`null`: no limit). Resolves `true` when `done` settled
- * first, `false` on timeout.
- */
-export async function settledWithin(done: Promise<unknown>, timeoutMs: number | null): Promise<boolean> {
-  if (timeoutMs === null) {
-    await done.catch(() => undefined);
-    return true;
-  }
-  let timer: NodeJS.Timeout | undefined;
-  const expired = new Promise<false>((resolve) => {
-    timer = setTimeout(() => resolve(false), Math.max(0, timeoutMs));
-  });
-  try {
-    return await Promise.race([done.then(() => true as const, () => true as const), expired]);
-  } finally {
-    clearTimeout(timer);
-  }
 }

@@ -1,6 +1,7 @@
 /**
- * Errors of the media layer ({@link FilePlayer}, {@link FileRecorder}, text to speech). Like every
- * agikit error they extend {@link AgiError}; a hangup is still an {@link AgiHangupError}.
+ * Errors of the media layer, all in one place ({@link FilePlayer}, {@link FileRecorder}, text to
+ * speech, the audio codecs). Like every agikit error they extend {@link AgiError}; a hangup is still
+ * an {@link AgiHangupError}, and a bad argument an {@link AgiArgumentError}.
  *
  * @module
  */
@@ -22,4 +23,9 @@ export class MediaStateError extends AgiError {
  */
 export class MediaSetupError extends AgiError {
   override name = 'MediaSetupError';
+}
+
+/** Bytes that are not audio agikit can read: not a WAV file, a codec or sample size it cannot decode. */
+export class AudioFormatError extends AgiError {
+  override name = 'AudioFormatError';
 }

@@ -8,8 +8,10 @@
 import type { Agi } from '../agi/agi.js';
 import { AgiHangupError, AgiInterruptedError } from '../errors.js';
 import { ANY_DIGIT } from '../protocol/encode.js';
-import { assertAnswered, assertNotHungUp, MEDIA_COMMAND_TIMEOUT_MS, settledWithin, sleep } from './call.js';
-import { MediaSetupError, MediaStateError } from './errors.js';
+import { MEDIA_COMMAND_TIMEOUT_MS } from './call.js';
+import { MediaSetupError } from './errors.js';
+import { DEFAULT_STOP_TIMEOUT_MS } from './job.js';
+import { JobSlot, MediaJob, type JobVocabulary } from './media-job.js';
 import type { MediaOptions } from './options.js';
 import { PathMapping } from './paths.js';
 import { preparePlayable, type Playable } from './playable.js';
@@ -77,38 +79,93 @@ function allowanceMs(durationMs: number): number {
   return durationMs * 1.1 + 1000;
 }
 
-/** One play job. */
-class PlayJob {
-  cause: PlayCause = PlayCause.NONE;
-  digit: string | null = null;
-  error: Error | null = null;
-  stopRequested = false;
-  timedOut = false;
-  finished = false;
-  readonly startedAt = Date.now();
-  done!: Promise<PlayCause>;
+/** How often a stop interrupts `STREAM FILE` again while the job has not ended (ms). */
+const INTERRUPT_RETRY_MS = 50;
+
+const PLAY_WORDS: JobVocabulary<PlayCause, PlayState> = {
+  owner: 'FilePlayer',
+  noun: 'play',
+  running: PlayState.PLAYING,
+  idle: PlayState.IDLE,
+  failed: PlayState.ERROR,
+  none: PlayCause.NONE,
+  hangup: PlayCause.HANGUP,
+  error: PlayCause.ERROR,
+};
+
+/**
+ * One play job: `STREAM FILE` of a prepared file (again and again when looping), stopped through
+ * {@link Agi.interrupt}.
+ */
+class PlayJob extends MediaJob<PlayCause, PlayState> {
+  protected readonly haltRetryMs = INTERRUPT_RETRY_MS;
+  /** The time allowance of a blocking play ran out; the job is being stopped with `TIMEOUT`. */
+  private timedOut = false;
+  private readonly startedAt = Date.now();
 
   constructor(
-    readonly playable: Playable,
-    readonly bargeIn: boolean,
-    readonly loop: boolean,
-  ) {}
+    private readonly agi: Agi,
+    private readonly playable: Playable,
+    private readonly bargeIn: boolean,
+    private readonly loop: boolean,
+  ) {
+    super(PLAY_WORDS);
+  }
 
   /** Estimated ms until the job ends by itself; `null` when unknown or never (looping). */
   remainingMs(): number | null {
     if (this.loop || this.playable.durationMs === undefined) return null;
     return Math.max(0, allowanceMs(this.playable.durationMs) - (Date.now() - this.startedAt));
   }
+
+  /** Waits out a blocking job within its allowance; past it, stops the job (cause `TIMEOUT`). */
+  async finishWithinAllowance(): Promise<PlayCause> {
+    if (!(await this.wait(this.remainingMs()))) {
+      this.timedOut = true;
+      await this.haltWithin(DEFAULT_STOP_TIMEOUT_MS);
+    }
+    return this.result ?? PlayCause.NONE;
+  }
+
+  /** Runs `STREAM FILE` (repeatedly when looping) and reads how it ended. */
+  protected async execute(): Promise<PlayCause> {
+    const escape = this.bargeIn ? ANY_DIGIT : '';
+    try {
+      for (;;) {
+        const result = await this.agi.streamFile(this.playable.file, escape, undefined, { timeoutMs: MEDIA_COMMAND_TIMEOUT_MS });
+        if (result.digit !== null) {
+          this.digit = result.digit;
+          return PlayCause.BARGEIN;
+        }
+        // It played to the end. A looping job goes round again unless it was told to stop.
+        if (!this.loop) return PlayCause.END;
+        if (this.stopRequested) return PlayCause.ABORTED;
+        if (this.timedOut) return PlayCause.TIMEOUT;
+      }
+    } catch (error) {
+      if (error instanceof AgiInterruptedError) return this.stopRequested ? PlayCause.ABORTED : PlayCause.TIMEOUT;
+      throw error;
+    }
+  }
+
+  /**
+   * {@link Agi.interrupt} does nothing while the command is still queued (or between loop
+   * iterations), hence the retries.
+   */
+  protected halt(): void {
+    this.agi.interrupt();
+  }
 }
 
 /**
  * Plays files and synthesized speech to the caller, the way Aculab Cloud's `channel.FilePlayer` does:
- * one job at a time, with a {@link PlayState}, and a {@link PlayCause} once the job ends. Get the call's
- * player as `agi.filePlayer` (created once per call), or construct one for any {@link Agi}.
+ * one job at a time, with a {@link PlayState}, and a {@link PlayCause} once the job ends. Make one per
+ * call with the shared {@link MediaOptions}.
  *
  * ```ts
- * const cause = await agi.filePlayer.play('welcome.wav', { bargeIn: true });
- * if (cause === PlayCause.BARGEIN) console.log('pressed', agi.filePlayer.digit());
+ * const player = new FilePlayer(agi, media);
+ * const cause = await player.play('welcome.wav', { bargeIn: true });
+ * if (cause === PlayCause.BARGEIN) console.log('pressed', player.digit());
  * ```
  *
  * How it maps onto AGI:
@@ -133,37 +190,34 @@ export class FilePlayer {
   static readonly Cause = PlayCause;
 
   private readonly mapping: PathMapping | undefined;
-  private job: PlayJob | undefined;
-  private last: PlayJob | undefined;
-  private starting = false;
+  private readonly jobs: JobSlot<PlayCause, PlayState, PlayJob>;
 
   constructor(
     private readonly agi: Agi,
     private readonly options: MediaOptions = {},
   ) {
     this.mapping = options.directory ? new PathMapping(options.directory) : undefined;
+    this.jobs = new JobSlot(agi, PLAY_WORDS);
   }
 
   /** `PLAYING` while a job runs; otherwise `IDLE`, or `ERROR` when the last job failed. */
   state(): PlayState {
-    if (this.job || this.starting) return PlayState.PLAYING;
-    return this.last?.cause === PlayCause.ERROR ? PlayState.ERROR : PlayState.IDLE;
+    return this.jobs.state();
   }
 
   /** Why the last job ended; `NONE` while a job runs or before the first. */
   cause(): PlayCause {
-    if (this.job || this.starting) return PlayCause.NONE;
-    return this.last?.cause ?? PlayCause.NONE;
+    return this.jobs.cause();
   }
 
   /** The DTMF key that barged into the last job, or `null`. */
   digit(): string | null {
-    return this.job ? null : (this.last?.digit ?? null);
+    return this.jobs.ended?.digit ?? null;
   }
 
   /** What made the last job end with `ERROR` (e.g. the `AgiCommandError` of a missing file), or `null`. */
   error(): Error | null {
-    return this.job ? null : (this.last?.error ?? null);
+    return this.jobs.ended?.error ?? null;
   }
 
   /**
@@ -179,7 +233,7 @@ export class FilePlayer {
    */
   async play(file: string, options: PlayOptions = {}): Promise<PlayCause> {
     const job = await this.begin('play', () => this.prepare(file), options.bargeIn ?? false, false);
-    return this.finishWithin(job);
+    return job.finishWithinAllowance();
   }
 
   /**
@@ -191,7 +245,7 @@ export class FilePlayer {
    */
   async start(file: string, options: StartPlayOptions = {}): Promise<boolean> {
     const job = await this.begin('start', () => this.prepare(file), options.bargeIn ?? false, options.loop ?? false);
-    return !job.finished || job.cause !== PlayCause.ERROR;
+    return job.result !== PlayCause.ERROR;
   }
 
   /**
@@ -203,13 +257,13 @@ export class FilePlayer {
    */
   async say(text: string, options: SayOptions = {}): Promise<PlayCause> {
     const job = await this.begin('say', () => this.synthesize(text, options), options.bargeIn ?? false, false);
-    return this.finishWithin(job);
+    return job.finishWithinAllowance();
   }
 
   /** Starts saying `text` (see {@link say} and {@link start}). */
   async sayStart(text: string, options: SayOptions = {}): Promise<boolean> {
     const job = await this.begin('sayStart', () => this.synthesize(text, options), options.bargeIn ?? false, false);
-    return !job.finished || job.cause !== PlayCause.ERROR;
+    return job.result !== PlayCause.ERROR;
   }
 
   /**
@@ -222,13 +276,8 @@ export class FilePlayer {
    * @throws AgiHangupError when the call has hung up and nothing plays
    */
   async stop(options: { timeoutMs?: number } = {}): Promise<boolean> {
-    const job = this.job;
-    if (!job) {
-      assertNotHungUp(this.agi, 'FilePlayer.stop');
-      return true;
-    }
-    job.stopRequested = true;
-    return this.interruptUntilFinished(job, options.timeoutMs ?? 5000);
+    const job = await this.jobs.runningOrCheckCall('stop');
+    return job ? job.stop(options) : true;
   }
 
   /**
@@ -239,43 +288,25 @@ export class FilePlayer {
    * @throws AgiHangupError when the call has hung up and nothing plays
    */
   async waitUntilFinished(options: WaitOptions = {}): Promise<PlayCause> {
-    const job = this.job;
-    if (!job) {
-      assertNotHungUp(this.agi, 'FilePlayer.waitUntilFinished');
-      return this.cause();
-    }
+    const job = await this.jobs.runningOrCheckCall('waitUntilFinished');
+    if (!job) return this.cause();
     const timeoutMs = options.timeoutMs === undefined ? job.remainingMs() : options.timeoutMs;
-    return (await settledWithin(job.done, timeoutMs)) ? job.cause : PlayCause.TIMEOUT;
+    return (await job.wait(timeoutMs)) ? (job.result ?? PlayCause.NONE) : PlayCause.TIMEOUT;
   }
 
   /** Checks the call, prepares the file, and starts the job; resolves once its command is queued. */
   private async begin(what: string, prepare: () => Promise<Playable>, bargeIn: boolean, loop: boolean): Promise<PlayJob> {
-    if (this.job || this.starting) throw new MediaStateError(`FilePlayer.${what}: a play job is already running`);
-    this.starting = true;
-    let job: PlayJob;
-    try {
-      await assertAnswered(this.agi, `FilePlayer.${what}`);
+    return this.jobs.begin(what, async () => {
       let playable: Playable;
       try {
         playable = await prepare();
       } catch (error) {
         if (error instanceof MediaSetupError || error instanceof AgiHangupError) throw error;
         // The file exists but cannot be read as audio: the job fails like a missing file.
-        const failed = new PlayJob({ file: '', converted: false }, bargeIn, loop);
-        failed.error = error instanceof Error ? error : new Error(String(error));
-        failed.cause = PlayCause.ERROR;
-        failed.finished = true;
-        failed.done = Promise.resolve(PlayCause.ERROR);
-        this.last = failed;
-        return failed;
+        return new PlayJob(this.agi, { file: '', converted: false }, bargeIn, loop).failBeforeStart(error);
       }
-      job = new PlayJob(playable, bargeIn, loop);
-      this.job = job;
-      job.done = this.run(job);
-    } finally {
-      this.starting = false;
-    }
-    return job;
+      return new PlayJob(this.agi, playable, bargeIn, loop).start();
+    });
   }
 
   private async prepare(file: string): Promise<Playable> {
@@ -287,64 +318,5 @@ export class FilePlayer {
     if (!tts) throw new MediaSetupError('FilePlayer.say: no text to speech provider (MediaOptions.tts)');
     const speech = await tts.synthesize(text, { language: options.language ?? this.agi.env.language, ...(options.voice ? { voice: options.voice } : {}) });
     return { file: speech.file, converted: false, ...(speech.durationMs === undefined ? {} : { durationMs: speech.durationMs }) };
-  }
-
-  /** Runs the job's `STREAM FILE` (repeatedly when looping) and records how it ended. */
-  private async run(job: PlayJob): Promise<PlayCause> {
-    const escape = job.bargeIn ? ANY_DIGIT : '';
-    let cause: PlayCause;
-    try {
-      for (;;) {
-        const result = await this.agi.streamFile(job.playable.file, escape, undefined, { timeoutMs: MEDIA_COMMAND_TIMEOUT_MS });
-        if (result.digit !== null) {
-          job.digit = result.digit;
-          cause = PlayCause.BARGEIN;
-          break;
-        }
-        // It played to the end. A looping job goes round again unless it was told to stop.
-        if (!job.loop) cause = PlayCause.END;
-        else if (job.stopRequested) cause = PlayCause.ABORTED;
-        else if (job.timedOut) cause = PlayCause.TIMEOUT;
-        else continue;
-        break;
-      }
-    } catch (error) {
-      if (error instanceof AgiInterruptedError) cause = job.stopRequested ? PlayCause.ABORTED : PlayCause.TIMEOUT;
-      else if (error instanceof AgiHangupError) cause = PlayCause.HANGUP;
-      else {
-        job.error = error instanceof Error ? error : new Error(String(error));
-        cause = PlayCause.ERROR;
-      }
-    }
-    job.cause = cause;
-    job.finished = true;
-    this.last = job;
-    if (this.job === job) this.job = undefined;
-    return cause;
-  }
-
-  /** Waits out a blocking job within its allowance; past it, stops the job (cause `TIMEOUT`). */
-  private async finishWithin(job: PlayJob): Promise<PlayCause> {
-    if (job.finished) return job.cause;
-    if (!(await settledWithin(job.done, job.remainingMs()))) {
-      job.timedOut = true;
-      await this.interruptUntilFinished(job, 5000);
-    }
-    return job.cause;
-  }
-
-  /**
-   * Interrupts the job's `STREAM FILE` until the job has ended. {@link Agi.interrupt} does nothing
-   * while the command is still queued (or between loop iterations), so it is retried.
-   */
-  private async interruptUntilFinished(job: PlayJob, timeoutMs: number): Promise<boolean> {
-    const deadline = Date.now() + timeoutMs;
-    while (!job.finished) {
-      this.agi.interrupt();
-      const left = deadline - Date.now();
-      if (left <= 0) return false;
-      await Promise.race([job.done, sleep(Math.min(50, left))]);
-    }
-    return true;
   }
 }

@@ -9,14 +9,16 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Agi } from '../agi/agi.js';
+import type { AmiClient } from '../ami/client.js';
 import type { RecordFileResult } from '../agi/results.js';
 import { AgiArgumentError, AgiHangupError } from '../errors.js';
 import { ANY_DIGIT } from '../protocol/encode.js';
 import { analyseLevels, encodeOkiAdpcm, encodeWav, imaBlockAlignFor, imaSamplesPerBlock, resample, type WavEncoding } from './audio.js';
-import { assertAnswered, assertNotHungUp, MEDIA_COMMAND_TIMEOUT_MS, settledWithin, sleep } from './call.js';
+import { MEDIA_COMMAND_TIMEOUT_MS } from './call.js';
 import { encryptRecording, type RecordingCipher } from './cipher.js';
-import { MediaSetupError, MediaStateError } from './errors.js';
+import { MediaSetupError } from './errors.js';
 import { decodeAudioFile, withoutAudioExtension } from './formats.js';
+import { asError, JobSlot, MediaJob, type JobVocabulary } from './media-job.js';
 import type { MediaOptions } from './options.js';
 import { PathMapping } from './paths.js';
 
@@ -212,31 +214,152 @@ interface RecordJobSpec {
   readonly cipher: RecordingCipher | undefined;
 }
 
-/** One record job. */
-class RecordJob {
-  cause: RecordCause = RecordCause.NONE;
-  digit: string | null = null;
-  error: Error | null = null;
-  audioDetected: boolean | null = null;
-  phase: 'waiting-for-audio' | 'recording' | 'finishing' = 'recording';
-  /** `RECORD FILE` was sent: Asterisk has (or had) a file for this job. */
-  recordingStarted = false;
-  stopRequested = false;
-  finished = false;
-  done!: Promise<RecordCause>;
+const RECORD_WORDS: JobVocabulary<RecordCause, RecordState> = {
+  owner: 'FileRecorder',
+  noun: 'record',
+  running: RecordState.RECORDING,
+  idle: RecordState.IDLE,
+  failed: RecordState.ERROR,
+  none: RecordCause.NONE,
+  hangup: RecordCause.HANGUP,
+  error: RecordCause.ERROR,
+};
 
-  constructor(readonly spec: RecordJobSpec) {}
+/**
+ * One record job: the initial-silence wait, `RECORD FILE`, then what agikit does with the finished
+ * file. Stopped by having Asterisk receive the reserved stop digit over AMI.
+ */
+class RecordJob extends MediaJob<RecordCause, RecordState> {
+  protected readonly haltRetryMs = STOP_RETRY_MS;
+  audioDetected: boolean | null = null;
+  private phase: 'waiting-for-audio' | 'recording' | 'finishing' = 'recording';
+  /** `RECORD FILE` was sent: Asterisk has (or had) a file for this job. */
+  private recordingStarted = false;
+
+  constructor(
+    private readonly agi: Agi,
+    readonly spec: RecordJobSpec,
+    private readonly stopDigit: string,
+    private readonly ami: AmiClient | undefined,
+  ) {
+    super(RECORD_WORDS);
+  }
+
+  protected async execute(): Promise<RecordCause> {
+    let cause: RecordCause;
+    try {
+      cause = await this.capture();
+    } catch (error) {
+      cause = this.failed(error);
+    }
+    // Asterisk keeps what it recorded whatever ended it (a hangup included): finish that file.
+    if (this.recordingStarted && cause !== RecordCause.ERROR && this.spec.localBase !== undefined) {
+      this.phase = 'finishing';
+      try {
+        await this.finishFile();
+      } catch (error) {
+        this.error = asError(error);
+        if (cause !== RecordCause.HANGUP) cause = RecordCause.ERROR;
+      }
+    }
+    return cause;
+  }
+
+  /** Asks Asterisk (AMI `PlayDTMF`, `Receive: yes`) to queue the stop digit, which ends `RECORD FILE`. */
+  protected async halt(deadline: number): Promise<void> {
+    if (this.phase !== 'recording' || !this.ami) return;
+    try {
+      await this.ami.playDtmf(this.agi.env.channel, this.stopDigit, { receive: true, timeoutMs: Math.max(1, deadline - Date.now()) });
+    } catch (error) {
+      // The channel may be gone (hangup) or the job may have ended meanwhile.
+      if (!this.completed) this.agi.log.debug({ err: error }, 'AMI PlayDTMF for FileRecorder.stop failed');
+    }
+  }
+
+  /** The AGI part: the initial-silence wait, then `RECORD FILE`, read into a cause. */
+  private async capture(): Promise<RecordCause> {
+    const spec = this.spec;
+    if (spec.initialSilenceSeconds !== undefined) {
+      this.phase = 'waiting-for-audio';
+      await this.agi.exec('WaitForNoise', NOISE_REQUIRED_MS, 1, spec.initialSilenceSeconds);
+      const status = await this.agi.getVariable('WAITSTATUS');
+      if (this.stopRequested) {
+        this.audioDetected = null;
+        return RecordCause.ABORTED;
+      }
+      if (status === 'TIMEOUT') {
+        this.audioDetected = false;
+        return RecordCause.SILENCE;
+      }
+      if (status === 'HANGUP') throw new AgiHangupError(this.agi.hangupReason ?? 'dead-channel', 'WaitForNoise');
+    }
+    if (this.stopRequested) return RecordCause.ABORTED;
+    this.phase = 'recording';
+    const limits = [spec.timeLimitMs, spec.sizeLimitMs].filter((v): v is number => v !== undefined);
+    const limitMs = limits.length > 0 ? Math.min(...limits) : undefined;
+    const sentAt = Date.now();
+    this.recordingStarted = true;
+    let result: RecordFileResult;
+    try {
+      result = await this.agi.recordFile(
+        spec.asteriskBase,
+        spec.plan.asteriskFormat,
+        spec.escapeDigits,
+        limitMs ?? -1,
+        { beep: spec.beep, ...(spec.silenceSeconds === undefined ? {} : { silenceSeconds: spec.silenceSeconds }) },
+        { timeoutMs: MEDIA_COMMAND_TIMEOUT_MS },
+      );
+    } catch (error) {
+      // A hangup leaves what was recorded; any other failure means there is no file.
+      if (!(error instanceof AgiHangupError)) this.recordingStarted = false;
+      throw error;
+    }
+    const elapsedMs = Date.now() - sentAt;
+    if (result.reason === 'dtmf' || result.reason === 'beep-interrupted') {
+      if (this.stopRequested && result.digit === this.stopDigit) return RecordCause.ABORTED;
+      this.digit = result.digit;
+      return RecordCause.BARGEIN;
+    }
+    // "(timeout)": Asterisk reports its time limit and its silence limit alike. Silence is the answer
+    // when the recording ended clearly before the time limit (measured from when agikit sent it).
+    if (limitMs === undefined) return RecordCause.SILENCE;
+    if (spec.silenceSeconds !== undefined && elapsedMs < limitMs - LIMIT_TOLERANCE_MS) return RecordCause.SILENCE;
+    return spec.sizeLimitMs !== undefined && spec.sizeLimitMs < (spec.timeLimitMs ?? Infinity) ? RecordCause.SIZE : RecordCause.TIMEOUT;
+  }
+
+  /** Converts, analyses and encrypts the finished file (agikit's side of the media directory). */
+  private async finishFile(): Promise<void> {
+    const spec = this.spec;
+    const { localBase, localFinal, plan } = spec;
+    if (localBase === undefined || localFinal === undefined) return;
+    const recorded = `${localBase}.${plan.asteriskFormat}`;
+    let bytes: Buffer = await readFile(recorded);
+    if (plan.convert) {
+      const audio = resample(decodeAudioFile(bytes, 'wav'), plan.convert.rate);
+      this.audioDetected = analyseLevels(audio).audioDetected;
+      bytes = plan.convert.encoding === 'oki' ? encodeOkiAdpcm(audio.samples) : encodeWav(audio, plan.convert.encoding);
+      await writeFile(localFinal, bytes);
+      await rm(recorded, { force: true });
+    } else if (plan.asteriskFormat !== 'gsm') {
+      this.audioDetected = analyseLevels(decodeAudioFile(bytes, plan.asteriskFormat)).audioDetected;
+    }
+    if (spec.cipher) {
+      const temp = `${localFinal}.${randomBytes(4).toString('hex')}.tmp`;
+      await writeFile(temp, encryptRecording(bytes, spec.cipher));
+      await rename(temp, localFinal);
+    }
+  }
 }
 
 /**
  * Records the caller, the way Aculab Cloud's `channel.FileRecorder` does: one job at a time, with a
  * {@link RecordState}, a {@link RecordCause} once the job ends, and
- * {@link audioDetectedInRecording}. Get the call's recorder as `agi.fileRecorder` (created once per
- * call), or construct one for any {@link Agi}.
+ * {@link audioDetectedInRecording}. Make one per call with the shared {@link MediaOptions}.
  *
  * ```ts
- * const cause = await agi.fileRecorder.record('messages/msg-1', { fileFormat: 'wav', msMaxSilence: 2000, bargeIn: true });
- * if (agi.fileRecorder.audioDetectedInRecording()) await agi.filePlayer.play(agi.fileRecorder.recordedFile()!);
+ * const recorder = new FileRecorder(agi, media);
+ * const cause = await recorder.record('messages/msg-1', { fileFormat: 'wav', msMaxSilence: 2000, bargeIn: true });
+ * if (recorder.audioDetectedInRecording()) await new FilePlayer(agi, media).play(recorder.recordedFile()!);
  * ```
  *
  * How it maps onto AGI: one `RECORD FILE` (after `WaitForNoise` for `msInitialSilence`); the options
@@ -257,9 +380,7 @@ export class FileRecorder {
 
   private readonly mapping: PathMapping | undefined;
   private readonly stopDigit: string;
-  private job: RecordJob | undefined;
-  private last: RecordJob | undefined;
-  private starting = false;
+  private readonly jobs: JobSlot<RecordCause, RecordState, RecordJob>;
 
   constructor(
     private readonly agi: Agi,
@@ -268,28 +389,27 @@ export class FileRecorder {
     this.mapping = options.directory ? new PathMapping(options.directory) : undefined;
     this.stopDigit = options.stopDigit ?? 'D';
     if (!/^[0-9A-D*#]$/.test(this.stopDigit)) throw new AgiArgumentError(`stopDigit must be one DTMF digit, got ${JSON.stringify(this.stopDigit)}`);
+    this.jobs = new JobSlot(agi, RECORD_WORDS);
   }
 
   /** `RECORDING` while a job runs; otherwise `IDLE`, or `ERROR` when the last job failed. */
   state(): RecordState {
-    if (this.job || this.starting) return RecordState.RECORDING;
-    return this.last?.cause === RecordCause.ERROR ? RecordState.ERROR : RecordState.IDLE;
+    return this.jobs.state();
   }
 
   /** Why the last job ended; `NONE` while a job runs or before the first. */
   cause(): RecordCause {
-    if (this.job || this.starting) return RecordCause.NONE;
-    return this.last?.cause ?? RecordCause.NONE;
+    return this.jobs.cause();
   }
 
   /** The DTMF key that ended the last job (`BARGEIN`), or `null`. */
   digit(): string | null {
-    return this.job ? null : (this.last?.digit ?? null);
+    return this.jobs.ended?.digit ?? null;
   }
 
   /** What made the last job end with `ERROR`, or `null`. */
   error(): Error | null {
-    return this.job ? null : (this.last?.error ?? null);
+    return this.jobs.ended?.error ?? null;
   }
 
   /**
@@ -300,7 +420,7 @@ export class FileRecorder {
    * `false` when no audio started within `msInitialSilence` (nothing was recorded).
    */
   audioDetectedInRecording(): boolean | null {
-    return this.job ? null : (this.last?.audioDetected ?? null);
+    return this.jobs.ended?.audioDetected ?? null;
   }
 
   /**
@@ -308,7 +428,7 @@ export class FileRecorder {
    * `FilePlayer.play`), else the path Asterisk wrote. `null` while a job runs or before the first.
    */
   recordedFile(): string | null {
-    return this.job ? null : (this.last?.spec.finalFile ?? null);
+    return this.jobs.ended?.spec.finalFile ?? null;
   }
 
   /**
@@ -321,8 +441,7 @@ export class FileRecorder {
    */
   async record(file: string, options: RecordOptions = {}): Promise<RecordCause> {
     const job = await this.begin('record', file, { secondsTimeout: 120, ...options });
-    await job.done;
-    return job.cause;
+    return job.done;
   }
 
   /**
@@ -349,35 +468,14 @@ export class FileRecorder {
    * @throws AgiHangupError when the call has hung up and nothing records
    */
   async stop(options: { timeoutMs?: number } = {}): Promise<boolean> {
-    const job = this.job;
-    if (!job) {
-      assertNotHungUp(this.agi, 'FileRecorder.stop');
-      return true;
-    }
-    const ami = this.options.ami;
-    if (!ami) {
+    const job = await this.jobs.runningOrCheckCall('stop');
+    if (!job) return true;
+    if (!this.options.ami) {
       throw new MediaSetupError(
         'FileRecorder.stop: Asterisk cannot interrupt RECORD FILE through AGI; stopping a recording needs an AMI connection (MediaOptions.ami)',
       );
     }
-    job.stopRequested = true;
-    const deadline = Date.now() + (options.timeoutMs ?? 5000);
-    while (!job.finished) {
-      if (job.phase === 'recording') {
-        try {
-          await ami.playDtmf(this.agi.env.channel, this.stopDigit, { receive: true, timeoutMs: Math.max(1, deadline - Date.now()) });
-        } catch (error) {
-          // The channel may be gone (hangup) or the job may have ended meanwhile.
-          if (job.finished) break;
-          if (Date.now() >= deadline) return false;
-          this.agi.log.debug({ err: error }, 'AMI PlayDTMF for FileRecorder.stop failed');
-        }
-      }
-      const left = deadline - Date.now();
-      if (left <= 0) return job.finished;
-      await Promise.race([job.done, sleep(Math.min(STOP_RETRY_MS, left))]);
-    }
-    return true;
+    return job.stop(options);
   }
 
   /**
@@ -388,31 +486,20 @@ export class FileRecorder {
    * @throws AgiHangupError when the call has hung up and nothing records
    */
   async waitUntilFinished(options: RecordWaitOptions = {}): Promise<RecordCause> {
-    const job = this.job;
-    if (!job) {
-      assertNotHungUp(this.agi, 'FileRecorder.waitUntilFinished');
-      return this.cause();
-    }
+    const job = await this.jobs.runningOrCheckCall('waitUntilFinished');
+    if (!job) return this.cause();
     const timeoutMs = options.timeoutMs === undefined ? 120_000 : options.timeoutMs;
-    return (await settledWithin(job.done, timeoutMs)) ? job.cause : RecordCause.TIMEOUT;
+    return (await job.wait(timeoutMs)) ? (job.result ?? RecordCause.NONE) : RecordCause.TIMEOUT;
   }
 
   private async begin(what: string, file: string, options: RecordOptions): Promise<RecordJob> {
-    if (this.job || this.starting) throw new MediaStateError(`FileRecorder.${what}: a record job is already running`);
-    this.starting = true;
-    try {
-      const spec = this.plan(file, options);
-      await assertAnswered(this.agi, `FileRecorder.${what}`);
+    const spec = this.plan(file, options);
+    return this.jobs.begin(what, async () => {
       // Asterisk does not create missing directories for RECORD FILE; agikit does, where it can.
       if (spec.localBase !== undefined) await mkdir(path.dirname(spec.localBase), { recursive: true });
-      const job = new RecordJob(spec);
-      this.job = job;
-      // run() sends its first command synchronously, so it is queued before start() returns.
-      job.done = this.run(job);
-      return job;
-    } finally {
-      this.starting = false;
-    }
+      // The job sends its first command synchronously, so it is queued before start() returns.
+      return new RecordJob(this.agi, spec, this.stopDigit, this.options.ami).start();
+    });
   }
 
   /** Works out the file names, format and limits; throws for what cannot be done. */
@@ -462,109 +549,6 @@ export class FileRecorder {
       beep: options.beep ?? false,
       cipher: options.cipher,
     };
-  }
-
-  private async run(job: RecordJob): Promise<RecordCause> {
-    let cause: RecordCause;
-    try {
-      cause = await this.capture(job);
-    } catch (error) {
-      if (error instanceof AgiHangupError) cause = RecordCause.HANGUP;
-      else {
-        job.error = error instanceof Error ? error : new Error(String(error));
-        cause = RecordCause.ERROR;
-      }
-    }
-    // Asterisk keeps what it recorded whatever ended it (a hangup included): finish that file.
-    if (job.recordingStarted && cause !== RecordCause.ERROR && job.spec.localBase !== undefined) {
-      job.phase = 'finishing';
-      try {
-        await this.finishFile(job);
-      } catch (error) {
-        job.error = error instanceof Error ? error : new Error(String(error));
-        if (cause !== RecordCause.HANGUP) cause = RecordCause.ERROR;
-      }
-    }
-    job.cause = cause;
-    job.finished = true;
-    this.last = job;
-    if (this.job === job) this.job = undefined;
-    return cause;
-  }
-
-  /** The AGI part: the initial-silence wait, then `RECORD FILE`, read into a cause. */
-  private async capture(job: RecordJob): Promise<RecordCause> {
-    const spec = job.spec;
-    if (spec.initialSilenceSeconds !== undefined) {
-      job.phase = 'waiting-for-audio';
-      await this.agi.exec('WaitForNoise', NOISE_REQUIRED_MS, 1, spec.initialSilenceSeconds);
-      const status = await this.agi.getVariable('WAITSTATUS');
-      if (job.stopRequested) {
-        job.audioDetected = null;
-        return RecordCause.ABORTED;
-      }
-      if (status === 'TIMEOUT') {
-        job.audioDetected = false;
-        return RecordCause.SILENCE;
-      }
-      if (status === 'HANGUP') throw new AgiHangupError(this.agi.hangupReason ?? 'dead-channel', 'WaitForNoise');
-    }
-    if (job.stopRequested) return RecordCause.ABORTED;
-    job.phase = 'recording';
-    const limits = [spec.timeLimitMs, spec.sizeLimitMs].filter((v): v is number => v !== undefined);
-    const limitMs = limits.length > 0 ? Math.min(...limits) : undefined;
-    const sentAt = Date.now();
-    job.recordingStarted = true;
-    let result: RecordFileResult;
-    try {
-      result = await this.agi.recordFile(
-        spec.asteriskBase,
-        spec.plan.asteriskFormat,
-        spec.escapeDigits,
-        limitMs ?? -1,
-        { beep: spec.beep, ...(spec.silenceSeconds === undefined ? {} : { silenceSeconds: spec.silenceSeconds }) },
-        { timeoutMs: MEDIA_COMMAND_TIMEOUT_MS },
-      );
-    } catch (error) {
-      if (error instanceof AgiHangupError) throw error;
-      job.recordingStarted = false;
-      job.error = error instanceof Error ? error : new Error(String(error));
-      return RecordCause.ERROR;
-    }
-    const elapsedMs = Date.now() - sentAt;
-    if (result.reason === 'dtmf' || result.reason === 'beep-interrupted') {
-      if (job.stopRequested && result.digit === this.stopDigit) return RecordCause.ABORTED;
-      job.digit = result.digit;
-      return RecordCause.BARGEIN;
-    }
-    // "(timeout)": Asterisk reports its time limit and its silence limit alike. Silence is the answer
-    // when the recording ended clearly before the time limit (measured from when agikit sent it).
-    if (limitMs === undefined) return RecordCause.SILENCE;
-    if (spec.silenceSeconds !== undefined && elapsedMs < limitMs - LIMIT_TOLERANCE_MS) return RecordCause.SILENCE;
-    return spec.sizeLimitMs !== undefined && spec.sizeLimitMs < (spec.timeLimitMs ?? Infinity) ? RecordCause.SIZE : RecordCause.TIMEOUT;
-  }
-
-  /** Converts, analyses and encrypts the finished file (agikit's side of the media directory). */
-  private async finishFile(job: RecordJob): Promise<void> {
-    const spec = job.spec;
-    const { localBase, localFinal, plan } = spec;
-    if (localBase === undefined || localFinal === undefined) return;
-    const recorded = `${localBase}.${plan.asteriskFormat}`;
-    let bytes: Buffer = await readFile(recorded);
-    if (plan.convert) {
-      const audio = resample(decodeAudioFile(bytes, 'wav'), plan.convert.rate);
-      job.audioDetected = analyseLevels(audio).audioDetected;
-      bytes = plan.convert.encoding === 'oki' ? encodeOkiAdpcm(audio.samples) : encodeWav(audio, plan.convert.encoding);
-      await writeFile(localFinal, bytes);
-      await rm(recorded, { force: true });
-    } else if (plan.asteriskFormat !== 'gsm') {
-      job.audioDetected = analyseLevels(decodeAudioFile(bytes, plan.asteriskFormat)).audioDetected;
-    }
-    if (spec.cipher) {
-      const temp = `${localFinal}.${randomBytes(4).toString('hex')}.tmp`;
-      await writeFile(temp, encryptRecording(bytes, spec.cipher));
-      await rename(temp, localFinal);
-    }
   }
 }
 

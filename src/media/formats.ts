@@ -7,7 +7,6 @@
  */
 
 import {
-  AudioFormatError,
   decodeAlaw,
   decodeOkiAdpcm,
   decodeS16le,
@@ -17,6 +16,7 @@ import {
   WavFormatTag,
   type PcmAudio,
 } from './audio.js';
+import { AudioFormatError } from './errors.js';
 
 /** A headerless format Asterisk reads, by extension: its sample rate and bytes per second. */
 interface RawFormat {

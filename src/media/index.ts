@@ -24,14 +24,14 @@ export {
   type RecordWaitOptions,
 } from './file-recorder.js';
 export { decryptRecording, encryptRecording, ENCRYPTED_RECORDING_MAGIC, type RecordingCipher } from './cipher.js';
-export { MediaSetupError, MediaStateError } from './errors.js';
+export { AudioFormatError, MediaSetupError, MediaStateError } from './errors.js';
+export { CallJob, DEFAULT_STOP_TIMEOUT_MS } from './job.js';
 export type { MediaOptions } from './options.js';
 export { PathMapping, type MediaDirectory, type MediaPath } from './paths.js';
 export { CONVERTED_SUBDIRECTORY, preparePlayable, type Playable } from './playable.js';
 export { EspeakTtsProvider, type EspeakTtsOptions, type SynthesizedSpeech, type TtsOptions, type TtsProvider } from './tts.js';
 export {
   analyseLevels,
-  AudioFormatError,
   decodeWav,
   encodeWav,
   parseWav,

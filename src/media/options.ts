@@ -1,6 +1,8 @@
 /**
- * Options shared by {@link FilePlayer} and {@link FileRecorder} (`AgiOptions.media`, passed on by
- * `FastAgiServer`, `runStdio` and `runCall`).
+ * Options shared by {@link FilePlayer} and {@link FileRecorder}: `new FilePlayer(agi, media)`. Build
+ * them once (the AMI connection and TTS provider are shared by all calls) and hand them to the
+ * player and recorder each handler makes; the transports (`FastAgiServer`, `runStdio`) know nothing
+ * of media.
  *
  * @module
  */

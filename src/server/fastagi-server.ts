@@ -5,7 +5,6 @@ import type { Agi } from '../agi/agi.js';
 import { AgiConnection, type ConnectionEnd } from '../agi/connection.js';
 import type { Transcript } from '../agi/transcript.js';
 import { AgiProtocolError } from '../errors.js';
-import type { MediaOptions } from '../media/options.js';
 import { DEFAULT_HEADER_LIMITS, type AgiHeader, type HeaderLimits } from '../protocol/header.js';
 import { allowList } from './allow.js';
 import { Router, type AgiHandler, type RouterLike } from './router.js';
@@ -45,11 +44,6 @@ export interface FastAgiServerOptions {
    * become a regression test (`agikit replay`). Costs a little memory per call while it runs.
    */
   transcripts?: (transcript: Transcript, end: CallEnd) => void;
-  /**
-   * Settings of every call's `agi.filePlayer` / `agi.fileRecorder`: the media directory shared with
-   * Asterisk, text to speech, and an AMI connection (shared by all calls) for stopping recordings.
-   */
-  media?: MediaOptions;
   /** Routes; by default the server has its own, filled by {@link FastAgiServer.route}. */
   router?: RouterLike;
 }
@@ -270,7 +264,6 @@ export class FastAgiServer extends EventEmitter {
       busy: max !== undefined && this.counters.active >= max,
       ...(this.options.statusVariable !== undefined ? { statusVariable: this.options.statusVariable } : {}),
       ...(this.options.commandTimeoutMs !== undefined ? { commandTimeoutMs: this.options.commandTimeoutMs } : {}),
-      ...(this.options.media !== undefined ? { media: this.options.media } : {}),
       ...(this.options.hangupGraceMs !== undefined ? { hangupGraceMs: this.options.hangupGraceMs } : {}),
       ...(this.options.transcripts ? { onTranscript: this.options.transcripts } : {}),
       onStart: this.callStarted,

@@ -23,7 +23,7 @@ export interface CallEnd {
 }
 
 /** Options of {@link runCall}. */
-export interface RunCallOptions extends Pick<AgiOptions, 'statusVariable' | 'commandTimeoutMs' | 'closeGraceMs' | 'hangupGraceMs' | 'media'> {
+export interface RunCallOptions extends Pick<AgiOptions, 'statusVariable' | 'commandTimeoutMs' | 'closeGraceMs' | 'hangupGraceMs'> {
   /** The server's logger; the call logs through a child carrying its `uniqueid` and `channel`. */
   log: Logger;
   /** Refuse the call with status `BUSY` instead of running a handler. */
@@ -57,7 +57,6 @@ export async function runCall(connection: AgiConnection, header: AgiHeader, rout
     ...(options.commandTimeoutMs !== undefined ? { commandTimeoutMs: options.commandTimeoutMs } : {}),
     ...(options.closeGraceMs !== undefined ? { closeGraceMs: options.closeGraceMs } : {}),
     ...(options.hangupGraceMs !== undefined ? { hangupGraceMs: options.hangupGraceMs } : {}),
-    ...(options.media !== undefined ? { media: options.media } : {}),
   });
   const started = Date.now();
   let status: CallStatus;

@@ -1,7 +1,6 @@
 import { Writable, type Readable } from 'node:stream';
 import { pino, type Logger } from 'pino';
 import { AgiConnection } from '../agi/connection.js';
-import type { MediaOptions } from '../media/options.js';
 import type { AgiHandler } from './router.js';
 import { runCall, type CallStatus } from './run-call.js';
 
@@ -15,8 +14,6 @@ export interface StdioOptions {
   commandTimeoutMs?: number;
   /** How long the handler may run on after a hangup before the session is closed for it (default 30000 ms). */
   hangupGraceMs?: number;
-  /** Settings of `agi.filePlayer` / `agi.fileRecorder` (media directory, text to speech, AMI). */
-  media?: MediaOptions;
   /** Exit the process when the call ends: code 0, or 1 when the handler failed (default `true`). */
   exit?: boolean;
   /** Protocol input; default `process.stdin`. */
@@ -53,7 +50,6 @@ export async function runStdio(handler: AgiHandler, options: StdioOptions = {}):
       ...(options.statusVariable !== undefined ? { statusVariable: options.statusVariable } : {}),
       ...(options.commandTimeoutMs !== undefined ? { commandTimeoutMs: options.commandTimeoutMs } : {}),
       ...(options.hangupGraceMs !== undefined ? { hangupGraceMs: options.hangupGraceMs } : {}),
-      ...(options.media !== undefined ? { media: options.media } : {}),
     });
     status = end.status;
   } catch (error) {

@@ -1,6 +1,7 @@
 /**
- * Live: examples/record-and-play.ts, the answering-machine IVR, served by a FastAgiServer whose
- * `media` option gives every call's agi.fileRecorder / agi.filePlayer the shared media directory.
+ * Live: examples/record-and-play.ts, the answering-machine IVR, served by a FastAgiServer; the
+ * application is built with the shared media directory and each call makes its own FileRecorder and
+ * FilePlayer from it.
  * The far leg waits for the prompts to end, leaves a message and presses #, then records what the
  * app plays back: the message comes back as sound.
  */
@@ -9,7 +10,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { pino } from 'pino';
-import router from '../../examples/record-and-play.js';
+import { recordAndPlayRouter } from '../../examples/record-and-play.js';
 import { FastAgiServer } from '../../src/server/fastagi-server.js';
 import { far, startAsterisk, type LiveAsterisk } from '../../src/testing/asterisk.js';
 import { wavStats } from '../../src/testing/wav.js';
@@ -29,9 +30,8 @@ describe('live: examples/record-and-play', () => {
     asterisk = await startAsterisk({ bindMounts: [{ source: dir, target: MOUNT, readOnly: false }] });
     server = new FastAgiServer({
       port: 0,
-      router,
+      router: recordAndPlayRouter({ directory: { local: dir, asterisk: MOUNT } }),
       logger: pino({ level: process.env['AGIKIT_LIVE_LOG'] ?? 'silent' }),
-      media: { directory: { local: dir, asterisk: MOUNT } },
     });
     ({ port } = await server.listen());
   });

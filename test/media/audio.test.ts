@@ -8,7 +8,6 @@ import { describe, it } from 'node:test';
 import {
   alawToLinear,
   analyseLevels,
-  AudioFormatError,
   decodeImaAdpcm,
   decodeOkiAdpcm,
   decodeU8,
@@ -30,6 +29,7 @@ import {
 } from '../../src/media/audio.js';
 import { AgiArgumentError } from '../../src/errors.js';
 import { decryptRecording, encryptRecording } from '../../src/media/cipher.js';
+import { AudioFormatError } from '../../src/media/errors.js';
 import { asteriskPlaysAsIs, audioDurationMs, audioExtension, decodeAudioFile, withoutAudioExtension } from '../../src/media/formats.js';
 import { concat, rms, silence, tone } from './tones.js';
 

@@ -43,20 +43,16 @@ describe('FilePlayer (fake Asterisk)', () => {
   before(async () => {
     dir = mkdtempSync('/tmp/agikit-player-unit-');
     media = { directory: { local: dir, asterisk: '/media' }, tts };
-    t = await startTestServer({ media });
+    t = await startTestServer();
   });
   after(async () => {
     await t.close();
     rmSync(dir, { recursive: true, force: true });
   });
 
-  it('agi.filePlayer is one player per call, configured by the server media options', async () => {
-    let same = false;
-    let player: FilePlayer | undefined;
+  it('a handler makes its player with the media options: say() uses their TTS provider and the channel language', async () => {
     const placed = await t.call(async (agi) => {
-      player = agi.filePlayer;
-      same = agi.filePlayer === player;
-      await player.say('hi');
+      await new FilePlayer(agi, media).say('hi');
     });
     await placed.fake.expectCommand('CHANNEL STATUS');
     placed.fake.reply(UP);
@@ -64,7 +60,6 @@ describe('FilePlayer (fake Asterisk)', () => {
     placed.fake.reply('200 result=0 endpos=9600');
     finish(placed.fake);
     await placed.ended;
-    assert.ok(same && player instanceof FilePlayer);
     assert.deepEqual(spoken.at(-1), { text: 'hi', options: { language: 'en' } });
   });
 
@@ -189,7 +184,7 @@ describe('FilePlayer (fake Asterisk)', () => {
     const started = Date.now();
     let took = 0;
     const placed = await t.call(async (agi) => {
-      cause = await agi.filePlayer.play('short.wav');
+      cause = await new FilePlayer(agi, media).play('short.wav');
       took = Date.now() - started;
     });
     const fake = placed.fake;
@@ -209,7 +204,7 @@ describe('FilePlayer (fake Asterisk)', () => {
     writeFileSync(path.join(dir, 'half.wav'), encodeWav(tone(8000, 500), 'pcm16'));
     const seen: unknown[] = [];
     const placed = await t.call(async (agi) => {
-      const player = agi.filePlayer;
+      const player = new FilePlayer(agi, media);
       await player.start('half.wav');
       seen.push(await player.waitUntilFinished({ timeoutMs: 20 }), player.cause(), player.state());
       seen.push(await player.waitUntilFinished({ timeoutMs: null }), player.cause());
@@ -230,8 +225,9 @@ describe('FilePlayer (fake Asterisk)', () => {
     writeFileSync(path.join(dir, 'greeting.wav'), encodeWav(tone(8000, 300), 'alaw'));
     const files: string[] = [];
     const placed = await t.call(async (agi) => {
-      await agi.filePlayer.play(`${dir}/greeting.wav`);
-      await agi.filePlayer.play('greeting');
+      const player = new FilePlayer(agi, media);
+      await player.play(`${dir}/greeting.wav`);
+      await player.play('greeting');
     });
     const fake = placed.fake;
     for (let i = 0; i < 2; i++) {

@@ -14,6 +14,7 @@ import { decodeWav, encodeWav, parseWav, WavFormatTag } from '../../src/media/au
 import { decryptRecording } from '../../src/media/cipher.js';
 import { MediaSetupError, MediaStateError } from '../../src/media/errors.js';
 import { FileRecorder, planRecording, RecordCause, RecordState, sizeLimitMs } from '../../src/media/file-recorder.js';
+import type { MediaOptions } from '../../src/media/options.js';
 import type { FakeCall } from '../../src/testing/fake-asterisk.js';
 import { startTestServer, type TestServer } from '../support/fake-server.js';
 import { settle } from '../support/settle.js';
@@ -66,9 +67,12 @@ describe('FileRecorder (fake Asterisk)', () => {
     onDtmf();
   });
 
+  let media: MediaOptions;
+
   before(async () => {
     dir = mkdtempSync('/tmp/agikit-recorder-unit-');
-    t = await startTestServer({ media: { directory: { local: dir, asterisk: '/media' }, ami } });
+    media = { directory: { local: dir, asterisk: '/media' }, ami };
+    t = await startTestServer();
   });
   after(async () => {
     await t.close();
@@ -95,8 +99,7 @@ describe('FileRecorder (fake Asterisk)', () => {
     const seen: unknown[] = [];
     let recorder: FileRecorder | undefined;
     const placed = await t.call(async (agi) => {
-      recorder = agi.fileRecorder;
-      seen.push(agi.fileRecorder === recorder);
+      recorder = new FileRecorder(agi, media);
       seen.push(await recorder.record('msg.wav', { fileFormat: 'wav', bargeIn: true, msMaxSilence: 2500, secondsTimeout: 30, maxBytes: 0 }));
       seen.push(recorder.digit(), recorder.state(), recorder.recordedFile());
     });
@@ -112,7 +115,7 @@ describe('FileRecorder (fake Asterisk)', () => {
     fake.reply('200 result=53 (dtmf) endpos=6400');
     finish(fake);
     await placed.ended;
-    assert.deepEqual(seen, [true, RecordCause.BARGEIN, '5', RecordState.IDLE, path.join(dir, 'msg.wav')]);
+    assert.deepEqual(seen, [RecordCause.BARGEIN, '5', RecordState.IDLE, path.join(dir, 'msg.wav')]);
     assert.equal(recorder?.audioDetectedInRecording(), true);
   });
 
@@ -290,7 +293,7 @@ describe('FileRecorder (fake Asterisk)', () => {
     const placed = await t.call(async (agi) => {
       seen.push(await settle(new FileRecorder(agi).record('/tmp/x', { fileFormat: 'ima' })));
       seen.push(await settle(new FileRecorder(agi).record('/tmp/x', { cipher: { key } })));
-      const r = agi.fileRecorder;
+      const r = new FileRecorder(agi, media);
       seen.push(await r.record('u8', { fileFormat: 'u8bit', rate: 6000, secondsTimeout: 1, msMaxSilence: 0, cipher: { key } }), r.audioDetectedInRecording());
       file = r.recordedFile();
     });
