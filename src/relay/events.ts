@@ -1,0 +1,44 @@
+/**
+ * The events a {@link Call} emits, with the seed's names: state events, and one family per kind of
+ * action (`play.*`, `record.*`, `prompt`, `sendDigits.finished`, ...). Listeners get the action the
+ * event is about.
+ *
+ * @module
+ */
+
+import type { CallState } from './state.js';
+import type { Action } from './component.js';
+import type { RelayResult } from './results.js';
+
+/** Any action, as event listeners receive it. */
+export type AnyAction = Action<RelayResult, string>;
+
+/** Event name → listener arguments, for `call.on(name, listener)`. */
+export interface CallEvents {
+  /** Every state change: the new state and the one before. */
+  stateChange: [state: CallState, previous: CallState];
+  created: [];
+  ringing: [];
+  answered: [];
+  ending: [];
+  ended: [];
+
+  'play.stateChange': [action: AnyAction];
+  'play.playing': [action: AnyAction];
+  'play.paused': [action: AnyAction];
+  'play.error': [action: AnyAction];
+  'play.finished': [action: AnyAction];
+
+  'record.stateChange': [action: AnyAction];
+  'record.recording': [action: AnyAction];
+  'record.no_input': [action: AnyAction];
+  'record.finished': [action: AnyAction];
+
+  /** A prompt has ended (the seed has this one event for prompts). */
+  prompt: [action: AnyAction];
+
+  'sendDigits.finished': [action: AnyAction];
+}
+
+/** A name {@link CallEvents} knows. */
+export type CallEventName = keyof CallEvents;

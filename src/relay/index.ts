@@ -1,0 +1,25 @@
+/**
+ * SignalWire Relay's calling model on Asterisk: {@link Consumer}, {@link Call} and its actions,
+ * built on agikit's `Agi`, media layer and AMI client. Import from `agikit/relay` (or use the
+ * `relay` namespace of `agikit`).
+ *
+ * @module
+ */
+export { Call, type CallInit } from './call.js';
+export { Action, Component, type ComponentKind, type MethodOptions } from './component.js';
+export { Consumer, RELAY_AMI_EVENTS, type RelayConnection, type RunOptions } from './consumer.js';
+export { CallBusyError, CallNotControllableError, RelayArgumentError, RelayCapabilityError, RelayError, type RelayCapability } from './errors.js';
+export type { AnyAction, CallEventName, CallEvents } from './events.js';
+export { Lane, type LaneHolder, type LaneOptions } from './lane.js';
+export {
+  hangupReasonFromCause,
+  type AnswerResult,
+  type ControlResult,
+  type HangupReason,
+  type HangupResult,
+  type RelayEvent,
+  type RelayResult,
+  type StopResult,
+} from './results.js';
+export { RelayRuntime, type IncomingCallHandler, type RelayOptions, type SpeechRecognizer } from './runtime.js';
+export { CALL_STATES, type CallState } from './state.js';
