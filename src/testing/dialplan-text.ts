@@ -83,6 +83,17 @@ export function addExtensionCommand(
 }
 
 /**
+ * Refuse a value that would end a CLI command or a dialplan line early.
+ *
+ * @param value - text bound for a CLI command or application data
+ * @param what - what the value is, for the error message
+ * @throws Error if it contains CR, LF or NUL
+ */
+export function assertNoLineBreaks(value: string, what: string): void {
+  if (/[\r\n\0]/.test(value)) throw new Error(`${what} must not contain line breaks or NUL: ${JSON.stringify(value)}`);
+}
+
+/**
  * Byte length of a CLI command as Asterisk's remote console sees it.
  *
  * @param command - the command text

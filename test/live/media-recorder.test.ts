@@ -4,12 +4,12 @@
  * through AMI PlayDTMF), HANGUP, ERROR, and NONE while a job runs; audioDetectedInRecording() from
  * the recorded samples; a converted format; cipher.
  *
- * AMI is enabled in this file's container only, on a free port of 127.0.0.1 (several Asterisks share
- * the host network). The recordings go to a host directory mounted into the container.
+ * AMI is enabled in this file's container only (the harness's `ami` option: a free port of
+ * 127.0.0.1, since several Asterisks share the host network). The recordings go to a host directory
+ * mounted into the container.
  */
 import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
-import { createServer } from 'node:net';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { AmiActionError, AmiClient } from '../../src/ami/client.js';
@@ -22,35 +22,6 @@ import { wavStats } from '../../src/testing/wav.js';
 import { LiveRig, live, signal, skip } from './rig.js';
 
 const MOUNT = '/agikit-media';
-const AMI_USER = 'agikit';
-const AMI_SECRET = 'agikit-live-test';
-
-/** A TCP port nobody listens on right now. */
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const address = server.address();
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  assert.ok(address !== null && typeof address === 'object');
-  return address.port;
-}
-
-function managerConf(port: number): string {
-  return [
-    '[general]',
-    'enabled = yes',
-    `port = ${port}`,
-    'bindaddr = 127.0.0.1',
-    '',
-    `[${AMI_USER}]`,
-    `secret = ${AMI_SECRET}`,
-    'deny = 0.0.0.0/0.0.0.0',
-    'permit = 127.0.0.1/255.255.255.255',
-    'read = system,call',
-    'write = system,call',
-    '',
-  ].join('\n');
-}
 
 describe('live: FileRecorder', { concurrency: true }, () => {
   let rig: LiveRig | undefined;
@@ -61,12 +32,13 @@ describe('live: FileRecorder', { concurrency: true }, () => {
   before(async () => {
     if (!live.ok) return;
     dir = mkdtempSync('/tmp/agikit-media-recorder-');
-    const port = await freePort();
     rig = await LiveRig.start({
-      config: { 'manager.conf': managerConf(port) },
+      ami: { read: 'system,call', write: 'system,call' },
       bindMounts: [{ source: dir, target: MOUNT, readOnly: false }],
     });
-    ami = await AmiClient.connect({ port, username: AMI_USER, secret: AMI_SECRET });
+    assert.ok(rig.asterisk.ami);
+    const { port, username, secret } = rig.asterisk.ami;
+    ami = await AmiClient.connect({ port, username, secret });
     media = { directory: { local: dir, asterisk: MOUNT }, ami };
   });
   after(async () => {
