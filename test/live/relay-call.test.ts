@@ -11,6 +11,26 @@ import { far } from '../../src/testing/asterisk.js';
 import { CONTEXT, RelayRig, live, skip } from './relay-rig.js';
 import { newCallId, within } from './rig.js';
 
+/** hangup({ reason }) for three reasons: the result, the state after, and the cause Asterisk recorded. */
+async function hangupReasons(rig: RelayRig): Promise<void> {
+  for (const [reason, cause] of [
+    ['hangup', 16],
+    ['busy', 17],
+    ['decline', 21],
+  ] as const) {
+    let result: unknown;
+    let afterwards: unknown[] = [];
+    const { result: recorded } = await rig.run(async (call) => {
+      const hangup = await call.hangup({ reason });
+      result = { successful: hangup.successful, reason: hangup.reason, state: call.state };
+      afterwards = [await call.waitFor('ringing'), await call.waitForEnded(), (await call.answer()).successful];
+    });
+    assert.deepEqual(result, { successful: true, reason, state: 'ended' }, reason);
+    assert.deepEqual(afterwards, [true, true, false], reason);
+    assert.equal(recorded.hangupCause, cause, `Asterisk recorded the cause of hangup({ reason: '${reason}' })`);
+  }
+}
+
 /** Records every state event of a call, in order. */
 function watch(call: Call): string[] {
   const seen: string[] = [];
@@ -76,22 +96,7 @@ describe('live: Relay Call core', { concurrency: true }, () => {
 
   it('hangup() ends the call with cause 16 (reason hangup); hangup({ reason: "busy" }) with 17; waitFor after the end is false', { skip }, async () => {
     assert.ok(rig);
-    for (const [reason, cause] of [
-      ['hangup', 16],
-      ['busy', 17],
-      ['decline', 21],
-    ] as const) {
-      let result: unknown;
-      let afterwards: unknown[] = [];
-      const { result: recorded } = await rig.run(async (call) => {
-        const hangup = await call.hangup({ reason });
-        result = { successful: hangup.successful, reason: hangup.reason, state: call.state };
-        afterwards = [await call.waitFor('ringing'), await call.waitForEnded(), (await call.answer()).successful];
-      });
-      assert.deepEqual(result, { successful: true, reason, state: 'ended' }, reason);
-      assert.deepEqual(afterwards, [true, true, false], reason);
-      assert.equal(recorded.hangupCause, cause, `Asterisk recorded the cause of hangup({ reason: '${reason}' })`);
-    }
+    await hangupReasons(rig);
   });
 
   it('a call that rings into the consumer: state ringing, then answer() moves it to answered', { skip }, async () => {
@@ -148,5 +153,20 @@ describe('live: Relay Call core', { concurrency: true }, () => {
     const placed = await rig.asterisk.originate({ agi: { port: rig.port, route: 'relay/elsewhere' }, record: ['AGIKIT_STATUS'] });
     const result = await placed.result();
     assert.equal(result.variables['AGIKIT_STATUS'], 'NOTFOUND');
+  });
+});
+
+describe('live: Relay Call core without AMI (the AGI-only subset)', () => {
+  let rig: RelayRig | undefined;
+  before(async () => {
+    if (live.ok) rig = await RelayRig.start({ ami: false });
+  });
+  after(async () => {
+    await rig?.stop();
+  });
+
+  it('hangup({ reason }) goes through the Hangup application: the same causes reach Asterisk', { skip }, async () => {
+    assert.ok(rig);
+    await hangupReasons(rig);
   });
 });

@@ -61,10 +61,18 @@ class RigConsumer extends Consumer {
 }
 
 /** Options of {@link RelayRig.start}. */
-export interface RelayRigOptions extends StartAsteriskOptions {
-  /** Extra consumer connection settings (e.g. no AMI for the AGI-only subset). */
-  readonly connection?: Omit<RelayConnection, 'agi' | 'media'>;
+export interface RelayRigOptions extends Omit<StartAsteriskOptions, 'ami'> {
+  /** Extra consumer connection settings. */
+  readonly connection?: Omit<RelayConnection, 'agi' | 'media' | 'ami'>;
+  /**
+   * Give the consumer AMI (default `true`), with the classes the Relay layer documents it needs
+   * ({@link RELAY_AMI_CLASSES}); `false` runs the AGI-only subset.
+   */
+  readonly ami?: boolean;
 }
+
+/** The AMI user's classes the Relay layer needs (least privilege, as the README documents). */
+export const RELAY_AMI_CLASSES = { read: 'call,dtmf,user,agi', write: 'call,originate,system,message' } as const;
 
 /** What {@link RelayRig.run} observed. */
 export interface RelayRunResult {
@@ -92,8 +100,12 @@ export class RelayRig {
   /** Starts Asterisk (media directory mounted) and the consumer (from `before`, only when live is ok). */
   static async start(options: RelayRigOptions = {}): Promise<RelayRig> {
     const dir = mkdtempSync('/tmp/agikit-relay-');
-    const { connection, ...asteriskOptions } = options;
-    const asterisk = await startAsterisk({ ...asteriskOptions, bindMounts: [...(asteriskOptions.bindMounts ?? []), { source: dir, target: MOUNT, readOnly: false }] });
+    const { connection, ami = true, ...asteriskOptions } = options;
+    const asterisk = await startAsterisk({
+      ...asteriskOptions,
+      ...(ami ? { ami: RELAY_AMI_CLASSES } : {}),
+      bindMounts: [...(asteriskOptions.bindMounts ?? []), { source: dir, target: MOUNT, readOnly: false }],
+    });
     const media: MediaOptions = {
       directory: { local: dir, asterisk: MOUNT },
       tts: new EspeakTtsProvider({ directory: { local: path.join(dir, 'tts'), asterisk: `${MOUNT}/tts` } }),
@@ -103,6 +115,7 @@ export class RelayRig {
       media,
       log: pino({ level: process.env['AGIKIT_LIVE_LOG'] ?? 'silent' }),
       drainTimeoutMs: 2000,
+      ...(asterisk.ami ? { ami: { ...asterisk.ami } } : {}),
       ...connection,
     });
     const running = consumer.run({ handleSignals: false });
