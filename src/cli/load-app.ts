@@ -1,10 +1,33 @@
 import { createRequire } from 'node:module';
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { Consumer, type RelayConnection } from '../relay/consumer.js';
 import { isRouterLike, type AgiHandler, type RouterLike } from '../server/router.js';
 
-/** What an application module exports as default: one handler for every call, or a router. */
-export type AppExport = AgiHandler | RouterLike;
+/** A Relay consumer class, as a module exports it. */
+export type ConsumerClass = new (connection?: RelayConnection) => Consumer;
+
+/** What an application module exports as default: one handler for every call, a router, or a Relay consumer class. */
+export type AppExport = AgiHandler | RouterLike | ConsumerClass;
+
+/**
+ * `true` for a {@link Consumer} subclass (also one from another copy of agikit: a class with the
+ * consumer's `setup` and `run`), as opposed to a handler function.
+ */
+export function isConsumerClass(value: unknown): value is ConsumerClass {
+  if (typeof value !== 'function') return false;
+  const proto = (value as { prototype?: unknown }).prototype as Record<string, unknown> | undefined;
+  if (proto instanceof Consumer) return true;
+  return typeof proto?.['run'] === 'function' && typeof proto['setup'] === 'function' && typeof proto['router'] === 'function';
+}
+
+/**
+ * What a simulated or replayed call runs for a module's default export: the handler or router
+ * itself, or a consumer's router (no AMI: the AGI-only subset).
+ */
+export function routable(app: AppExport, connection: RelayConnection = {}): AgiHandler | RouterLike {
+  return isConsumerClass(app) ? new app(connection).router() : app;
+}
 
 /** File names Node cannot import without a TypeScript loader. */
 const TYPESCRIPT_FILE = /\.(c|m)?tsx?$/i;
@@ -72,12 +95,13 @@ export async function importAppModule(modulePath: string): Promise<unknown> {
 }
 
 /**
- * Imports an application module and returns its default export, which must be a handler function
- * or a `Router`. Throws an Error with a one-line message otherwise.
+ * Imports an application module and returns its default export, which must be a handler function,
+ * a `Router`, or a Relay `Consumer` subclass. Throws an Error with a one-line message otherwise.
  */
 export async function loadApp(modulePath: string): Promise<AppExport> {
   const app = await importAppModule(modulePath);
+  if (isConsumerClass(app)) return app;
   if (typeof app === 'function') return app as AgiHandler;
   if (isRouterLike(app)) return app;
-  throw new Error(`${modulePath} must export default a handler function (agi) => … or a Router`);
+  throw new Error(`${modulePath} must export default a handler function (agi) => …, a Router, or a Relay Consumer class`);
 }

@@ -6,7 +6,8 @@ import { withListenOptions, type ListenOptions } from './options.js';
 import { prettyDestination } from './pretty.js';
 import { FastAgiServer } from '../server/fastagi-server.js';
 import { Router } from '../server/router.js';
-import { loadApp } from './load-app.js';
+import { isConsumerClass, loadApp } from './load-app.js';
+import { mediaFromFlags, parseAmiUrl, serveConsumer } from './serve-consumer.js';
 
 interface ServeOptions extends ListenOptions {
   logLevel: Level;
@@ -16,13 +17,16 @@ interface ServeOptions extends ListenOptions {
   allow?: string[];
   pretty?: boolean;
   recordDir?: string;
+  ami?: string;
+  mediaDir?: string;
+  asteriskMediaDir?: string;
 }
 
 /** `agikit serve <module>`: serves an application module over FastAGI until SIGTERM/SIGINT. */
 export function registerServe(program: Command): void {
   withListenOptions(program.command('serve'))
     .description('serve an AGI application module over FastAGI')
-    .argument('<module>', 'JavaScript or TypeScript module whose default export is a handler (agi) => … or a Router')
+    .argument('<module>', 'JavaScript or TypeScript module whose default export is a handler (agi) => …, a Router, or a Relay Consumer class')
     .option('--log-level <level>', 'pino level: trace, debug, info, warn, error, fatal, silent', 'info')
     .option('--no-status-variable', 'do not set AGIKIT_STATUS on the channel when a call ends')
     .option('--drain-timeout <ms>', 'on SIGTERM/SIGINT, how long calls in progress may take to finish', '30000')
@@ -30,6 +34,9 @@ export function registerServe(program: Command): void {
     .option('--allow <cidr...>', 'client addresses allowed to connect, e.g. 127.0.0.1 10.0.0.0/8')
     .option('--pretty', 'human-readable logs instead of JSON lines')
     .option('--record-dir <dir>', 'record each call as a JSON transcript <dir>/<uniqueid>.json (for agikit replay)')
+    .option('--ami <url>', 'Relay consumers: AMI to connect to, ami://user:secret@host:port')
+    .option('--media-dir <dir>', 'Relay consumers: media directory shared with Asterisk (recordings, fetched audio, espeak-ng speech in <dir>/tts)')
+    .option('--asterisk-media-dir <dir>', 'Relay consumers: the same directory as Asterisk sees it, when it differs')
     .addHelpText(
       'after',
       `
@@ -37,6 +44,7 @@ Examples:
   agikit serve dist/examples/hello.js
   agikit serve ./app.js --host 0.0.0.0 --port 4573 --log-level debug --pretty
   agikit serve ./app.js --max-connections 200 --allow 10.0.0.0/8 --record-dir recordings
+  agikit serve ./office-consumer.ts --ami ami://agikit:secret@127.0.0.1:5038 --media-dir /var/lib/agikit-media
 
 In the dialplan:  same => n,AGI(agi://127.0.0.1:4573/hello,arg1,arg2)`,
     )
@@ -47,6 +55,23 @@ In the dialplan:  same => n,AGI(agi://127.0.0.1:4573/hello,arg1,arg2)`,
       const recordDir = options.recordDir;
       if (recordDir) mkdirSync(recordDir, { recursive: true });
       const app = await loadApp(modulePath);
+      if (isConsumerClass(app)) {
+        // A Relay consumer runs itself: AMI, ready(), SIGTERM drain, teardown().
+        await serveConsumer(app, {
+          host: options.host,
+          port: options.port,
+          log,
+          ...(options.ami ? { ami: parseAmiUrl(options.ami) } : {}),
+          ...(options.mediaDir ? { media: mediaFromFlags(options.mediaDir, options.asteriskMediaDir) } : {}),
+          server: {
+            ...(options.statusVariable ? {} : { statusVariable: false }),
+            ...(maxConnections !== undefined ? { maxConnections } : {}),
+            ...(options.allow ? { allow: options.allow } : {}),
+          },
+          drainTimeoutMs: Number(options.drainTimeout),
+        });
+        process.exit(0);
+      }
       const router = typeof app === 'function' ? new Router().fallback(app) : app;
       const server = new FastAgiServer({
         host: options.host,

@@ -10,6 +10,7 @@ import { pino, type Logger } from 'pino';
 import { AmiClient, type AmiClientOptions } from '../ami/client.js';
 import type { MediaOptions } from '../media/options.js';
 import { FastAgiServer, type FastAgiServerOptions } from '../server/fastagi-server.js';
+import type { Router } from '../server/router.js';
 import type { Call } from './call.js';
 import { RelayError } from './errors.js';
 import { RelayRuntime, type SpeechRecognizer } from './runtime.js';
@@ -114,6 +115,21 @@ export abstract class Consumer {
   }
 
   /**
+   * The consumer as a router, to mount in a FastAGI server of your own (or to drive with `agikit
+   * simulate`): runs `setup()` and serves the contexts at `/relay/<context>`. No `ready()` or
+   * `teardown()`: the server's owner runs the process. AMI, if any, must be a connected client.
+   */
+  router(): Router {
+    this.setup();
+    this.checkContexts();
+    const ami = this.connection.ami;
+    if (ami !== undefined && !(ami instanceof AmiClient)) {
+      throw new RelayError(`${this.constructor.name}.router() needs a connected AmiClient in connection.ami (run() connects from options)`);
+    }
+    return this.makeRuntime(ami, this.connection.log ?? pino({ level: 'silent' })).router(this.contexts, (call) => this.onIncomingCall?.(call));
+  }
+
+  /**
    * Runs the consumer: `setup()`, connect AMI (if configured), serve the contexts, `ready()`; then,
    * on SIGTERM/SIGINT or {@link stop}, drain the calls, `teardown()`, close what it opened.
    * Resolves once all that is done.
@@ -133,8 +149,7 @@ export abstract class Consumer {
     const stopSignals = options.handleSignals === false ? [] : (['SIGTERM', 'SIGINT'] as const);
     const onSignal = (): void => this.stop();
     try {
-      const runtime = new RelayRuntime({ ami, media: connection.media, speech: connection.speech, log });
-      this.runtimeValue = runtime;
+      const runtime = this.makeRuntime(ami, log);
       const server = new FastAgiServer({
         ...connection.server,
         host: connection.agi?.host ?? '127.0.0.1',
@@ -165,6 +180,12 @@ export abstract class Consumer {
       options.signal?.removeEventListener('abort', onSignal);
       if (ownAmi) await ami?.close();
     }
+  }
+
+  private makeRuntime(ami: AmiClient | undefined, log: Logger): RelayRuntime {
+    const runtime = new RelayRuntime({ ami, media: this.connection.media, speech: this.connection.speech, log });
+    this.runtimeValue = runtime;
+    return runtime;
   }
 
   private checkContexts(): void {
