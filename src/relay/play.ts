@@ -73,6 +73,11 @@ const HALT_RETRY_MS = 50;
  * its frames next.
  */
 const AMI_STOP_SPACING_MS = 500;
+/**
+ * How long a `WAIT FOR DIGIT` lets Asterisk drain a `ControlPlayback stop` that came too late (the
+ * file ended first): left queued, it would cut the next file the channel plays (ms).
+ */
+const DRAIN_MS = 100;
 /** How long `pause()` and `resume()` wait for the play to confirm (ms). */
 const CONTROL_WAIT_MS = 5000;
 /** Core sound played (again and again) while paused: real silent frames. */
@@ -99,6 +104,8 @@ export class PlayComponent extends Component<PlayResult, PlayState> {
   /** `VOLUME(TX)` was set by this play, so it is reset at the end. */
   private volumeTouched = false;
   private lastAmiStopAt = 0;
+  /** The last AMI `ControlPlayback stop`, while or after it is sent. */
+  private amiStop: Promise<unknown> | undefined;
   /** pause() asked to cut the running item: a cut then means "go on from there", not "stopped". */
   private pauseCut = false;
   private fillerMissing = false;
@@ -242,12 +249,20 @@ export class PlayComponent extends Component<PlayResult, PlayState> {
   private async playFile(agi: Agi, file: string, atMs: number): Promise<ItemOutcome> {
     if (this.call.runtime.ami?.connected) {
       this.step = 'control';
+      const stop = this.amiStop;
+      let reply;
       try {
-        const reply = await agi.controlStreamFile(file, '', { skipMs: 0, ...(atMs > 0 ? { offsetMs: atMs } : {}) }, MEDIA);
-        return { event: agiEvent('CONTROL STREAM FILE', { endposMs: reply.endposMs }), cutAtMs: reply.endposMs };
+        reply = await agi.controlStreamFile(file, '', { skipMs: 0, ...(atMs > 0 ? { offsetMs: atMs } : {}) }, MEDIA);
       } finally {
         this.step = 'idle';
       }
+      if (reply.endposMs === null && this.amiStop !== stop) {
+        // A stop was sent but the file ended first: WAIT FOR DIGIT returns on it, so it cannot cut
+        // the next file the channel plays.
+        await this.amiStop;
+        await agi.waitForDigit(DRAIN_MS, MEDIA);
+      }
+      return { event: agiEvent('CONTROL STREAM FILE', { endposMs: reply.endposMs }), cutAtMs: reply.endposMs };
     }
     this.step = 'stream';
     const startedAt = Date.now();
@@ -320,7 +335,8 @@ export class PlayComponent extends Component<PlayResult, PlayState> {
     const ami = this.call.runtime.ami;
     if (!ami || Date.now() - this.lastAmiStopAt < AMI_STOP_SPACING_MS) return;
     this.lastAmiStopAt = Date.now();
-    await stopPlayback(ami, this.channel).catch((error: unknown) => this.call.log.warn({ err: error }, 'play: AMI ControlPlayback stop failed'));
+    this.amiStop = stopPlayback(ami, this.channel).catch((error: unknown) => this.call.log.warn({ err: error }, 'play: AMI ControlPlayback stop failed'));
+    await this.amiStop;
   }
 
   /**

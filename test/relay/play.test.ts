@@ -269,6 +269,25 @@ describe('Relay play (fake Asterisk)', () => {
     assert.deepEqual(ami.actions.map((a) => [a.name, a.fields['Variable'], a.fields['Value']]), [['Setvar', 'VOLUME(TX)', '0.5012']]);
   });
 
+  it('with AMI: a stop that arrives after the file ended is swallowed by a short WAIT FOR DIGIT, so it cannot cut the next file', async () => {
+    const ami = new FakeAmi();
+    const seen: unknown[] = [];
+    const placed = await t.call(async (agi) => {
+      const call = relayCall(agi, { ami: ami.client });
+      const action = await call.playAudioAsync('short');
+      await sleep(20);
+      seen.push(await action.stop(), await action.done);
+    });
+    const fake = placed.fake;
+    await fake.expectCommand('CONTROL STREAM FILE', 'short', '', '0');
+    ami.onAction = () => fake.reply('200 result=0 endpos=-1');
+    await fake.expectCommand('WAIT FOR DIGIT', '100');
+    fake.reply('200 result=1000');
+    finish(fake);
+    await placed.ended;
+    assert.deepEqual(seen, [{ successful: true }, { successful: true, event: { name: 'agi.reply', payload: { command: 'CONTROL STREAM FILE', endposMs: null } } }]);
+  });
+
   it('a file Asterisk cannot play: state error, play.error, unsuccessful with the reason in the event', async () => {
     let seen: string[] = [];
     let result: unknown;
