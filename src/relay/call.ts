@@ -15,7 +15,9 @@ import type { Action, MethodOptions } from './component.js';
 import { CallNotControllableError } from './errors.js';
 import type { CallEventName, CallEvents } from './events.js';
 import { Lane } from './lane.js';
-import { hangupReasonFromCause, type AnswerResult, type HangupReason, type HangupResult, type RelayEvent, type RelayResult } from './results.js';
+import type { Media } from './media-list.js';
+import { playItems, startPlay, type PlayAction, type PlayOptions, type PlayRingtoneParams, type PlayTTSParams } from './play.js';
+import { hangupReasonFromCause, type AnswerResult, type HangupReason, type HangupResult, type PlayResult, type RelayEvent, type RelayResult } from './results.js';
 import type { RelayRuntime } from './runtime.js';
 import { reached, statesBetween, unreachable, type CallState } from './state.js';
 
@@ -256,6 +258,68 @@ export class Call extends EventEmitter<CallEvents> {
 
   // ---------------------------------------------------------------------------------------------
   // play (play.ts)
+
+  /**
+   * Plays a media list (`audio`, `tts`, `silence`, `ringtone` items) and resolves once it has ended:
+   * successful when every item played to its end. See {@link playAsync} for the mechanism.
+   *
+   * @throws RelayArgumentError for a bad list or volume, RelayCapabilityError when an item needs a
+   *   TTS provider or media directory the runtime lacks, CallBusyError with `queue: false`
+   */
+  async play(mediaList: readonly Media[], options: PlayOptions = {}): Promise<PlayResult> {
+    return (await this.playAsync(mediaList, options)).done;
+  }
+
+  /**
+   * Starts playing a media list and returns its {@link PlayAction} (`stop`, `pause`, `resume`,
+   * `volume`, `state`, `completed`, `result`, `done`). Items play one after the other on the call's
+   * AGI session: files with `STREAM FILE` (with AMI: `CONTROL STREAM FILE`, so that they can be
+   * paused), ringtones with `PlayTones`; `volume` (dB) is the channel's `VOLUME(TX)` while it plays.
+   * Events: `play.stateChange`, `play.playing`, `play.paused`, `play.error`, `play.finished`.
+   */
+  playAsync(mediaList: readonly Media[], options: PlayOptions = {}): Promise<PlayAction> {
+    return startPlay(this, mediaList, options, 'play');
+  }
+
+  /** Plays one audio file: an `http(s)` URL (fetched into the media directory), a file, or an Asterisk sound name. */
+  async playAudio(url: string, options: PlayOptions = {}): Promise<PlayResult> {
+    return (await this.playAudioAsync(url, options)).done;
+  }
+
+  /** {@link playAudio}, returning its {@link PlayAction}. */
+  playAudioAsync(url: string, options: PlayOptions = {}): Promise<PlayAction> {
+    return startPlay(this, playItems.audio(url), options, 'playAudio');
+  }
+
+  /** Speaks `text` with the runtime's text to speech provider. */
+  async playTTS(tts: PlayTTSParams, options: PlayOptions = {}): Promise<PlayResult> {
+    return (await this.playTTSAsync(tts, options)).done;
+  }
+
+  /** {@link playTTS}, returning its {@link PlayAction}. */
+  playTTSAsync(tts: PlayTTSParams, options: PlayOptions = {}): Promise<PlayAction> {
+    return startPlay(this, playItems.tts(tts), options, 'playTTS');
+  }
+
+  /** Plays `duration` seconds of silence (real silent frames). */
+  async playSilence(duration: number, options: PlayOptions = {}): Promise<PlayResult> {
+    return (await this.playSilenceAsync(duration, options)).done;
+  }
+
+  /** {@link playSilence}, returning its {@link PlayAction}. */
+  playSilenceAsync(duration: number, options: PlayOptions = {}): Promise<PlayAction> {
+    return startPlay(this, playItems.silence(duration), options, 'playSilence');
+  }
+
+  /** Plays one of the 39 ringtones for `duration` seconds (default one ring cadence). */
+  async playRingtone(ringtone: PlayRingtoneParams, options: PlayOptions = {}): Promise<PlayResult> {
+    return (await this.playRingtoneAsync(ringtone, options)).done;
+  }
+
+  /** {@link playRingtone}, returning its {@link PlayAction}. */
+  playRingtoneAsync(ringtone: PlayRingtoneParams, options: PlayOptions = {}): Promise<PlayAction> {
+    return startPlay(this, playItems.ringtone(ringtone), options, 'playRingtone');
+  }
 
   // ---------------------------------------------------------------------------------------------
   // prompt (prompt.ts)

@@ -133,3 +133,26 @@ export class Action<R extends RelayResult, S extends string = string> {
     return { successful: await this.component.stop() };
   }
 }
+
+/**
+ * Starts `component` and returns its action made by `makeAction`: the one implementation behind each
+ * sync/async method pair (`xAsync()` returns this; `x()` awaits its `done`). With `queue: false` while
+ * the lane is held it throws `CallBusyError` before anything starts; aborting `signal` stops the
+ * component (at once if it is already aborted).
+ *
+ * @throws CallBusyError as said
+ */
+export function startAction<C extends Component<RelayResult, string>, A>(component: C, makeAction: (component: C) => A, options: MethodOptions = {}): A {
+  component.call.lane.assertAvailable(component.name, options);
+  const action = makeAction(component);
+  component.start();
+  const { signal } = options;
+  if (signal?.aborted) {
+    void component.stop();
+  } else if (signal) {
+    const onAbort = (): void => void component.stop();
+    signal.addEventListener('abort', onAbort, { once: true });
+    void component.done.then(() => signal.removeEventListener('abort', onAbort));
+  }
+  return action;
+}

@@ -8,6 +8,7 @@
 
 import type { CallState } from './state.js';
 import type { Action } from './component.js';
+import type { PlayAction } from './play.js';
 import type { RelayResult } from './results.js';
 
 /** Any action, as event listeners receive it. */
@@ -23,11 +24,11 @@ export interface CallEvents {
   ending: [];
   ended: [];
 
-  'play.stateChange': [action: AnyAction];
-  'play.playing': [action: AnyAction];
-  'play.paused': [action: AnyAction];
-  'play.error': [action: AnyAction];
-  'play.finished': [action: AnyAction];
+  'play.stateChange': [action: PlayAction];
+  'play.playing': [action: PlayAction];
+  'play.paused': [action: PlayAction];
+  'play.error': [action: PlayAction];
+  'play.finished': [action: PlayAction];
 
   'record.stateChange': [action: AnyAction];
   'record.recording': [action: AnyAction];

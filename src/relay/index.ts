@@ -6,20 +6,24 @@
  * @module
  */
 export { Call, type CallInit } from './call.js';
-export { Action, Component, type ComponentKind, type MethodOptions } from './component.js';
+export { Action, Component, startAction, type ComponentKind, type MethodOptions } from './component.js';
 export { Consumer, RELAY_AMI_EVENTS, type RelayConnection, type RunOptions } from './consumer.js';
 export { CallBusyError, CallNotControllableError, RelayArgumentError, RelayCapabilityError, RelayError, type RelayCapability } from './errors.js';
 export type { AnyAction, CallEventName, CallEvents } from './events.js';
 export { Lane, type LaneHolder, type LaneOptions } from './lane.js';
+export type { Media } from './media-list.js';
+export { PlayAction, type PlayOptions, type PlayRingtoneParams, type PlayState, type PlayTTSParams } from './play.js';
 export {
   hangupReasonFromCause,
   type AnswerResult,
   type ControlResult,
   type HangupReason,
   type HangupResult,
+  type PlayResult,
   type RelayEvent,
   type RelayResult,
   type StopResult,
 } from './results.js';
 export { RelayRuntime, type IncomingCallHandler, type RelayOptions, type SpeechRecognizer } from './runtime.js';
 export { CALL_STATES, type CallState } from './state.js';
+export { RINGTONES, type RingtoneName } from './ringtones.js';

@@ -56,7 +56,7 @@ export class Lane {
   async acquire(holder: LaneHolder, options: LaneOptions = {}): Promise<() => void> {
     const { signal } = options;
     if (signal?.aborted) throw new AgiAbortError(holder.name, signal.reason);
-    if (this.current && options.queue === false && !options.preempt) throw new CallBusyError(holder.name, this.current.name);
+    this.assertAvailable(holder.name, options);
     if (options.preempt) {
       for (const queued of this.waiting) void queued.holder.stop();
       if (this.current) void this.current.stop();
@@ -83,6 +83,14 @@ export class Lane {
       this.waiting.push(waiter);
     });
     return this.releaser(holder);
+  }
+
+  /**
+   * Throws {@link CallBusyError} when a method with these options would be refused now (`queue: false`
+   * while the lane is held): lets an `*Async` method refuse before it returns its action.
+   */
+  assertAvailable(method: string, options: Pick<LaneOptions, 'queue' | 'preempt'>): void {
+    if (this.current && options.queue === false && !options.preempt) throw new CallBusyError(method, this.current.name);
   }
 
   /** Runs `work` holding the lane. */

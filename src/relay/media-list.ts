@@ -104,6 +104,21 @@ function seconds(value: unknown, what: string, positive: boolean): number {
 }
 
 /**
+ * Checks up front that the runtime has what the items need: a TTS provider for `tts`, a media
+ * directory for `silence` and for `http(s)` URLs. `method` names the Relay method in the error.
+ *
+ * @throws RelayCapabilityError naming what is missing
+ */
+export function requireMediaCapabilities(items: readonly Media[], media: MediaOptions, method: string): void {
+  for (const item of items) {
+    if (item.type === 'tts' && !media.tts) throw new RelayCapabilityError('tts', method);
+    if (!media.directory && (item.type === 'silence' || (item.type === 'audio' && /^https?:\/\//i.test(item.url)))) {
+      throw new RelayCapabilityError('media-directory', method, item.type === 'silence' ? 'to write the silence Asterisk plays' : `to fetch ${item.url} where Asterisk can read it`);
+    }
+  }
+}
+
+/**
  * Prepares one item: fetches a URL, synthesizes speech, generates silence, or picks a ringtone's
  * tone list. Runs before the item plays, so a list's later items are ready when their turn comes.
  *

@@ -38,6 +38,13 @@ export interface StopResult {
   readonly successful: boolean;
 }
 
+/**
+ * Result of `play()` and its helpers (the seed's `PlayResult`): `successful` when every item played to
+ * its end; `false` when the play was stopped, the call hung up, or an item could not be played (the
+ * action's `state` is then `error`).
+ */
+export type PlayResult = RelayResult;
+
 /** Result of `pause()`, `resume()` and `volume()` on a play or prompt action. */
 export interface ControlResult {
   readonly successful: boolean;

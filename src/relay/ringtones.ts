@@ -67,3 +67,28 @@ export function cadenceMs(tones: string): number {
   }
   return total;
 }
+
+/**
+ * The tone list that plays `tones` from `offsetMs` into its cadence: the list rotated (the item the
+ * offset falls into split in two), so that a ringtone paused part way resumes where it was and keeps
+ * its cadence. Lists with an item that has no duration, or plays once (`!`), are returned unchanged.
+ */
+export function tonesFrom(tones: string, offsetMs: number): string {
+  const items = tones.split(',').map((item) => item.trim());
+  const parsed = items.map((item) => /^([^!/][^/]*)\/(\d+)$/.exec(item));
+  if (parsed.some((m) => m === null)) return tones;
+  const cadence = cadenceMs(tones);
+  let offset = cadence > 0 ? Math.round(offsetMs) % cadence : 0;
+  if (offset <= 0) return tones;
+  for (let i = 0; i < items.length; i++) {
+    const [, tone, ms] = parsed[i] as RegExpExecArray;
+    const duration = Number(ms);
+    if (offset < duration) {
+      const head = `${tone}/${duration - offset}`;
+      const tail = offset > 0 ? [`${tone}/${offset}`] : [];
+      return [head, ...items.slice(i + 1), ...items.slice(0, i), ...tail].join(',');
+    }
+    offset -= duration;
+  }
+  return tones;
+}
