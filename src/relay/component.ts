@@ -16,6 +16,7 @@ import { randomUUID } from 'node:crypto';
 import type { Agi } from '../agi/agi.js';
 import { CallJob } from '../media/job.js';
 import type { Call } from './call.js';
+import { CallBusyError } from './errors.js';
 import type { LaneOptions } from './lane.js';
 import type { RelayResult, StopResult } from './results.js';
 
@@ -132,4 +133,27 @@ export class Action<R extends RelayResult, S extends string = string> {
   async stop(): Promise<StopResult> {
     return { successful: await this.component.stop() };
   }
+}
+
+/**
+ * What every `*Async` method does with its component: refuses at once with {@link CallBusyError}
+ * when `queue: false` and the lane is held (so the blocking form throws it too), makes the action,
+ * starts the component, and stops it when `options.signal` aborts.
+ */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export function startAction<C extends Component<any, any>, A>(component: C, makeAction: (component: C) => A, options: MethodOptions = {}): A {
+  const holder = component.call.lane.holder;
+  if (options.queue === false && !options.preempt && holder) throw new CallBusyError(component.kind, holder.name);
+  const action = makeAction(component);
+  component.start();
+  const signal = options.signal;
+  if (signal) {
+    const onAbort = (): void => void component.stop();
+    if (signal.aborted) onAbort();
+    else {
+      signal.addEventListener('abort', onAbort, { once: true });
+      void component.done.then(() => signal.removeEventListener('abort', onAbort));
+    }
+  }
+  return action;
 }
