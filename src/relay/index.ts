@@ -11,12 +11,24 @@ export { Consumer, RELAY_AMI_EVENTS, type RelayConnection, type RunOptions } fro
 export { CallBusyError, CallNotControllableError, RelayArgumentError, RelayCapabilityError, RelayError, type RelayCapability } from './errors.js';
 export type { AnyAction, CallEventName, CallEvents } from './events.js';
 export { Lane, type LaneHolder, type LaneOptions } from './lane.js';
+export { PromptAction, type PromptState } from './prompt.js';
+export {
+  PROMPT_DEFAULTS,
+  type PromptAudioOptions,
+  type PromptOptions,
+  type PromptParams,
+  type PromptRingtoneOptions,
+  type PromptTTSOptions,
+  type PromptType,
+} from './prompt-options.js';
 export {
   hangupReasonFromCause,
   type AnswerResult,
   type ControlResult,
   type HangupReason,
   type HangupResult,
+  type PromptResult,
+  type PromptResultType,
   type RelayEvent,
   type RelayResult,
   type StopResult,
