@@ -96,6 +96,25 @@ async function signalNow(rig: RelayRig, call: Call, name: string): Promise<void>
   await rig.asterisk.dbPut(`${AGIKIT_DIALPLAN.syncFamily}/${call.toNumber}`, name, '1');
 }
 
+/**
+ * Places a call that raises the far-leg signal `go` and runs `prompt` on it: resolves with the
+ * prompt's result and how long it took (the far leg's steps usually start with `far.waitFor('go')`).
+ */
+async function runPrompt(rig: RelayRig, prompt: (call: Call) => Promise<PromptResult>, farSteps: FarStep[] = []): Promise<{ result: PromptResult; tookMs: number }> {
+  let outcome: { result: PromptResult; tookMs: number } | undefined;
+  await rig.run(
+    async (call) => {
+      await signalFar(call, 'go');
+      const started = Date.now();
+      const result = await prompt(call);
+      outcome = { result, tookMs: Date.now() - started };
+    },
+    { far: farSteps },
+  );
+  assert.ok(outcome, 'the prompt ran');
+  return outcome;
+}
+
 /** The seed's fields of a result. */
 function fields(result: PromptResult | undefined): Omit<PromptResult, 'event'> | undefined {
   if (!result) return undefined;
@@ -122,6 +141,9 @@ class CheckingRecognizer implements SpeechRecognizer {
     return this.calls.filter((call) => call.hints.includes(hint));
   }
 }
+
+/** The far leg speaking after the media: two seconds of silence, then `hello-world`, then silence. */
+const SPEAKING: FarStep[] = [far.waitFor('go'), far.silence(2), far.playback('hello-world'), far.silence(3)];
 
 /** The hint that makes {@link CheckingRecognizer} recognise nothing. */
 const NO_MATCH = 'test:no-match';
@@ -183,17 +205,14 @@ describe('live: Relay prompt', { concurrency: 4 }, () => {
   it('the first key barges in: the far leg hears the 8 s media only until it presses 1, and the 1 is the first digit', { skip }, async () => {
     assert.ok(rig);
     const media = tone(rig, 'tone8', 8);
-    let result: PromptResult | undefined;
-    let tookMs = 0;
-    await rig.run(
-      async (call) => {
-        await signalFar(call, 'go');
-        const started = Date.now();
-        result = await call.promptAudio({ promptType: 'digits', url: media, digitsMax: 5, digitsTerminators: '#', digitsTimeout: 3 });
-        tookMs = Date.now() - started;
-      },
-      { far: [listenAs('barge'), far.waitFor('go'), far.wait(1.5), far.dtmf('1'), far.wait(1), far.dtmf('2#')] },
-    );
+    const { result, tookMs } = await runPrompt(rig, (call) => call.promptAudio({ promptType: 'digits', url: media, digitsMax: 5, digitsTerminators: '#', digitsTimeout: 3 }), [
+      listenAs('barge'),
+      far.waitFor('go'),
+      far.wait(1.5),
+      far.dtmf('1'),
+      far.wait(1),
+      far.dtmf('2#'),
+    ]);
     assert.deepEqual(fields(result), { successful: true, type: 'digit', result: '12', terminator: '#', confidence: null });
     const audio = await heard(rig, 'barge');
     const sound = loudMs(audio);
@@ -203,41 +222,32 @@ describe('live: Relay prompt', { concurrency: 4 }, () => {
 
   it('digitsMax reached: 12345 with digitsMax 3 gives 123 and no terminator', { skip }, async () => {
     assert.ok(rig);
-    let result: PromptResult | undefined;
-    await rig.run(
-      async (call) => {
-        await signalFar(call, 'go');
-        result = await call.promptAudio({ promptType: 'digits', url: tone(rig!, 'tone1', 1), digitsMax: 3, digitsTerminators: '#', digitsTimeout: 3 });
-      },
-      { far: [far.waitFor('go'), far.dtmf('12345')] },
-    );
+    const { result } = await runPrompt(rig, (call) => call.promptAudio({ promptType: 'digits', url: tone(rig!, 'tone1', 1), digitsMax: 3, digitsTerminators: '#', digitsTimeout: 3 }), [
+      far.waitFor('go'),
+      far.dtmf('12345'),
+    ]);
     assert.deepEqual(fields(result), { successful: true, type: 'digit', result: '123', terminator: null, confidence: null });
   });
 
   it('initialTimeout: no key at all ends the prompt no_input about initialTimeout after the media', { skip }, async () => {
     assert.ok(rig);
-    let result: PromptResult | undefined;
-    let tookMs = 0;
-    await rig.run(async (call) => {
-      const started = Date.now();
-      result = await call.promptAudio({ promptType: 'digits', url: tone(rig!, 'tone1', 1), digitsMax: 4, initialTimeout: 2 });
-      tookMs = Date.now() - started;
-    });
+    const { result, tookMs } = await runPrompt(rig, (call) => call.promptAudio({ promptType: 'digits', url: tone(rig!, 'tone1', 1), digitsMax: 4, initialTimeout: 2 }));
     assert.deepEqual(fields(result), { successful: false, type: 'no_input', result: null, terminator: null, confidence: null });
     assert.ok(tookMs >= 2900 && tookMs < 4500, `1 s of media, then 2 s for the first key: took ${tookMs} ms`);
   });
 
   it('digitsTimeout: a pause longer than it after a key ends the prompt with the digits so far; a longer digitsTimeout waits for the next key', { skip }, async () => {
     assert.ok(rig);
-    const results: Array<PromptResult | undefined> = [];
+    const results: PromptResult[] = [];
     for (const digitsTimeout of [1, 4]) {
-      await rig.run(
-        async (call) => {
-          await signalFar(call, 'go');
-          results.push(await call.promptAudio({ promptType: 'digits', url: tone(rig!, 'tone1', 1), digitsMax: 4, digitsTerminators: '#', digitsTimeout }));
-        },
-        { far: [far.waitFor('go'), far.wait(1.5), far.dtmf('1'), far.wait(2.5), far.dtmf('2#')] },
-      );
+      const { result } = await runPrompt(rig, (call) => call.promptAudio({ promptType: 'digits', url: tone(rig!, 'tone1', 1), digitsMax: 4, digitsTerminators: '#', digitsTimeout }), [
+        far.waitFor('go'),
+        far.wait(1.5),
+        far.dtmf('1'),
+        far.wait(2.5),
+        far.dtmf('2#'),
+      ]);
+      results.push(result);
     }
     assert.deepEqual(fields(results[0]), { successful: true, type: 'digit', result: '1', terminator: null, confidence: null }, 'digitsTimeout 1 s: ended before the 2');
     assert.deepEqual(fields(results[1]), { successful: true, type: 'digit', result: '12', terminator: '#', confidence: null }, 'digitsTimeout 4 s: the 2 came in time');
@@ -245,15 +255,15 @@ describe('live: Relay prompt', { concurrency: 4 }, () => {
 
   it('promptRingtone: the far leg hears the us ring until it presses 5, which is the result; the tone stops with the key', { skip }, async () => {
     assert.ok(rig);
-    let result: PromptResult | undefined;
-    await rig.run(
+    const { result } = await runPrompt(
+      rig,
       async (call) => {
-        await signalFar(call, 'go');
-        result = await call.promptRingtone({ promptType: 'digits', name: 'us', duration: 10, digitsMax: 1 });
+        const prompted = await call.promptRingtone({ promptType: 'digits', name: 'us', duration: 10, digitsMax: 1 });
         // Two more seconds on the line: a tone that was not stopped would still be heard.
         await call.agi?.exec('Wait', '2');
+        return prompted;
       },
-      { far: [listenAs('ring'), far.waitFor('go'), far.wait(1.2), far.dtmf('5')] },
+      [listenAs('ring'), far.waitFor('go'), far.wait(1.2), far.dtmf('5')],
     );
     assert.deepEqual(fields(result), { successful: true, type: 'digit', result: '5', terminator: null, confidence: null });
     const audio = await heard(rig, 'ring');
@@ -264,14 +274,12 @@ describe('live: Relay prompt', { concurrency: 4 }, () => {
   it('promptTTS: the far leg hears the whole synthesized text (its length within 10 %), then presses 7', { skip }, async () => {
     assert.ok(rig);
     const text = 'Please enter the number of your choice';
-    let result: PromptResult | undefined;
-    await rig.run(
-      async (call) => {
-        await signalFar(call, 'go');
-        result = await call.promptTTS({ promptType: 'digits', text, digitsMax: 1, initialTimeout: 6 });
-      },
-      { far: [listenAs('tts'), far.waitFor('go'), far.wait(4), far.dtmf('7')] },
-    );
+    const { result } = await runPrompt(rig, (call) => call.promptTTS({ promptType: 'digits', text, digitsMax: 1, initialTimeout: 6 }), [
+      listenAs('tts'),
+      far.waitFor('go'),
+      far.wait(4),
+      far.dtmf('7'),
+    ]);
     assert.deepEqual(fields(result), { successful: true, type: 'digit', result: '7', terminator: null, confidence: null });
     const speech = await rig.media.tts?.synthesize(text, { language: 'en' });
     assert.ok(speech);
@@ -319,14 +327,11 @@ describe('live: Relay prompt', { concurrency: 4 }, () => {
 
   it('the far leg hangs up during the media: the prompt resolves unsuccessful with type hangup', { skip }, async () => {
     assert.ok(rig);
-    let result: PromptResult | undefined;
-    await rig.run(
-      async (call) => {
-        await signalFar(call, 'go');
-        result = await call.promptAudio({ promptType: 'digits', url: tone(rig!, 'tone8', 8), digitsMax: 4 });
-      },
-      { far: [far.waitFor('go'), far.wait(1), far.hangup()] },
-    );
+    const { result } = await runPrompt(rig, (call) => call.promptAudio({ promptType: 'digits', url: tone(rig!, 'tone8', 8), digitsMax: 4 }), [
+      far.waitFor('go'),
+      far.wait(1),
+      far.hangup(),
+    ]);
     assert.deepEqual(fields(result), { successful: false, type: 'hangup', result: null, terminator: null, confidence: null });
   });
 
@@ -370,13 +375,10 @@ describe('live: Relay prompt', { concurrency: 4 }, () => {
 
   it('speech: the recognizer gets a WAV holding the far leg speaking after the media, and its text is the result', { skip }, async () => {
     assert.ok(rig);
-    let result: PromptResult | undefined;
-    await rig.run(
-      async (call) => {
-        await signalFar(call, 'go');
-        result = await call.promptAudio({ promptType: 'speech', url: tone(rig!, 'tone1', 1), speechLanguage: 'en-GB', speechHints: ['hello world', 'test:speech'] });
-      },
-      { far: [far.waitFor('go'), far.silence(2), far.playback('hello-world'), far.silence(3)] },
+    const { result } = await runPrompt(
+      rig,
+      (call) => call.promptAudio({ promptType: 'speech', url: tone(rig!, 'tone1', 1), speechLanguage: 'en-GB', speechHints: ['hello world', 'test:speech'] }),
+      SPEAKING,
     );
     assert.deepEqual(fields(result), { successful: true, type: 'speech', result: 'hello world', terminator: null, confidence: 0.9 });
     assert.equal(result?.event?.name, 'speech.recognized');
@@ -389,41 +391,24 @@ describe('live: Relay prompt', { concurrency: 4 }, () => {
 
   it('speech: silence until initialTimeout is no_input (the recognizer is not asked); a text the recognizer does not make out is no_match', { skip }, async () => {
     assert.ok(rig);
-    let silent: PromptResult | undefined;
-    let tookMs = 0;
-    await rig.run(
-      async (call) => {
-        const started = Date.now();
-        silent = await call.promptAudio({ promptType: 'speech', url: tone(rig!, 'tone1', 1), initialTimeout: 2, speechHints: ['test:silence'] });
-        tookMs = Date.now() - started;
-      },
-      { far: [far.silence(8)] },
-    );
+    const { result: silent, tookMs } = await runPrompt(rig, (call) => call.promptAudio({ promptType: 'speech', url: tone(rig!, 'tone1', 1), initialTimeout: 2, speechHints: ['test:silence'] }), [
+      far.silence(8),
+    ]);
     assert.deepEqual(fields(silent), { successful: false, type: 'no_input', result: null, terminator: null, confidence: null });
     assert.equal(recognizer.callsFor('test:silence').length, 0, 'nothing to recognise');
     assert.ok(tookMs >= 2900 && tookMs < 5000, `1 s media, then about 2 s of silence: ${tookMs} ms`);
 
-    let unmatched: PromptResult | undefined;
-    await rig.run(
-      async (call) => {
-        await signalFar(call, 'go');
-        unmatched = await call.promptAudio({ promptType: 'speech', url: tone(rig!, 'tone1', 1), speechHints: [NO_MATCH] });
-      },
-      { far: [far.waitFor('go'), far.silence(2), far.playback('hello-world'), far.silence(3)] },
-    );
+    const { result: unmatched } = await runPrompt(rig, (call) => call.promptAudio({ promptType: 'speech', url: tone(rig!, 'tone1', 1), speechHints: [NO_MATCH] }), SPEAKING);
     assert.deepEqual(fields(unmatched), { successful: false, type: 'no_match', result: null, terminator: null, confidence: null });
     assert.equal(recognizer.callsFor(NO_MATCH).length, 1, 'the recognizer heard it and made nothing of it');
   });
 
   it('both: a key while the prompt listens for speech switches to digits (42#)', { skip }, async () => {
     assert.ok(rig);
-    let result: PromptResult | undefined;
-    await rig.run(
-      async (call) => {
-        await signalFar(call, 'go');
-        result = await call.promptAudio({ promptType: 'both', url: tone(rig!, 'tone1', 1), digitsMax: 4, digitsTerminators: '#', digitsTimeout: 3, speechHints: ['test:both'] });
-      },
-      { far: [far.waitFor('go'), far.silence(2), far.dtmf('42#')] },
+    const { result } = await runPrompt(
+      rig,
+      (call) => call.promptAudio({ promptType: 'both', url: tone(rig!, 'tone1', 1), digitsMax: 4, digitsTerminators: '#', digitsTimeout: 3, speechHints: ['test:both'] }),
+      [far.waitFor('go'), far.silence(2), far.dtmf('42#')],
     );
     assert.deepEqual(fields(result), { successful: true, type: 'digit', result: '42', terminator: '#', confidence: null });
     assert.equal(recognizer.callsFor('test:both').length, 0, 'no speech to recognise');
