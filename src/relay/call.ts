@@ -17,7 +17,18 @@ import type { CallEventName, CallEvents } from './events.js';
 import { Lane } from './lane.js';
 import type { Media } from './media-list.js';
 import { playItems, startPlay, type PlayAction, type PlayOptions, type PlayRingtoneParams, type PlayTTSParams } from './play.js';
-import { hangupReasonFromCause, type AnswerResult, type HangupReason, type HangupResult, type PlayResult, type RelayEvent, type RelayResult } from './results.js';
+import type { PromptAudioOptions, PromptOptions, PromptRingtoneOptions, PromptTTSOptions } from './prompt-options.js';
+import { audioPrompt, listPrompt, ringtonePrompt, startPrompt, ttsPrompt, type PromptAction } from './prompt.js';
+import {
+  hangupReasonFromCause,
+  type AnswerResult,
+  type HangupReason,
+  type HangupResult,
+  type PlayResult,
+  type PromptResult,
+  type RelayEvent,
+  type RelayResult,
+} from './results.js';
 import type { RelayRuntime } from './runtime.js';
 import { reached, statesBetween, unreachable, type CallState } from './state.js';
 
@@ -324,6 +335,56 @@ export class Call extends EventEmitter<CallEvents> {
   // ---------------------------------------------------------------------------------------------
   // prompt (prompt.ts)
 
+  /**
+   * Plays `mediaList` while collecting digits or speech (`promptType` `digits`, `speech` or `both`)
+   * and resolves once input was collected or a timeout hit: `{ successful, type, result, terminator,
+   * confidence }`. The first key stops the media and counts as the first digit; then
+   * `initialTimeout` (default 4 s) runs for the first key, `digitsTimeout` (default 1 s) for each
+   * next one, until a key in `digitsTerminators` or `digitsMax` digits. Speech needs a
+   * `SpeechRecognizer` (`RelayOptions.speech`). See docs/relay-prompt.md.
+   *
+   * @throws RelayArgumentError for bad parameters or media (nothing is played)
+   * @throws RelayCapabilityError for a speech prompt without a recognizer or media directory, or TTS without a provider
+   */
+  async prompt(params: PromptOptions, options: MethodOptions = {}): Promise<PromptResult> {
+    return (await this.promptAsync(params, options)).done;
+  }
+
+  /** {@link prompt}, returning the {@link PromptAction} once the prompt has started. */
+  promptAsync(params: PromptOptions, options: MethodOptions = {}): Promise<PromptAction> {
+    return startPrompt(this, 'prompt', ...listPrompt(params), options);
+  }
+
+  /** {@link prompt} with one audio item: a file, a sound name, or an `http(s)` URL (`url`). */
+  async promptAudio(params: PromptAudioOptions, options: MethodOptions = {}): Promise<PromptResult> {
+    return (await this.promptAudioAsync(params, options)).done;
+  }
+
+  /** {@link promptAudio}, returning the {@link PromptAction}. */
+  promptAudioAsync(params: PromptAudioOptions, options: MethodOptions = {}): Promise<PromptAction> {
+    return startPrompt(this, 'promptAudio', ...audioPrompt(params), options);
+  }
+
+  /** {@link prompt} speaking `text` (with `language`, `gender`) through the runtime's TTS provider. */
+  async promptTTS(params: PromptTTSOptions, options: MethodOptions = {}): Promise<PromptResult> {
+    return (await this.promptTTSAsync(params, options)).done;
+  }
+
+  /** {@link promptTTS}, returning the {@link PromptAction}. */
+  promptTTSAsync(params: PromptTTSOptions, options: MethodOptions = {}): Promise<PromptAction> {
+    return startPrompt(this, 'promptTTS', ...ttsPrompt(params), options);
+  }
+
+  /** {@link prompt} playing the ringtone `name` for `duration` seconds (default one cadence). */
+  async promptRingtone(params: PromptRingtoneOptions, options: MethodOptions = {}): Promise<PromptResult> {
+    return (await this.promptRingtoneAsync(params, options)).done;
+  }
+
+  /** {@link promptRingtone}, returning the {@link PromptAction}. */
+  promptRingtoneAsync(params: PromptRingtoneOptions, options: MethodOptions = {}): Promise<PromptAction> {
+    return startPrompt(this, 'promptRingtone', ...ringtonePrompt(params), options);
+  }
+
   // ---------------------------------------------------------------------------------------------
   // record (record.ts)
 
@@ -404,8 +465,12 @@ export class Call extends EventEmitter<CallEvents> {
     }
   }
 
-  /** Emits an action's event (`play.finished`...) with its action. */
-  fireAction(event: CallEventName, action: Action<RelayResult, string> | undefined): void {
+  /**
+   * Emits an action's event (`play.finished`...) with its action. Takes any action: a component's
+   * handle is typed by its base class, its listeners by {@link CallEvents}.
+   */
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  fireAction(event: CallEventName, action: Action<any, any> | undefined): void {
     if (action) (this.fire as (event: string, ...rest: unknown[]) => void)(event, action);
   }
 }

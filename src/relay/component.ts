@@ -16,6 +16,7 @@ import { randomUUID } from 'node:crypto';
 import type { Agi } from '../agi/agi.js';
 import { CallJob } from '../media/job.js';
 import type { Call } from './call.js';
+import { CallBusyError } from './errors.js';
 import type { LaneOptions } from './lane.js';
 import type { RelayResult, StopResult } from './results.js';
 
@@ -142,7 +143,8 @@ export class Action<R extends RelayResult, S extends string = string> {
  *
  * @throws CallBusyError as said
  */
-export function startAction<C extends Component<RelayResult, string>, A>(component: C, makeAction: (component: C) => A, options: MethodOptions = {}): A {
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- a component's result and state types vary; the action is typed by makeAction
+export function startAction<C extends Component<any, any>, A>(component: C, makeAction: (component: C) => A, options: MethodOptions = {}): A {
   component.call.lane.assertAvailable(component.name, options);
   const action = makeAction(component);
   component.start();

@@ -9,6 +9,7 @@
 import type { CallState } from './state.js';
 import type { Action } from './component.js';
 import type { PlayAction } from './play.js';
+import type { PromptAction } from './prompt.js';
 import type { RelayResult } from './results.js';
 
 /** Any action, as event listeners receive it. */
@@ -36,7 +37,7 @@ export interface CallEvents {
   'record.finished': [action: AnyAction];
 
   /** A prompt has ended (the seed has this one event for prompts). */
-  prompt: [action: AnyAction];
+  prompt: [action: PromptAction];
 
   'sendDigits.finished': [action: AnyAction];
 }

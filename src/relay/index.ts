@@ -13,6 +13,16 @@ export type { AnyAction, CallEventName, CallEvents } from './events.js';
 export { Lane, type LaneHolder, type LaneOptions } from './lane.js';
 export type { Media } from './media-list.js';
 export { PlayAction, type PlayOptions, type PlayRingtoneParams, type PlayState, type PlayTTSParams } from './play.js';
+export { PromptAction, type PromptState } from './prompt.js';
+export {
+  PROMPT_DEFAULTS,
+  type PromptAudioOptions,
+  type PromptOptions,
+  type PromptParams,
+  type PromptRingtoneOptions,
+  type PromptTTSOptions,
+  type PromptType,
+} from './prompt-options.js';
 export {
   hangupReasonFromCause,
   type AnswerResult,
@@ -20,6 +30,8 @@ export {
   type HangupReason,
   type HangupResult,
   type PlayResult,
+  type PromptResult,
+  type PromptResultType,
   type RelayEvent,
   type RelayResult,
   type StopResult,

@@ -51,6 +51,31 @@ export interface ControlResult {
 }
 
 /**
+ * How a prompt ended (`PromptResult.type`). On success the kind of input, as the seed has it:
+ * `digit` or `speech`. Otherwise why there is none, with Relay's names: `no_input` (nothing was
+ * pressed or said before `initialTimeout`), `no_match` (speech was heard but the recognizer made
+ * nothing of it), `error` (the prompt could not run: e.g. a media file Asterisk cannot play); and
+ * agikit's two more: `stopped` (`stop()` or the method's `signal`) and `hangup` (the call ended).
+ */
+export type PromptResultType = 'digit' | 'speech' | 'no_input' | 'no_match' | 'error' | 'stopped' | 'hangup';
+
+/** Result of `prompt()` and its helpers (the seed's `PromptResult`). */
+export interface PromptResult extends RelayResult {
+  /** `digit` or `speech` when input was collected (`successful`), otherwise why not (see {@link PromptResultType}). */
+  readonly type: PromptResultType;
+  /**
+   * The digits collected (the terminator not included; `''` when a terminator was pressed first),
+   * or the recognised text. Also set on a stopped prompt for the digits collected until then.
+   * `null` when there is none.
+   */
+  readonly result: string | null;
+  /** The key in `digitsTerminators` that ended the collection, else `null`. */
+  readonly terminator: string | null;
+  /** The recognizer's confidence (0..1) for a speech result, else `null`. */
+  readonly confidence: number | null;
+}
+
+/**
  * The seed's hangup reason for a Q.850 cause (Asterisk's `HANGUPCAUSE`, or the AMI `Hangup` event's
  * `Cause`): 17 is `busy`, 18 and 19 `noAnswer`, 21 `decline`; a normal clearing (16, or 0/unset as
  * Local channels report it) is `hangup` once the call was answered and `cancel` before; anything
