@@ -27,7 +27,6 @@ import {
   type PlayResult,
   type PromptResult,
   type RelayEvent,
-  type RelayResult,
 } from './results.js';
 import type { RelayRuntime } from './runtime.js';
 import { reached, statesBetween, unreachable, type CallState } from './state.js';
