@@ -16,7 +16,6 @@ import { randomUUID } from 'node:crypto';
 import type { Agi } from '../agi/agi.js';
 import { CallJob } from '../media/job.js';
 import type { Call } from './call.js';
-import { CallBusyError } from './errors.js';
 import type { LaneOptions } from './lane.js';
 import type { RelayResult, StopResult } from './results.js';
 
