@@ -84,6 +84,31 @@ export abstract class Component<R extends RelayResult, S extends string> extends
   protected abstract haltRunning(deadline: number): void | Promise<void>;
 }
 
+/** What {@link startAction} needs of a component (any `Component<R, S>`). */
+interface Startable {
+  start(): unknown;
+  stop(): Promise<boolean>;
+  readonly done: Promise<unknown>;
+}
+
+/**
+ * Starts `component` and returns its action (`makeAction` wraps it): the one way every `*Async`
+ * method starts its work. Aborting `signal` stops the component (once; the listener goes away when
+ * the component ends). The blocking method of the pair awaits the action's `done`.
+ */
+export function startAction<C extends Startable, A>(component: C, makeAction: (component: C) => A, signal?: AbortSignal): A {
+  const action = makeAction(component);
+  const onAbort = (): void => void component.stop();
+  // Already aborted: stopped before it starts, so its work sends nothing.
+  if (signal?.aborted) onAbort();
+  component.start();
+  if (signal && !signal.aborted) {
+    signal.addEventListener('abort', onAbort, { once: true });
+    void component.done.then(() => signal.removeEventListener('abort', onAbort));
+  }
+  return action;
+}
+
 /**
  * The seed's `*Action`: the handle of a component an `*Async` method started. Subclasses add
  * controls (`PlayAction.pause()` ...).

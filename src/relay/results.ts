@@ -43,6 +43,22 @@ export interface ControlResult {
   readonly successful: boolean;
 }
 
+/** Result of `record()`, and of the action `recordAsync()` returns. */
+export interface RecordResult extends RelayResult {
+  /**
+   * `file://` URL of the recording, on agikit's side of the media directory (the seed's HTTPS URL:
+   * agikit serves no files); `''` when nothing was recorded.
+   */
+  readonly url: string;
+  /** Length of the recording in seconds (`0` when there is none). */
+  readonly duration: number;
+  /** Size of the recording file in bytes (`0` when there is none). */
+  readonly size: number;
+}
+
+/** Result of `sendDigits()`, and of the action `sendDigitsAsync()` returns. */
+export type SendDigitsResult = RelayResult;
+
 /**
  * The seed's hangup reason for a Q.850 cause (Asterisk's `HANGUPCAUSE`, or the AMI `Hangup` event's
  * `Cause`): 17 is `busy`, 18 and 19 `noAnswer`, 21 `decline`; a normal clearing (16, or 0/unset as
