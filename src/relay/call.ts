@@ -15,9 +15,18 @@ import type { Action, MethodOptions } from './component.js';
 import { CallNotControllableError } from './errors.js';
 import type { CallEventName, CallEvents } from './events.js';
 import { Lane } from './lane.js';
-import { hangupReasonFromCause, type AnswerResult, type HangupReason, type HangupResult, type RelayEvent, type RelayResult } from './results.js';
+import {
+  hangupReasonFromCause,
+  type AnswerResult,
+  type HangupReason,
+  type HangupResult,
+  type RelayEvent,
+  type RelayResult,
+  type SendDigitsResult,
+} from './results.js';
 import type { RelayRuntime } from './runtime.js';
 import { reached, statesBetween, unreachable, type CallState } from './state.js';
+import { sendDigits, sendDigitsAsync, type SendDigitsAction } from './send-digits.js';
 
 /** What a call is created with. */
 export interface CallInit {
@@ -266,6 +275,27 @@ export class Call extends EventEmitter<CallEvents> {
   // ---------------------------------------------------------------------------------------------
   // sendDigits (send-digits.ts)
 
+  /**
+   * Sends DTMF to the far end and resolves once every digit has gone out: `0-9 * # A-D`, `w` a
+   * 0.5 s pause, `W` a 1 s pause. Over AMI (`PlayDTMF`) when the call has it, else `SendDTMF` in the
+   * call's lane. `successful` is `false` when it was stopped or the call hung up first.
+   *
+   * @throws RelayArgumentError naming the first invalid character; nothing is sent then
+   */
+  sendDigits(digits: string, options: MethodOptions = {}): Promise<SendDigitsResult> {
+    return sendDigits(this, digits, options);
+  }
+
+  /**
+   * Starts sending DTMF (see {@link sendDigits}) and returns its {@link SendDigitsAction}; `stop()`
+   * takes effect before the next digit.
+   *
+   * @throws as {@link sendDigits}
+   */
+  sendDigitsAsync(digits: string, options: MethodOptions = {}): Promise<SendDigitsAction> {
+    return sendDigitsAsync(this, digits, options);
+  }
+
   // ---------------------------------------------------------------------------------------------
   // For the runtime and components
 
@@ -341,7 +371,7 @@ export class Call extends EventEmitter<CallEvents> {
   }
 
   /** Emits an action's event (`play.finished`...) with its action. */
-  fireAction(event: CallEventName, action: Action<RelayResult, string> | undefined): void {
+  fireAction<R extends RelayResult, S extends string>(event: CallEventName, action: Action<R, S> | undefined): void {
     if (action) (this.fire as (event: string, ...rest: unknown[]) => void)(event, action);
   }
 }

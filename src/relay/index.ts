@@ -6,7 +6,7 @@
  * @module
  */
 export { Call, type CallInit } from './call.js';
-export { Action, Component, type ComponentKind, type MethodOptions } from './component.js';
+export { Action, Component, startAction, type ComponentKind, type MethodOptions } from './component.js';
 export { Consumer, RELAY_AMI_EVENTS, type RelayConnection, type RunOptions } from './consumer.js';
 export { CallBusyError, CallNotControllableError, RelayArgumentError, RelayCapabilityError, RelayError, type RelayCapability } from './errors.js';
 export type { AnyAction, CallEventName, CallEvents } from './events.js';
@@ -19,7 +19,9 @@ export {
   type HangupResult,
   type RelayEvent,
   type RelayResult,
+  type SendDigitsResult,
   type StopResult,
 } from './results.js';
 export { RelayRuntime, type IncomingCallHandler, type RelayOptions, type SpeechRecognizer } from './runtime.js';
+export { parseDigits, SendDigitsAction, type DigitStep, type SendDigitsState } from './send-digits.js';
 export { CALL_STATES, type CallState } from './state.js';
