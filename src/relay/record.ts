@@ -233,18 +233,11 @@ class RecordComponent extends Component<RecordResult, RecordState> {
     const id = await ami.mixMonitor(args.file, args.options);
     this.phase = 'background';
     this.setState('recording');
-    let capture: Capture = { end: 'failed', event: null };
     try {
-      capture = await this.watchOverAmi(ami);
+      return await this.watchOverAmi(ami);
     } finally {
-      this.phase = 'stopping';
-      if (capture.event !== HANGUP_EVENT) {
-        await ami.stopMixMonitor(id).catch((error: unknown) => this.call.log.debug({ err: error }, 'record: AMI StopMixMonitor failed'));
-      } else {
-        await waitUntilClosed(this.written.local, this.written.kind);
-      }
+      await this.endMixMonitor(() => ami.stopMixMonitor(id));
     }
-    return capture;
   }
 
   /**
@@ -259,20 +252,13 @@ class RecordComponent extends Component<RecordResult, RecordState> {
       await agi.exec('MixMonitor', args.file, args.options);
       return (await agi.getVariable(MIXMONITOR_ID_VARIABLE)) ?? '';
     };
-    const stopOverAgi = async (agi: Agi, id: string): Promise<void> => {
-      this.phase = 'stopping';
-      await agi.exec('StopMixMonitor', id).catch((error: unknown) => this.call.log.debug({ err: error }, 'record: StopMixMonitor failed'));
-    };
     if (hasEndConditions(this.settings)) {
       return this.inLane(async (agi) => {
         const id = await start(agi);
-        const scratch = `${this.asteriskBase}-watch`;
         try {
-          const capture = await this.captureCaller(agi, scratch, false);
-          if (capture.event === HANGUP_EVENT) await waitUntilClosed(this.written?.local ?? '', args.kind);
-          else await stopOverAgi(agi, id);
-          return capture;
+          return await this.captureCaller(agi, `${this.asteriskBase}-watch`, false);
         } finally {
+          await this.endMixMonitor(() => agi.exec('StopMixMonitor', id));
           await rm(`${this.localBase}-watch.wav`, { force: true });
         }
       });
@@ -280,10 +266,26 @@ class RecordComponent extends Component<RecordResult, RecordState> {
     const id = await this.inLane(start);
     this.phase = 'background';
     this.setState('recording');
-    const capture = await this.untilStopOrHangup([]);
-    if (capture.event === HANGUP_EVENT) await waitUntilClosed(this.written?.local ?? '', args.kind);
-    else await this.inLane((agi) => stopOverAgi(agi, id));
-    return capture;
+    try {
+      return await this.untilStopOrHangup([]);
+    } finally {
+      await this.endMixMonitor(() => this.inLane((agi) => agi.exec('StopMixMonitor', id)));
+    }
+  }
+
+  /**
+   * Stops the MixMonitor with `stop` (Asterisk has closed the file when it answers; this works on a
+   * hung-up channel too, while its AGI session lasts). If that fails (the channel is gone), waits for
+   * Asterisk to close the file itself.
+   */
+  private async endMixMonitor(stop: () => Promise<unknown>): Promise<void> {
+    this.phase = 'stopping';
+    try {
+      await stop();
+    } catch (error) {
+      this.call.log.debug({ err: error }, 'record: StopMixMonitor failed');
+      if (this.written) await waitUntilClosed(this.written.local, this.written.kind);
+    }
   }
 
   /** What Asterisk writes for these MixMonitor arguments, on agikit's side. */

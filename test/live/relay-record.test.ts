@@ -264,6 +264,28 @@ describe('live: Relay record with AMI', { concurrency: true }, () => {
     assert.ok(wavStats(readFileSync(file)).rms > 300, 'the call\'s audio is in it');
   });
 
+  it('the far leg hangs up while it is recorded (a voicemail): what was recorded is kept, RECORD FILE and MixMonitor alike', { skip }, async () => {
+    assert.ok(rig);
+    for (const direction of ['speak', 'both'] as const) {
+      let result: RecordResult | undefined;
+      await rig.run(
+        async (call) => {
+          await signalFar(call, 'go');
+          result = await call.record({ direction, initialTimeout: 0, endSilenceTimeout: 8 });
+        },
+        { far: [far.waitFor('go'), far.playback('hello-world'), far.hangup()] },
+      );
+      assert.ok(result);
+      const file = recordedFile(rig, result);
+      assert.equal(result.event?.name, 'call.ended', direction);
+      near(result.duration, HELLO_WORLD, `${direction}: duration`);
+      // Asterisk closed the file (format_wav writes the sizes on close) before agikit measured it.
+      const info = parseWav(readFileSync(file));
+      assert.equal(info.data.length, result.size - 44, `${direction}: the header's data size is the file's`);
+      assert.ok(wavStats(readFileSync(file)).rms > 300);
+    }
+  });
+
   const lameMissing = spawnSync('lame', ['--version']).status === 0 ? false : 'lame is not installed on this machine (apt-get install lame): mp3 recordings cannot be encoded';
   it('record({ format: mp3 }): encoded by lame; decoded again it is the caller\'s speech, of the right length', { skip: skip || lameMissing }, async () => {
     assert.ok(rig);
@@ -355,6 +377,25 @@ describe('live: Relay record without AMI (the AGI-only subset)', { concurrency: 
     near(result.duration, HELLO_WORLD + 1, 'duration');
     assert.ok(wavStats(readFileSync(file)).rms > 300);
     assert.deepEqual(readdirSync(path.dirname(file)).filter((f) => f.includes('-watch')), [], 'the watcher\'s scratch file is gone');
+  });
+
+  it('recordAsync({ stereo: true, direction: both }) with no end conditions: the far leg hangs up; StopMixMonitor in dead AGI keeps the file', { skip }, async () => {
+    assert.ok(rig);
+    let result: RecordResult | undefined;
+    await rig.run(
+      async (call) => {
+        const action = await call.recordAsync({ stereo: true, direction: 'both', initialTimeout: 0, endSilenceTimeout: 0, terminators: '' });
+        await signalFar(call, 'speak');
+        result = await within(action.done, 10_000, 'the recording to end with the call');
+      },
+      { far: [far.waitFor('speak'), far.playback('hello-world'), far.hangup()] },
+    );
+    assert.ok(result);
+    const file = recordedFile(rig, result);
+    assert.equal(result.event?.name, 'call.ended');
+    near(result.duration, HELLO_WORLD, 'duration');
+    const { rate, channels: [left] } = channels(file);
+    assert.ok(left && activeWindows(left, rate).filter(Boolean).length > 20, 'the far leg is on the left');
   });
 
   it('recordAsync({ stereo: true }) with no end conditions: stop() without AMI (StopMixMonitor in the lane); speak only: the right channel is silent', { skip }, async () => {
