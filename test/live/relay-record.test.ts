@@ -17,8 +17,9 @@ import { decodeS16le, parseWav } from '../../src/media/audio.js';
 import type { Call } from '../../src/relay/call.js';
 import { RelayCapabilityError } from '../../src/relay/errors.js';
 import { RECORDINGS_SUBDIRECTORY, type RecordAction } from '../../src/relay/record.js';
+import type { RecordOptions } from '../../src/relay/record-options.js';
 import type { RecordResult } from '../../src/relay/results.js';
-import { far } from '../../src/testing/asterisk.js';
+import { far, type FarStep } from '../../src/testing/asterisk.js';
 import { wavStats } from '../../src/testing/wav.js';
 import { RelayRig, live, signalFar, skip } from './relay-rig.js';
 import { waitSignal, within } from './rig.js';
@@ -76,6 +77,24 @@ function watchRecord(call: Call): string[] {
   return seen;
 }
 
+/**
+ * Places a call that records with `options` once the far leg (waiting for the signal `go`) starts
+ * on `farSteps`, and returns the result. `watch` sees the call first (to listen to its events).
+ */
+async function recordCall(rig: RelayRig, options: RecordOptions, farSteps: FarStep[], watch?: (call: Call) => void): Promise<RecordResult> {
+  let result: RecordResult | undefined;
+  await rig.run(
+    async (call) => {
+      watch?.(call);
+      await signalFar(call, 'go');
+      result = await call.record(options);
+    },
+    { far: [far.waitFor('go'), ...farSteps] },
+  );
+  assert.ok(result, 'the call recorded');
+  return result;
+}
+
 /** Files of the recordings directory whose name starts with `controlId`. */
 function filesOf(rig: RelayRig, controlId: string): string[] {
   const dir = path.join(rig.dir, RECORDINGS_SUBDIRECTORY);
@@ -93,17 +112,10 @@ describe('live: Relay record with AMI', { concurrency: true }, () => {
 
   it('record() with the seed defaults: the far leg speaks, then sends silence; 1 s of it ends the recording', { skip }, async () => {
     assert.ok(rig);
-    let result: RecordResult | undefined;
     let seen: string[] = [];
-    await rig.run(
-      async (call) => {
-        seen = watchRecord(call);
-        await signalFar(call, 'recording');
-        result = await call.record();
-      },
-      { far: [far.waitFor('recording'), far.playback('vm-intro'), far.silence(10)] },
-    );
-    assert.ok(result);
+    const result = await recordCall(rig, {}, [far.playback('vm-intro'), far.silence(10)], (call) => {
+      seen = watchRecord(call);
+    });
     const file = recordedFile(rig, result);
     // RECORD FILE keeps about 1 s of the silence that ended it.
     near(result.duration, VM_INTRO + 1, 'duration');
@@ -117,15 +129,7 @@ describe('live: Relay record with AMI', { concurrency: true }, () => {
 
   it('record(): the terminator # ends it at once (long before the end silence would)', { skip }, async () => {
     assert.ok(rig);
-    let result: RecordResult | undefined;
-    await rig.run(
-      async (call) => {
-        await signalFar(call, 'recording');
-        result = await call.record({ endSilenceTimeout: 8 });
-      },
-      { far: [far.waitFor('recording'), far.playback('hello-world'), far.dtmf('#'), far.silence(10)] },
-    );
-    assert.ok(result);
+    const result = await recordCall(rig, { endSilenceTimeout: 8 }, [far.playback('hello-world'), far.dtmf('#'), far.silence(10)]);
     recordedFile(rig, result);
     assert.deepEqual([result.event?.payload['result'], result.event?.payload['digit']], ['dtmf', '#']);
     // The speech (less its quiet start, which WaitForNoise skips), not the 8 s of silence after it.
@@ -134,22 +138,16 @@ describe('live: Relay record with AMI', { concurrency: true }, () => {
 
   it('record(): nothing heard within initialTimeout: record.no_input, unsuccessful, no file left', { skip }, async () => {
     assert.ok(rig);
-    let result: RecordResult | undefined;
     let seen: string[] = [];
     let controlId = '';
-    await rig.run(
-      async (call) => {
-        seen = watchRecord(call);
-        call.on('record.recording', (action) => {
-          controlId = action.controlId;
-        });
-        await signalFar(call, 'recording');
-        result = await call.record({ initialTimeout: 2 });
-      },
-      { far: [far.waitFor('recording'), far.silence(10)] },
-    );
-    assert.deepEqual(result, { successful: false, event: result?.event, url: '', duration: 0, size: 0 });
-    assert.equal(result?.event?.payload['WAITSTATUS'], 'TIMEOUT');
+    const result = await recordCall(rig, { initialTimeout: 2 }, [far.silence(10)], (call) => {
+      seen = watchRecord(call);
+      call.on('record.recording', (action) => {
+        controlId = action.controlId;
+      });
+    });
+    assert.deepEqual(result, { successful: false, event: result.event, url: '', duration: 0, size: 0 });
+    assert.equal(result.event?.payload['WAITSTATUS'], 'TIMEOUT');
     assert.deepEqual(seen, ['record.stateChange:recording', 'record.recording:recording', 'record.stateChange:no_input', 'record.no_input:no_input']);
     assert.ok(controlId);
     assert.deepEqual(filesOf(rig, controlId), []);
@@ -224,15 +222,7 @@ describe('live: Relay record with AMI', { concurrency: true }, () => {
 
   it('record({ direction: both }) (MixMonitor): TALK_DETECT over AMI ends it 1 s after the caller stops talking', { skip }, async () => {
     assert.ok(rig);
-    let result: RecordResult | undefined;
-    await rig.run(
-      async (call) => {
-        await signalFar(call, 'speak');
-        result = await call.record({ direction: 'both' });
-      },
-      { far: [far.waitFor('speak'), far.playback('hello-world'), far.silence(10)] },
-    );
-    assert.ok(result);
+    const result = await recordCall(rig, { direction: 'both' }, [far.playback('hello-world'), far.silence(10)]);
     const file = recordedFile(rig, result);
     assert.equal(result.event?.name, 'ami.ChannelTalkingStop');
     const { rate, channels: [mono] } = channels(file);
@@ -267,15 +257,7 @@ describe('live: Relay record with AMI', { concurrency: true }, () => {
   it('the far leg hangs up while it is recorded (a voicemail): what was recorded is kept, RECORD FILE and MixMonitor alike', { skip }, async () => {
     assert.ok(rig);
     for (const direction of ['speak', 'both'] as const) {
-      let result: RecordResult | undefined;
-      await rig.run(
-        async (call) => {
-          await signalFar(call, 'go');
-          result = await call.record({ direction, initialTimeout: 0, endSilenceTimeout: 8 });
-        },
-        { far: [far.waitFor('go'), far.playback('hello-world'), far.hangup()] },
-      );
-      assert.ok(result);
+      const result = await recordCall(rig, { direction, initialTimeout: 0, endSilenceTimeout: 8 }, [far.playback('hello-world'), far.hangup()]);
       const file = recordedFile(rig, result);
       assert.equal(result.event?.name, 'call.ended', direction);
       near(result.duration, HELLO_WORLD, `${direction}: duration`);
@@ -289,15 +271,7 @@ describe('live: Relay record with AMI', { concurrency: true }, () => {
   const lameMissing = spawnSync('lame', ['--version']).status === 0 ? false : 'lame is not installed on this machine (apt-get install lame): mp3 recordings cannot be encoded';
   it('record({ format: mp3 }): encoded by lame; decoded again it is the caller\'s speech, of the right length', { skip: skip || lameMissing }, async () => {
     assert.ok(rig);
-    let result: RecordResult | undefined;
-    await rig.run(
-      async (call) => {
-        await signalFar(call, 'recording');
-        result = await call.record({ format: 'mp3', endSilenceTimeout: 2 });
-      },
-      { far: [far.waitFor('recording'), far.playback('vm-intro'), far.silence(10)] },
-    );
-    assert.ok(result);
+    const result = await recordCall(rig, { format: 'mp3', endSilenceTimeout: 2 }, [far.playback('vm-intro'), far.silence(10)]);
     const file = recordedFile(rig, result);
     assert.ok(file.endsWith('.mp3') && !existsSync(file.replace(/\.mp3$/, '.wav')), 'only the MP3 is left');
     const scratch = mkdtempSync('/tmp/agikit-mp3-');
@@ -364,15 +338,7 @@ describe('live: Relay record without AMI (the AGI-only subset)', { concurrency: 
 
   it('record({ direction: both }): MixMonitor, with a RECORD FILE watching the silence in the lane', { skip }, async () => {
     assert.ok(rig);
-    let result: RecordResult | undefined;
-    await rig.run(
-      async (call) => {
-        await signalFar(call, 'speak');
-        result = await call.record({ direction: 'both', initialTimeout: 0 });
-      },
-      { far: [far.waitFor('speak'), far.playback('hello-world'), far.silence(10)] },
-    );
-    assert.ok(result);
+    const result = await recordCall(rig, { direction: 'both', initialTimeout: 0 }, [far.playback('hello-world'), far.silence(10)]);
     const file = recordedFile(rig, result);
     near(result.duration, HELLO_WORLD + 1, 'duration');
     assert.ok(wavStats(readFileSync(file)).rms > 300);
