@@ -27,7 +27,7 @@ import type { AmiMessage } from '../ami/client.js';
 import { agiEvent, type Call } from './call.js';
 import { ChannelAmi } from './channel-ami.js';
 import { Action, Component, startAction } from './component.js';
-import { CallNotControllableError, RelayCapabilityError } from './errors.js';
+import { CallNotControllableError, RelayCapabilityError, RelayError } from './errors.js';
 import {
   checkRecordOptions,
   hasEndConditions,
@@ -86,7 +86,8 @@ class RecordComponent extends Component<RecordResult, RecordState> {
   /** What Asterisk writes, on agikit's side, and how; set once the recording starts. */
   private written: { readonly local: string; readonly kind: 'wav' | 'raw' } | undefined;
   private phase: Phase = 'queued';
-  private endState_: 'finished' | 'no_input' = 'finished';
+  /** The end state: `no_input` when nothing was heard in time. */
+  private outcome: 'finished' | 'no_input' = 'finished';
   /** Wakes a MixMonitor recording running in the background when `stop()` is called. */
   private readonly stopNow = new AbortController();
   private readonly ami: ChannelAmi | undefined;
@@ -138,7 +139,7 @@ class RecordComponent extends Component<RecordResult, RecordState> {
   }
 
   protected endState(): RecordState {
-    return this.endState_;
+    return this.outcome;
   }
 
   protected override stateChanged(state: RecordState): void {
@@ -249,7 +250,7 @@ class RecordComponent extends Component<RecordResult, RecordState> {
     const args = mixMonitorArgs(this.settings, this.asteriskBase, MIXMONITOR_ID_VARIABLE, this.settings.beep);
     const start = async (agi: Agi): Promise<string> => {
       this.written = this.writtenFile(args);
-      await agi.exec('MixMonitor', args.file, args.options);
+      if ((await agi.exec('MixMonitor', args.file, args.options)) !== 0) throw new RelayError('record: MixMonitor could not start (see the Asterisk log)');
       return (await agi.getVariable(MIXMONITOR_ID_VARIABLE)) ?? '';
     };
     if (hasEndConditions(this.settings)) {
@@ -364,7 +365,7 @@ class RecordComponent extends Component<RecordResult, RecordState> {
     this.phase = 'finishing';
     const written = this.written;
     const none = { successful: false, event: capture.event, url: '', duration: 0, size: 0 };
-    if (capture.end === 'no_input') this.endState_ = 'no_input';
+    if (capture.end === 'no_input') this.outcome = 'no_input';
     try {
       if (!written || capture.end !== 'finished' || !(await exists(written.local))) {
         if (written) await rm(written.local, { force: true });

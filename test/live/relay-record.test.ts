@@ -17,11 +17,11 @@ import { decodeS16le, parseWav } from '../../src/media/audio.js';
 import type { Call } from '../../src/relay/call.js';
 import { RelayCapabilityError } from '../../src/relay/errors.js';
 import { RECORDINGS_SUBDIRECTORY, type RecordAction } from '../../src/relay/record.js';
-import type { RecordOptions } from '../../src/relay/record-options.js';
+import type { RecordDirection, RecordOptions } from '../../src/relay/record-options.js';
 import type { RecordResult } from '../../src/relay/results.js';
 import { far, type FarStep } from '../../src/testing/asterisk.js';
 import { wavStats } from '../../src/testing/wav.js';
-import { RelayRig, live, signalFar, skip } from './relay-rig.js';
+import { MOUNT, RelayRig, live, signalFar, skip } from './relay-rig.js';
 import { waitSignal, within } from './rig.js';
 
 const VM_INTRO = 9339 / 1650;
@@ -93,6 +93,23 @@ async function recordCall(rig: RelayRig, options: RecordOptions, farSteps: FarSt
   );
   assert.ok(result, 'the call recorded');
   return result;
+}
+
+/**
+ * Records with a beep (`direction`) while the far leg records what it hears for 2 s, then hangs up;
+ * resolves with how long the far leg heard sound.
+ */
+async function beepHeard(rig: RelayRig, direction: RecordDirection): Promise<number> {
+  const name = `heard-beep-${direction}-${Date.now()}.wav`;
+  await rig.run(
+    async (call) => {
+      await call.record({ direction, beep: true, initialTimeout: 0, endSilenceTimeout: 0 });
+    },
+    { far: [far.record(`${MOUNT}/${name}`, { maxSeconds: 2 }), far.hangup()] },
+  );
+  const { rate, channels: [heard] } = channels(path.join(rig.dir, name));
+  assert.ok(heard);
+  return activeWindows(heard, rate).filter(Boolean).length * 0.02;
 }
 
 /** Files of the recordings directory whose name starts with `controlId`. */
@@ -268,6 +285,14 @@ describe('live: Relay record with AMI', { concurrency: true }, () => {
     }
   });
 
+  it('beep: the far leg hears Asterisk\'s beep (0.44 s) when the recording starts: RECORD FILE, and MixMonitor over AMI', { skip }, async () => {
+    assert.ok(rig);
+    for (const direction of ['speak', 'both'] as const) {
+      const seconds = await beepHeard(rig, direction);
+      assert.ok(seconds >= 0.2 && seconds <= 0.6, `${direction}: the far leg heard ${seconds} s of sound`);
+    }
+  });
+
   const lameMissing = spawnSync('lame', ['--version']).status === 0 ? false : 'lame is not installed on this machine (apt-get install lame): mp3 recordings cannot be encoded';
   it('record({ format: mp3 }): encoded by lame; decoded again it is the caller\'s speech, of the right length', { skip: skip || lameMissing }, async () => {
     assert.ok(rig);
@@ -343,6 +368,14 @@ describe('live: Relay record without AMI (the AGI-only subset)', { concurrency: 
     near(result.duration, HELLO_WORLD + 1, 'duration');
     assert.ok(wavStats(readFileSync(file)).rms > 300);
     assert.deepEqual(readdirSync(path.dirname(file)).filter((f) => f.includes('-watch')), [], 'the watcher\'s scratch file is gone');
+  });
+
+  it('beep without AMI: RECORD FILE, and MixMonitor\'s own p option (listen: MixMonitor with no main file)', { skip }, async () => {
+    assert.ok(rig);
+    for (const direction of ['speak', 'both', 'listen'] as const) {
+      const seconds = await beepHeard(rig, direction);
+      assert.ok(seconds >= 0.2 && seconds <= 0.6, `${direction}: the far leg heard ${seconds} s of sound`);
+    }
   });
 
   it('recordAsync({ stereo: true, direction: both }) with no end conditions: the far leg hangs up; StopMixMonitor in dead AGI keeps the file', { skip }, async () => {
