@@ -439,11 +439,11 @@ export async function recordAsync(call: Call, options: RecordOptions = {}): Prom
   if (!directory) throw new RelayCapabilityError('media-directory', 'record', 'to record into');
   if (settings.format === 'mp3' && !(await lameAvailable())) throw new RelayCapabilityError('mp3-encoder', 'record', "format 'mp3'");
   const component = new RecordComponent(call, settings, new PathMapping(directory), options);
-  const needsAgi = component.runsRecordFile || !call.runtime.ami || settings.beep;
-  if (needsAgi && !call.agi && !call.ended) throw new CallNotControllableError('record', 'no-agi');
   if (options.signal && component.runsRecordFile && !call.runtime.ami) {
     throw new RelayCapabilityError('ami', 'record({ signal })', 'Asterisk cannot interrupt RECORD FILE over AGI');
   }
+  const needsAgi = component.runsRecordFile || !call.runtime.ami || settings.beep;
+  if (needsAgi && !call.agi && !call.ended) throw new CallNotControllableError('record', 'no-agi');
   return startAction(component, (c) => new RecordAction(c), options.signal);
 }
 

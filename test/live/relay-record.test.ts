@@ -19,7 +19,7 @@ import { RelayCapabilityError } from '../../src/relay/errors.js';
 import { RECORDINGS_SUBDIRECTORY, type RecordAction } from '../../src/relay/record.js';
 import type { RecordDirection, RecordOptions } from '../../src/relay/record-options.js';
 import type { RecordResult } from '../../src/relay/results.js';
-import { far, type FarStep } from '../../src/testing/asterisk.js';
+import { agikitPackageRoot, far, type FarStep } from '../../src/testing/asterisk.js';
 import { wavStats } from '../../src/testing/wav.js';
 import { MOUNT, RelayRig, live, signalFar, skip } from './relay-rig.js';
 import { waitSignal, within } from './rig.js';
@@ -110,6 +110,13 @@ async function beepHeard(rig: RelayRig, direction: RecordDirection): Promise<num
   const { rate, channels: [heard] } = channels(path.join(rig.dir, name));
   assert.ok(heard);
   return activeWindows(heard, rate).filter(Boolean).length * 0.02;
+}
+
+/** Installs lame (the MP3 encoder) with the project's script; the reason when it cannot. */
+function lameUnavailable(): string | false {
+  const root = agikitPackageRoot() ?? process.cwd();
+  const r = spawnSync('bash', [path.join(root, 'scripts', 'install-command.sh'), 'lame'], { encoding: 'utf8' });
+  return r.status === 0 ? false : `lame unavailable, so mp3 cannot be encoded: ${r.stderr.trim() || `install-command.sh exited ${r.status}`}`;
 }
 
 /** Files of the recordings directory whose name starts with `controlId`. */
@@ -293,7 +300,7 @@ describe('live: Relay record with AMI', { concurrency: true }, () => {
     }
   });
 
-  const lameMissing = spawnSync('lame', ['--version']).status === 0 ? false : 'lame is not installed on this machine (apt-get install lame): mp3 recordings cannot be encoded';
+  const lameMissing = lameUnavailable();
   it('record({ format: mp3 }): encoded by lame; decoded again it is the caller\'s speech, of the right length', { skip: skip || lameMissing }, async () => {
     assert.ok(rig);
     const result = await recordCall(rig, { format: 'mp3', endSilenceTimeout: 2 }, [far.playback('vm-intro'), far.silence(10)]);
