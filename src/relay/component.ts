@@ -93,13 +93,14 @@ interface Startable {
 
 /**
  * Starts `component` and returns its action (`makeAction` wraps it): the one way every `*Async`
- * method starts its work. Aborting `signal` stops the component (once; the listener goes away when
- * the component ends). The blocking method of the pair awaits the action's `done`.
+ * method starts its work. Aborting `options.signal` stops the component (once; the listener goes
+ * away when the component ends); an already aborted signal stops it before it starts, so its work
+ * sends nothing. The blocking method of the pair awaits the action's `done`.
  */
-export function startAction<C extends Startable, A>(component: C, makeAction: (component: C) => A, signal?: AbortSignal): A {
+export function startAction<C extends Startable, A>(component: C, makeAction: (component: C) => A, options: MethodOptions = {}): A {
+  const { signal } = options;
   const action = makeAction(component);
   const onAbort = (): void => void component.stop();
-  // Already aborted: stopped before it starts, so its work sends nothing.
   if (signal?.aborted) onAbort();
   component.start();
   if (signal && !signal.aborted) {

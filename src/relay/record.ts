@@ -27,7 +27,7 @@ import type { AmiMessage } from '../ami/client.js';
 import { agiEvent, type Call } from './call.js';
 import { ChannelAmi } from './channel-ami.js';
 import { Action, Component, startAction } from './component.js';
-import { CallNotControllableError, RelayCapabilityError, RelayError } from './errors.js';
+import { CallBusyError, CallNotControllableError, RelayCapabilityError, RelayError } from './errors.js';
 import {
   checkRecordOptions,
   hasEndConditions,
@@ -432,6 +432,7 @@ export class RecordAction extends Action<RecordResult, RecordState> {
  * @throws RelayCapabilityError without a media directory; for `mp3` without `lame`; for a `signal`
  *   when a `RECORD FILE` records and there is no AMI (nothing could stop it)
  * @throws CallNotControllableError when the recording needs the call's AGI and it has none
+ * @throws CallBusyError with `queue: false` when it needs the call's lane and something holds it
  */
 export async function recordAsync(call: Call, options: RecordOptions = {}): Promise<RecordAction> {
   const settings = checkRecordOptions(options);
@@ -442,9 +443,12 @@ export async function recordAsync(call: Call, options: RecordOptions = {}): Prom
   if (options.signal && component.runsRecordFile && !call.runtime.ami) {
     throw new RelayCapabilityError('ami', 'record({ signal })', 'Asterisk cannot interrupt RECORD FILE over AGI');
   }
-  const needsAgi = component.runsRecordFile || !call.runtime.ami || settings.beep;
-  if (needsAgi && !call.agi && !call.ended) throw new CallNotControllableError('record', 'no-agi');
-  return startAction(component, (c) => new RecordAction(c), options.signal);
+  // What drives the call's AGI session takes its lane; a MixMonitor over AMI needs neither.
+  const needsLane = component.runsRecordFile || !call.runtime.ami || settings.beep;
+  if (needsLane && !call.agi && !call.ended) throw new CallNotControllableError('record', 'no-agi');
+  const holder = call.lane.holder;
+  if (needsLane && holder && options.queue === false && !options.preempt) throw new CallBusyError('record', holder.name);
+  return startAction(component, (c) => new RecordAction(c), options);
 }
 
 /** Records and resolves with the result once the recording has ended. Throws as {@link recordAsync}. */

@@ -16,7 +16,7 @@ import { AgiAbortError, AgiHangupError } from '../errors.js';
 import { agiEvent, type Call } from './call.js';
 import { ChannelAmi } from './channel-ami.js';
 import { Action, Component, startAction, type MethodOptions } from './component.js';
-import { CallNotControllableError, RelayArgumentError } from './errors.js';
+import { CallBusyError, CallNotControllableError, RelayArgumentError } from './errors.js';
 import type { RelayEvent, SendDigitsResult } from './results.js';
 
 /** `sending` until every digit went out (or it was stopped), then `finished`. */
@@ -143,10 +143,14 @@ export class SendDigitsAction extends Action<SendDigitsResult, SendDigitsState> 
  * Starts sending `digits` and returns the action.
  *
  * @throws RelayArgumentError for a character that is not a digit, `w` or `W` (nothing is sent)
+ * @throws CallBusyError with `queue: false` when it needs the call's lane (no AMI) and something holds it
  */
 export async function sendDigitsAsync(call: Call, digits: string, options: MethodOptions = {}): Promise<SendDigitsAction> {
   const steps = parseDigits(digits);
-  return startAction(new SendDigitsComponent(call, digits, steps, options), (c) => new SendDigitsAction(c), options.signal);
+  // Over AMI the digits need no lane; over AGI they take it.
+  const holder = call.lane.holder;
+  if (!call.runtime.ami && holder && options.queue === false && !options.preempt) throw new CallBusyError('sendDigits', holder.name);
+  return startAction(new SendDigitsComponent(call, digits, steps, options), (c) => new SendDigitsAction(c), options);
 }
 
 /** Sends `digits` and resolves once they have gone out. Throws as {@link sendDigitsAsync}. */

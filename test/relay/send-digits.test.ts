@@ -8,7 +8,7 @@ import { describe, it } from 'node:test';
 import type { Agi } from '../../src/agi/agi.js';
 import type { AmiClient } from '../../src/ami/client.js';
 import { Call } from '../../src/relay/call.js';
-import { RelayArgumentError } from '../../src/relay/errors.js';
+import { CallBusyError, RelayArgumentError } from '../../src/relay/errors.js';
 import { RelayRuntime } from '../../src/relay/runtime.js';
 import { GAP_MS, parseDigits, sendingMs, TONE_MS } from '../../src/relay/send-digits.js';
 
@@ -102,6 +102,25 @@ describe('sendDigits', () => {
       assert.equal(action.completed, true);
     });
   }
+
+  it('queue: false while something holds the lane: over AGI CallBusyError, nothing sent; over AMI the lane is not needed', async () => {
+    for (const over of ['agi', 'ami'] as const) {
+      const { call, sent } = fakeCall(over);
+      const release = await call.lane.acquire({ name: 'play x', stop: async () => undefined });
+      const sending = call.sendDigits('1', { queue: false });
+      if (over === 'agi') {
+        await assert.rejects(sending, (e: unknown) => e instanceof CallBusyError && /sendDigits: the call is busy with play x/.test(e.message));
+        assert.deepEqual(sent, []);
+      } else {
+        assert.equal((await sending).successful, true);
+        assert.deepEqual(
+          sent.map(([d]) => d),
+          ['1'],
+        );
+      }
+      release();
+    }
+  });
 
   it('an invalid digit is refused before anything is sent; an aborted signal stops it', async () => {
     const { call, sent } = fakeCall('ami');
