@@ -26,10 +26,15 @@ import {
   type HangupResult,
   type PlayResult,
   type PromptResult,
+  type RecordResult,
   type RelayEvent,
+  type SendDigitsResult,
 } from './results.js';
 import type { RelayRuntime } from './runtime.js';
 import { reached, statesBetween, unreachable, type CallState } from './state.js';
+import { record, recordAsync, type RecordAction } from './record.js';
+import type { RecordOptions } from './record-options.js';
+import { sendDigits, sendDigitsAsync, type SendDigitsAction } from './send-digits.js';
 
 /** What a call is created with. */
 export interface CallInit {
@@ -387,8 +392,57 @@ export class Call extends EventEmitter<CallEvents> {
   // ---------------------------------------------------------------------------------------------
   // record (record.ts)
 
+  /**
+   * Records the call into the media directory and resolves once the recording has ended, with its
+   * `url` (`file://`), `duration` (s) and `size` (bytes). `successful` is `true` when there is a
+   * recording: ended by silence, a terminator, `stop`/`signal`, or the call hanging up; `false` (and
+   * the `record.no_input` event) when nothing was heard within `initialTimeout`.
+   *
+   * A mono recording of the caller (`direction: 'speak'`, the default) is a `RECORD FILE` that holds
+   * the call's lane; `listen`, `both` and `stereo` are a `MixMonitor`, which leaves the lane free
+   * (the call can play meanwhile). See {@link RecordOptions} and docs/relay-record.md.
+   *
+   * @throws RelayArgumentError for a bad option
+   * @throws RelayCapabilityError without a media directory, for `mp3` without `lame`, or for a
+   *   `signal` on a `RECORD FILE` without AMI
+   */
+  record(options: RecordOptions = {}): Promise<RecordResult> {
+    return record(this, options);
+  }
+
+  /**
+   * Starts a recording (see {@link record}) and returns its {@link RecordAction} (`stop()`, `state`,
+   * `completed`, `result`, `done`, `url`).
+   *
+   * @throws as {@link record}
+   */
+  recordAsync(options: RecordOptions = {}): Promise<RecordAction> {
+    return recordAsync(this, options);
+  }
+
   // ---------------------------------------------------------------------------------------------
   // sendDigits (send-digits.ts)
+
+  /**
+   * Sends DTMF to the far end and resolves once every digit has gone out: `0-9 * # A-D`, `w` a
+   * 0.5 s pause, `W` a 1 s pause. Over AMI (`PlayDTMF`) when the call has it, else `SendDTMF` in the
+   * call's lane. `successful` is `false` when it was stopped or the call hung up first.
+   *
+   * @throws RelayArgumentError naming the first invalid character; nothing is sent then
+   */
+  sendDigits(digits: string, options: MethodOptions = {}): Promise<SendDigitsResult> {
+    return sendDigits(this, digits, options);
+  }
+
+  /**
+   * Starts sending DTMF (see {@link sendDigits}) and returns its {@link SendDigitsAction}; `stop()`
+   * takes effect before the next digit.
+   *
+   * @throws as {@link sendDigits}
+   */
+  sendDigitsAsync(digits: string, options: MethodOptions = {}): Promise<SendDigitsAction> {
+    return sendDigitsAsync(this, digits, options);
+  }
 
   // ---------------------------------------------------------------------------------------------
   // For the runtime and components

@@ -136,22 +136,22 @@ export class Action<R extends RelayResult, S extends string = string> {
 
 /**
  * Starts `component` and returns its action made by `makeAction`: the one implementation behind each
- * sync/async method pair (`xAsync()` returns this; `x()` awaits its `done`). With `queue: false` while
- * the lane is held it throws `CallBusyError` before anything starts; aborting `signal` stops the
- * component (at once if it is already aborted).
+ * sync/async method pair (`xAsync()` returns this; `x()` awaits its `done`). With `queue: false`
+ * while the lane is held it throws `CallBusyError` before anything starts, unless `needsLane` says
+ * this component runs beside the lane (e.g. over AMI). Aborting `options.signal` stops the
+ * component; an already aborted signal stops it before it starts, so its work sends nothing.
  *
  * @throws CallBusyError as said
  */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- a component's result and state types vary; the action is typed by makeAction
-export function startAction<C extends Component<any, any>, A>(component: C, makeAction: (component: C) => A, options: MethodOptions = {}): A {
-  component.call.lane.assertAvailable(component.name, options);
+export function startAction<C extends Component<any, any>, A>(component: C, makeAction: (component: C) => A, options: MethodOptions = {}, needsLane = true): A {
+  if (needsLane) component.call.lane.assertAvailable(component.kind, options);
   const action = makeAction(component);
-  component.start();
   const { signal } = options;
-  if (signal?.aborted) {
-    void component.stop();
-  } else if (signal) {
-    const onAbort = (): void => void component.stop();
+  const onAbort = (): void => void component.stop();
+  if (signal?.aborted) onAbort();
+  component.start();
+  if (signal && !signal.aborted) {
     signal.addEventListener('abort', onAbort, { once: true });
     void component.done.then(() => signal.removeEventListener('abort', onAbort));
   }

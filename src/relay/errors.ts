@@ -13,13 +13,13 @@ export class RelayError extends AgiError {
 }
 
 /** What a Relay method may need beyond the call's AGI session. */
-export type RelayCapability = 'ami' | 'media-directory' | 'tts' | 'speech-recognizer';
+export type RelayCapability = 'ami' | 'media-directory' | 'tts' | 'speech-recognizer' | 'mp3-encoder';
 
 /**
  * The method needs something this Relay runtime was not given: an AMI connection (a second action
  * while one runs, pause/resume/volume of a running play, stopping an `EXEC`'d application or a
- * `RECORD FILE`), a media directory shared with Asterisk, a text to speech provider, or a speech
- * recognizer. Nothing was started; nothing degrades silently.
+ * `RECORD FILE`), a media directory shared with Asterisk, a text to speech provider, a speech
+ * recognizer, or an MP3 encoder. Nothing was started; nothing degrades silently.
  */
 export class RelayCapabilityError extends RelayError {
   override name = 'RelayCapabilityError';
@@ -38,6 +38,7 @@ const CAPABILITY_TEXT: Record<RelayCapability, string> = {
   'media-directory': 'a media directory shared with Asterisk (RelayOptions.media.directory)',
   tts: 'a text to speech provider (RelayOptions.media.tts)',
   'speech-recognizer': 'a speech recognizer (RelayOptions.speech)',
+  'mp3-encoder': 'the LAME MP3 encoder (a `lame` command on the PATH of agikit\'s machine, e.g. apt-get install lame)',
 };
 
 /**

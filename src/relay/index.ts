@@ -32,10 +32,21 @@ export {
   type PlayResult,
   type PromptResult,
   type PromptResultType,
+  type RecordResult,
   type RelayEvent,
   type RelayResult,
+  type SendDigitsResult,
   type StopResult,
 } from './results.js';
+export { RECORDINGS_SUBDIRECTORY, RecordAction, type RecordState } from './record.js';
+export {
+  MAX_RECORD_TIMEOUT_SECONDS,
+  RECORD_DEFAULTS,
+  type RecordDirection,
+  type RecordFormat,
+  type RecordOptions,
+} from './record-options.js';
 export { RelayRuntime, type IncomingCallHandler, type RelayOptions, type SpeechRecognizer } from './runtime.js';
+export { parseDigits, SendDigitsAction, type DigitStep, type SendDigitsState } from './send-digits.js';
 export { CALL_STATES, type CallState } from './state.js';
 export { RINGTONES, type RingtoneName } from './ringtones.js';

@@ -50,6 +50,22 @@ export interface ControlResult {
   readonly successful: boolean;
 }
 
+/** Result of `record()`, and of the action `recordAsync()` returns. */
+export interface RecordResult extends RelayResult {
+  /**
+   * `file://` URL of the recording, on agikit's side of the media directory (the seed's HTTPS URL:
+   * agikit serves no files); `''` when nothing was recorded.
+   */
+  readonly url: string;
+  /** Length of the recording in seconds (`0` when there is none). */
+  readonly duration: number;
+  /** Size of the recording file in bytes (`0` when there is none). */
+  readonly size: number;
+}
+
+/** Result of `sendDigits()`, and of the action `sendDigitsAsync()` returns. */
+export type SendDigitsResult = RelayResult;
+
 /**
  * How a prompt ended (`PromptResult.type`). On success the kind of input, as the seed has it:
  * `digit` or `speech`. Otherwise why there is none, with Relay's names: `no_input` (nothing was
