@@ -1,6 +1,10 @@
 /**
- * Every error agikit throws is an {@link AgiError}; each failure mode has its own subclass so
- * applications can branch with `instanceof` instead of reading wire codes.
+ * The errors of agikit's protocol and AGI layers, in one place. Every failure of a command, the
+ * call or the wire is an {@link AgiError}; each failure mode has its own subclass so applications
+ * can branch with `instanceof` instead of reading wire codes. Misuse of an API (a malformed
+ * transcript, a bad server option) throws a `TypeError`, as Node's own APIs do. The media and AMI
+ * layers keep theirs in `src/media/errors.ts` and `src/ami`, the testing kit in
+ * `src/testing/errors.ts`.
  *
  * @module
  */
@@ -123,5 +127,23 @@ export class AgiSessionClosedError extends AgiError {
   override name = 'AgiSessionClosedError';
   constructor(readonly command?: string) {
     super(command ? `AGI session already closed: ${command}` : 'AGI session already closed');
+  }
+}
+
+/**
+ * Raised by a command table decoder when Asterisk reports failure; never reaches the application.
+ * `hangupPossible` failures (`result=-1` of a channel operation) make {@link Agi} check whether the
+ * channel is still up: if not, the caller gets an {@link AgiHangupError}; if it is, `ifAlive` (when
+ * given) is the result, else an {@link AgiCommandError}.
+ *
+ * @internal
+ */
+export class CommandFailure extends Error {
+  constructor(
+    readonly detail: string,
+    readonly hangupPossible: boolean,
+    readonly ifAlive?: { value: unknown },
+  ) {
+    super(detail);
   }
 }

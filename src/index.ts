@@ -3,7 +3,7 @@
  *
  * @module agikit
  */
-export { Agi, type AgiOptions, type HangupListener, type LogSource } from './agi/agi.js';
+export { Agi, type AgikitCloseStatus, type AgiOptions, type HangupListener, type LogSource } from './agi/agi.js';
 export { AGI_COMMANDS, type AgiCommandName, type CommandSpec } from './agi/commands.js';
 export { AgiConnection, type AgiConnectionOptions } from './agi/connection.js';
 export type { CommandArgs, CommandOptions, CommandResult } from './agi/method-types.js';
@@ -41,9 +41,9 @@ export {
 } from './errors.js';
 export { ANY_DIGIT, encodeCommand, maxLineBytesFor, quoteArg } from './protocol/encode.js';
 export { parseHeader, type AgiEnv, type AgiHeader } from './protocol/header.js';
-export { parseFinal, ReplyReader, type AgiReply } from './protocol/reply.js';
-export { FastAgiServer, type CloseOptions, type FastAgiServerOptions, type ServerStats } from './server/fastagi-server.js';
-export { runCall, type CallEnd, type CallStatus, type RunCallOptions } from './server/run-call.js';
+export { DEFAULT_MAX_REPLY_BYTES, parseFinal, ReplyReader, type AgiReply } from './protocol/reply.js';
+export { DEFAULT_HEADER_TIMEOUT_MS, DEFAULT_MAX_PENDING_CONNECTIONS, FastAgiServer, type CloseOptions, type FastAgiServerOptions, type ServerStats } from './server/fastagi-server.js';
+export { CALL_STATUSES, runCall, type CallEnd, type CallStatus, type RunCallOptions } from './server/run-call.js';
 export { Router, type AgiHandler, type RouteMatch, type RouterLike } from './server/router.js';
 export { runStdio, type StdioOptions } from './server/stdio.js';
 export * from './media/index.js';

@@ -14,10 +14,18 @@
  *   idle  Opens N calls that send the header, receive the first command (ANSWER) and are then left
  *         waiting, unanswered. Prints "READY {json}" once all N wait, then holds them until a line
  *         arrives on stdin (or stdin closes), closes them all, and prints "CLOSED".
+ *   soak  The load flow for --duration seconds, with --hostile calls per thousand played by a hostile
+ *         Asterisk, in turn: reset (RST mid-header or at a random command), junk (stray lines, some
+ *         not UTF-8, before a reply; the call must still complete), stall (half a header, or no reply
+ *         to a command: the server must close it by its header or command timeout), flood (a
+ *         free-text value that never closes: the server must close it). Prints "PROGRESS {json}"
+ *         every --report seconds and a final JSON line. Errors of ordinary calls and hostile calls
+ *         that did not end as expected are counted apart.
  *
  * Usage: agiload --mode load --port P --conc N --warmup S --duration S [--pid PID] [--host IP]
  *                [--split-header] [--spin]
  *        agiload --mode idle --port P --count N [--batch B]
+ *        agiload --mode soak --port P --conc N --duration S --hostile PERMILLE [--report S] [--pid PID]
  *   --pid           server process whose CPU time (all threads) and RSS are read over the window
  *   --split-header  one write() per header line, as Asterisk does (default: the header in one write)
  *   --spin          never sleep in epoll_wait (analysis only: the server never pays to wake us)
@@ -44,7 +52,11 @@
 #define RBUF 512
 #define NSTEPS 6
 
-enum state { S_FREE = 0, S_CONNECTING, S_RUNNING, S_AWAIT_EOF, S_IDLE_WAIT };
+enum state { S_FREE = 0, S_CONNECTING, S_RUNNING, S_AWAIT_EOF, S_IDLE_WAIT, S_HOSTILE_WAIT };
+
+/* Soak mode: what a hostile call does (see the header comment). */
+enum hostile { H_NONE = 0, H_RESET, H_JUNK, H_STALL, H_FLOOD, H_KINDS };
+static const char *hostile_names[H_KINDS] = {"none", "reset", "junk", "stall", "flood"};
 
 struct conn {
   int fd;
@@ -54,6 +66,8 @@ struct conn {
   uint32_t seq;        /* call number: drives the customer id and the digits */
   uint64_t t_start;    /* connect() time */
   uint64_t t_stim;     /* when we last wrote (header or reply) */
+  int hostile;         /* soak: enum hostile */
+  int hstep;           /* soak: the command at which it acts (-1: in the header) */
   int rlen;
   char rbuf[RBUF];
   char expect[NSTEPS][96];
@@ -74,6 +88,8 @@ static int opt_count = 10000;
 static int opt_batch = 256;
 static int opt_split_header = 0; /* 1: one write() per header line, as Asterisk does */
 static int opt_spin = 0;         /* 1: never sleep in epoll_wait (analysis only: the server never has to wake us) */
+static int opt_hostile = 0;      /* soak: hostile calls per thousand */
+static double opt_report = 30.0; /* soak: seconds between PROGRESS lines */
 
 /* ---------- state ---------- */
 static int epfd;
@@ -96,6 +112,11 @@ static uint64_t *slot_sessions;
 
 static uint64_t err_connect, err_reset, err_mismatch, err_early_eof, err_extra, err_overflow, err_write;
 static char first_error[512];
+/* Soak: ordinary calls completed; hostile calls started, ended as expected, and not. */
+static uint64_t soak_ok, h_started[H_KINDS], h_expected[H_KINDS], h_unexpected[H_KINDS];
+static char first_hostile_error[512];
+static uint64_t err_stuck; /* soak: an ordinary call with no progress for 30 s */
+static uint32_t hostile_turn;
 
 static uint64_t now_ns(void) {
   struct timespec ts;
@@ -123,10 +144,16 @@ static void push(uint64_t **arr, size_t *n, size_t *cap, uint64_t v) {
 }
 
 static void note_error(uint64_t *counter, struct conn *c, const char *what, const char *got, int gotlen) {
+  char *first = first_error;
+  if (c && c->hostile) { /* a hostile call that did not end as it should: counted apart */
+    counter = &h_unexpected[c->hostile];
+    first = first_hostile_error;
+  }
   (*counter)++;
-  if (!first_error[0]) {
-    snprintf(first_error, sizeof first_error, "call %u step %d: %s%s%.*s", c ? c->seq : 0, c ? c->step : -1, what,
-             got ? ": " : "", got ? (gotlen > 200 ? 200 : gotlen) : 0, got ? got : "");
+  if (!first[0]) {
+    snprintf(first, sizeof first_error, "call %u step %d%s%s: %s%s%.*s", c ? c->seq : 0, c ? c->step : -1,
+             c && c->hostile ? " hostile " : "", c && c->hostile ? hostile_names[c->hostile] : "", what, got ? ": " : "",
+             got ? (gotlen > 200 ? 200 : gotlen) : 0, got ? got : "");
   }
 }
 
@@ -182,6 +209,61 @@ static void prepare_call(struct conn *c) {
 }
 
 static void start_call(int slot);
+static void close_conn(struct conn *c, int restart);
+
+/* Closes with a TCP reset instead of a FIN (a crashed or killed Asterisk). */
+static void reset_conn(struct conn *c) {
+  struct linger lg = {.l_onoff = 1, .l_linger = 0};
+  setsockopt(c->fd, SOL_SOCKET, SO_LINGER, &lg, sizeof lg);
+  close_conn(c, 1);
+}
+
+/* A hostile call ended the way it should: count it and start the next call. */
+static void hostile_done(struct conn *c) {
+  h_expected[c->hostile]++;
+  close_conn(c, 1);
+}
+
+/* Soak: whether this call is hostile, how, and where (spread evenly over kinds, steps and variants). */
+static void choose_hostility(struct conn *c) {
+  c->hostile = H_NONE;
+  if (*opt_mode != 's' || opt_hostile <= 0) return;
+  uint32_t h = c->seq * 2654435761u;
+  if ((h >> 7) % 1000 >= (uint32_t)opt_hostile) return;
+  uint32_t turn = hostile_turn++;
+  c->hostile = 1 + (int)(turn % (H_KINDS - 1));
+  c->hstep = (int)((turn / (H_KINDS - 1)) % (NSTEPS + 1)) - 1; /* -1: in the header */
+  if (c->hostile == H_JUNK && c->hstep < 0) c->hstep = 0;
+  if (c->hostile == H_FLOOD) c->hstep = 1; /* GET VARIABLE: a free-text reply */
+  h_started[c->hostile]++;
+}
+
+/* Junk before a reply: stray lines, some empty, some not valid UTF-8, none that looks like AGI. */
+static int write_junk(struct conn *c) {
+  char junk[4096];
+  int len = 0;
+  int lines = 1 + (int)(c->seq % 40);
+  for (int i = 0; i < lines && len < (int)sizeof junk - 100; i++) {
+    int n = (int)((c->seq * 31u + (unsigned)i * 17u) % 80u);
+    if (i % 7 == 3) n = 0;
+    junk[len++] = '#';
+    for (int k = 0; k < n; k++) junk[len++] = (char)(i % 5 == 1 ? 0x80 + (k % 60) : 'a' + (k + i) % 26);
+    junk[len++] = '\n';
+  }
+  return write(c->fd, junk, len) == len ? 0 : -1;
+}
+
+/* A free-text value that never closes: its start, then 8 KiB lines until the socket is full or 800 KiB. */
+static void write_flood(struct conn *c) {
+  static char line[8193];
+  if (!line[0]) {
+    memset(line, 'v', 8192);
+    line[8192] = '\n';
+  }
+  if (write(c->fd, "200 result=1 (start\n", 20) != 20) return;
+  for (int i = 0; i < 100; i++)
+    if (write(c->fd, line, sizeof line) != (ssize_t)sizeof line) return;
+}
 
 static void close_conn(struct conn *c, int restart) {
   int slot = c->slot;
@@ -198,6 +280,22 @@ static void try_send_header(struct conn *c) {
   char hdr[1024];
   int len = build_header(c, hdr, sizeof hdr);
   c->t_stim = now_ns();
+  if (c->hostile && c->hstep < 0 && c->hostile != H_JUNK) {
+    /* Half a header, then: a reset, or nothing more (the server must time it out). */
+    ssize_t n = write(c->fd, hdr, len / 2);
+    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK) && c->state == S_CONNECTING) {
+      struct epoll_event ev = {.events = EPOLLIN | EPOLLOUT, .data.ptr = c};
+      epoll_ctl(epfd, EPOLL_CTL_MOD, c->fd, &ev);
+      return;
+    }
+    if (c->hostile == H_RESET) {
+      h_expected[H_RESET]++;
+      reset_conn(c);
+      return;
+    }
+    c->state = S_HOSTILE_WAIT;
+    return;
+  }
   int start = 0;
   while (start < len) {
     int end = len;
@@ -230,6 +328,7 @@ static void start_call(int slot) {
   c->seq = next_seq++;
   c->step = 0;
   c->rlen = 0;
+  choose_hostility(c);
   prepare_call(c);
   c->fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
   if (c->fd < 0) die("socket: %s", strerror(errno));
@@ -251,7 +350,7 @@ static void start_call(int slot) {
 }
 
 static void on_line(struct conn *c, const char *line, int len, uint64_t t) {
-  if (c->state == S_AWAIT_EOF || c->state == S_IDLE_WAIT || c->step >= NSTEPS) {
+  if (c->state == S_AWAIT_EOF || c->state == S_IDLE_WAIT || c->state == S_HOSTILE_WAIT || c->step >= NSTEPS) {
     note_error(&err_extra, c, "unexpected extra line", line, len);
     close_conn(c, 1);
     return;
@@ -273,6 +372,28 @@ static void on_line(struct conn *c, const char *line, int len, uint64_t t) {
     return;
   }
   c->t_stim = now_ns();
+  if (c->hostile && c->step == c->hstep) {
+    switch (c->hostile) {
+      case H_RESET:
+        h_expected[H_RESET]++;
+        reset_conn(c);
+        return;
+      case H_STALL:
+        c->state = S_HOSTILE_WAIT; /* no reply: the server's command timeout must end it */
+        return;
+      case H_FLOOD:
+        write_flood(c);
+        c->state = S_HOSTILE_WAIT; /* the server must close it at its reply bound */
+        return;
+      case H_JUNK:
+        if (write_junk(c) != 0) {
+          note_error(&err_write, c, "junk write failed", NULL, 0);
+          close_conn(c, 1);
+          return;
+        }
+        break; /* then the real reply: the call must go on */
+    }
+  }
   ssize_t n;
   do n = write(c->fd, c->reply[i], c->reply_len[i]);
   while (n < 0 && errno == EINTR);
@@ -291,13 +412,26 @@ static void on_readable(struct conn *c) {
     if (n < 0) {
       if (errno == EAGAIN || errno == EWOULDBLOCK) return;
       if (errno == EINTR) continue;
+      if (c->state == S_HOSTILE_WAIT) { /* the server closed it with a reset: as good as a FIN here */
+        hostile_done(c);
+        return;
+      }
       note_error(&err_reset, c, strerror(errno), NULL, 0);
       close_conn(c, 1);
       return;
     }
     uint64_t t = now_ns();
     if (n == 0) {
+      if (c->state == S_HOSTILE_WAIT) {
+        hostile_done(c);
+        return;
+      }
+      if (c->state == S_AWAIT_EOF && c->rlen == 0 && c->hostile == H_JUNK) {
+        hostile_done(c);
+        return;
+      }
       if (c->state == S_AWAIT_EOF && c->rlen == 0) {
+        soak_ok++;
         if (measuring) {
           sessions_ok++;
           slot_sessions[c->slot]++;
@@ -450,7 +584,27 @@ static double self_cpu_s(void) {
   return (double)ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6 + (double)ru.ru_stime.tv_sec + ru.ru_stime.tv_usec / 1e6;
 }
 
+/* Prints text for inside a JSON string (the quotes are the caller's). */
+static void print_json_text(const char *text) {
+  for (const char *s = text; *s; s++) {
+    if (*s == '"' || *s == '\\') putchar('\\');
+    if ((unsigned char)*s < 32 || (unsigned char)*s >= 127) {
+      printf("\\u%04x", (unsigned char)*s);
+      continue;
+    }
+    putchar(*s);
+  }
+}
+
 /* ---------- main loops ---------- */
+
+static void alloc_conns(int n) {
+  nconns = n;
+  conns = calloc(nconns, sizeof *conns);
+  slot_sessions = calloc(nconns, sizeof *slot_sessions);
+  if (!conns || !slot_sessions) die("out of memory");
+  for (int i = 0; i < nconns; i++) conns[i].fd = -1;
+}
 
 static void poll_once(int timeout_ms) {
   struct epoll_event evs[1024];
@@ -467,10 +621,7 @@ static void poll_once(int timeout_ms) {
 }
 
 static int run_load(void) {
-  nconns = opt_conc;
-  conns = calloc(nconns, sizeof *conns);
-  slot_sessions = calloc(nconns, sizeof *slot_sessions);
-  for (int i = 0; i < nconns; i++) conns[i].fd = -1;
+  alloc_conns(opt_conc);
   uint64_t t0 = now_ns();
   uint64_t t_measure = t0 + (uint64_t)(opt_warmup * 1e9);
   uint64_t t_end = t_measure + (uint64_t)(opt_duration * 1e9);
@@ -548,14 +699,7 @@ static int run_load(void) {
          (unsigned long)(errors - errors_before), (unsigned long)err_connect, (unsigned long)err_reset,
          (unsigned long)err_mismatch, (unsigned long)err_early_eof, (unsigned long)err_extra, (unsigned long)err_overflow,
          (unsigned long)err_write, abandoned);
-  for (const char *s = first_error; *s; s++) {
-    if (*s == '"' || *s == '\\') putchar('\\');
-    if ((unsigned char)*s < 32) {
-      printf("\\u%04x", *s);
-      continue;
-    }
-    putchar(*s);
-  }
+  print_json_text(first_error);
   printf("\",\"stepUs\":[");
   for (int i = 0; i < NSTEPS; i++)
     printf("%s{\"p50\":%.1f,\"p99\":%.1f,\"max\":%.1f}", i ? "," : "", pct(step_lat[i], step_lat_n[i], 50),
@@ -572,11 +716,81 @@ static int run_load(void) {
   return 0;
 }
 
+static void soak_report(const char *tag, double t) {
+  struct proc_sample p;
+  read_proc(opt_pid, &p);
+  uint64_t errors = err_connect + err_reset + err_mismatch + err_early_eof + err_extra + err_overflow + err_write + err_stuck;
+  int open = 0;
+  for (int i = 0; i < nconns; i++) open += conns[i].state != S_FREE;
+  printf("%s {\"t\":%.1f,\"served\":%lu,\"errors\":%lu,\"errorKinds\":{\"connect\":%lu,\"reset\":%lu,\"mismatch\":%lu,"
+         "\"earlyEof\":%lu,\"extra\":%lu,\"overflow\":%lu,\"write\":%lu,\"stuck\":%lu},\"open\":%d,\"hostile\":{",
+         tag, t, (unsigned long)soak_ok, (unsigned long)errors, (unsigned long)err_connect, (unsigned long)err_reset,
+         (unsigned long)err_mismatch, (unsigned long)err_early_eof, (unsigned long)err_extra, (unsigned long)err_overflow,
+         (unsigned long)err_write, (unsigned long)err_stuck, open);
+  for (int k = 1; k < H_KINDS; k++)
+    printf("%s\"%s\":{\"started\":%lu,\"expected\":%lu,\"unexpected\":%lu}", k > 1 ? "," : "", hostile_names[k],
+           (unsigned long)h_started[k], (unsigned long)h_expected[k], (unsigned long)h_unexpected[k]);
+  printf("},\"serverRssKiB\":%ld,\"serverCpuSeconds\":%.2f,\"firstError\":\"", p.rss_kib, p.cpu_s);
+  print_json_text(first_error);
+  printf("\",\"firstHostileError\":\"");
+  print_json_text(first_hostile_error);
+  printf("\"}\n");
+  fflush(stdout);
+}
+
+/* A call that made no progress for 30 s: the server left it hanging (hostile or not). */
+static void scan_stuck(uint64_t now) {
+  for (int i = 0; i < nconns; i++) {
+    struct conn *c = &conns[i];
+    if (c->state == S_FREE || c->state == S_CONNECTING || now - c->t_stim < 30000000000ull) continue;
+    note_error(&err_stuck, c, "no progress for 30 s", NULL, 0);
+    close_conn(c, 1);
+  }
+}
+
+static int run_soak(void) {
+  alloc_conns(opt_conc);
+  uint64_t t0 = now_ns();
+  uint64_t t_end = t0 + (uint64_t)(opt_duration * 1e9);
+  uint64_t every = (uint64_t)(opt_report * 1e9);
+  uint64_t next_report = t0 + every, next_scan = t0 + 1000000000ull;
+  for (int i = 0; i < nconns; i++) start_call(i);
+  soak_report("PROGRESS", 0);
+  for (;;) {
+    uint64_t t = now_ns();
+    if (t >= t_end) break;
+    if (t >= next_scan) {
+      scan_stuck(t);
+      next_scan += 1000000000ull;
+    }
+    if (t >= next_report) {
+      soak_report("PROGRESS", (double)(t - t0) / 1e9);
+      next_report += every;
+    }
+    for (int i = 0; i < nconns; i++)
+      if (conns[i].state == S_FREE) start_call(i);
+    poll_once(5);
+  }
+  /* Let calls in flight end (stalled hostile ones end by the server's timeouts), then close the rest. */
+  stopping = 1;
+  uint64_t t_drain = now_ns() + 15000000000ull;
+  for (;;) {
+    int live = 0;
+    for (int i = 0; i < nconns; i++) live += conns[i].state != S_FREE;
+    if (!live || now_ns() > t_drain) break;
+    poll_once(5);
+  }
+  for (int i = 0; i < nconns; i++)
+    if (conns[i].state != S_FREE) {
+      note_error(&err_stuck, &conns[i], "still open 15 s after the end", NULL, 0);
+      close_conn(&conns[i], 0);
+    }
+  soak_report("FINAL", (double)(now_ns() - t0) / 1e9);
+  return 0;
+}
+
 static int run_idle(void) {
-  nconns = opt_count;
-  conns = calloc(nconns, sizeof *conns);
-  slot_sessions = calloc(nconns, sizeof *slot_sessions);
-  for (int i = 0; i < nconns; i++) conns[i].fd = -1;
+  alloc_conns(opt_count);
   measuring = 1;
   uint64_t t0 = now_ns();
   int opened = 0;
@@ -655,6 +869,8 @@ int main(int argc, char **argv) {
     else if (ARG("--pid")) opt_pid = atoi(v);
     else if (ARG("--count")) opt_count = atoi(v);
     else if (ARG("--batch")) opt_batch = atoi(v);
+    else if (ARG("--hostile")) opt_hostile = atoi(v);
+    else if (ARG("--report")) opt_report = atof(v);
     else if (!strcmp(a, "--split-header")) opt_split_header = 1;
     else if (!strcmp(a, "--spin")) opt_spin = 1;
     else die("unknown or incomplete argument %s", a);
@@ -674,6 +890,7 @@ int main(int argc, char **argv) {
   if (epfd < 0) die("epoll_create1: %s", strerror(errno));
   if (!strcmp(opt_mode, "load")) return run_load();
   if (!strcmp(opt_mode, "idle")) return run_idle();
+  if (!strcmp(opt_mode, "soak")) return run_soak();
   die("unknown --mode %s", opt_mode);
   return 2;
 }

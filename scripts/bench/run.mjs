@@ -6,8 +6,8 @@
 //   npm run bench                       # build, then the full run (a few minutes)
 //   npm run bench -- --quick            # one short repetition per point
 //   node scripts/bench/run.mjs --help
-import { execFileSync, fork, spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync, readdirSync } from 'node:fs';
+import { fork, spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, writeFileSync, readdirSync } from 'node:fs';
 import { availableParallelism, cpus, totalmem } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -15,10 +15,10 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { summarizeProfile, formatProfileSummary, writeFolded } from './profile.mjs';
 import { diffSnapshots, formatHeapDiff } from './heap.mjs';
 import { formatAlloc, summarizeAlloc } from './alloc.mjs';
+import { buildDir, buildGenerator } from './generator.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = resolve(here, '../..');
-const buildDir = join(here, '.build');
 
 // ---------- options ----------
 const HELP = `Usage: node scripts/bench/run.mjs [options]
@@ -112,17 +112,6 @@ if (opts.render) {
 }
 
 // ---------- setup ----------
-function buildGenerator() {
-  mkdirSync(buildDir, { recursive: true });
-  const src = join(here, 'agiload.c');
-  const bin = join(buildDir, 'agiload');
-  if (existsSync(bin) && statSync(bin).mtimeMs >= statSync(src).mtimeMs) return bin;
-  const cc = process.env.CC || 'cc';
-  console.log(`compiling the load generator: ${cc} -O2 ${src}`);
-  execFileSync(cc, ['-O2', '-Wall', '-o', bin, src], { stdio: 'inherit' });
-  return bin;
-}
-
 const agiload = buildGenerator();
 for (const { name, entry } of opts.agikit) {
   if (!existsSync(entry)) throw new Error(`${name}: ${entry} not found (run \`npm run build\` first)`);

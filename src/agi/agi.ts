@@ -1,20 +1,21 @@
 import { pino, type Logger } from 'pino';
 import {
-  AgiAbortError,
   AgiCommandError,
-  AgiError,
   AgiHangupError,
   AgiInterruptedError,
   AgiInvalidCommandError,
   AgiSessionClosedError,
   AgiTimeoutError,
   AgiUsageError,
+  CommandFailure,
+  type AgiError,
   type HangupReason,
 } from '../errors.js';
 import { encodeCommand, encodeRawCommand, maxLineBytesFor } from '../protocol/encode.js';
 import type { AgiEnv, AgiHeader } from '../protocol/header.js';
 import type { AgiReply, DataMode } from '../protocol/reply.js';
-import { AGI_COMMANDS, CommandFailure, type AnyCommandSpec } from './commands.js';
+import { CommandQueue, budgetFrom, raceDeadline, type Budget } from './command-queue.js';
+import { AGI_COMMANDS, type AnyCommandSpec } from './commands.js';
 import type { AgiConnection } from './connection.js';
 import type { CommandOptions } from './method-types.js';
 import type { AgiCommandMethods } from './methods.generated.js';
@@ -47,6 +48,14 @@ export interface AgiOptions {
   hangupGraceMs?: number;
 }
 
+/**
+ * The status agikit writes to the status variable when it closes a session itself, so the dialplan
+ * can tell why: `TIMEOUT` (a command got no reply within its `timeoutMs`), `ABORTED` (a command's
+ * `signal` aborted it after it was sent), `LINGERED` (the handler was still running `hangupGraceMs`
+ * after the hangup), `SHUTDOWN` (the server's drain deadline passed).
+ */
+export type AgikitCloseStatus = 'TIMEOUT' | 'ABORTED' | 'LINGERED' | 'SHUTDOWN';
+
 /** Callback registered with {@link Agi.onHangup}. */
 export type HangupListener = (reason: HangupReason) => void | Promise<void>;
 
@@ -64,12 +73,6 @@ const INTERRUPTIBLE = /^(STREAM FILE|GET DATA|GET OPTION|WAIT FOR DIGIT) /;
 
 /** Least time the status-variable write at the end of a session may take (ms). */
 const STATUS_WRITE_TIMEOUT_MS = 5000;
-
-/** A command's time allowance: its `timeoutMs` and the absolute deadline derived from it. */
-interface Budget {
-  timeoutMs: number;
-  deadline: number;
-}
 
 /**
  * One AGI session: the typed command methods (one per AGI command, from the command table), the
@@ -110,11 +113,11 @@ export class Agi {
   private readonly commandTimeoutMs: number | undefined;
   private readonly statusVariable: string | false;
   private readonly closeGraceMs: number;
-  private busy = false;
-  private readonly waiting: Array<() => void> = [];
+  private readonly queue = new CommandQueue();
   private closing: Promise<void> | undefined;
   /** `undefined` while open; why it closed otherwise (an error is built only when one is thrown). */
   private closedBy: 'closed' | HangupReason | undefined;
+  private agikitStatus: AgikitCloseStatus | undefined;
   private interrupts = 0;
 
   constructor(
@@ -189,6 +192,11 @@ export class Agi {
     return this.closedBy !== undefined;
   }
 
+  /** Set when agikit closed the session itself: the status it wrote for the dialplan (see {@link AgikitCloseStatus}). */
+  get closeStatus(): AgikitCloseStatus | undefined {
+    return this.agikitStatus;
+  }
+
   /**
    * Registers cleanup to run when the call hangs up (at once if it already has). The callback may still
    * run commands Asterisk allows on a dead channel (`setVariable`, `databasePut`, `verbose`, `exec`, …).
@@ -231,11 +239,18 @@ export class Agi {
   /**
    * Ends the session now, without waiting for queued or in-flight commands (server shutdown past its
    * deadline): they reject with {@link AgiSessionClosedError}, and the connection is closed politely
-   * so the call returns to the dialplan.
+   * so the call returns to the dialplan. With a `status`, unless the session was already closing, the
+   * status variable is set to it first: the line goes out just before the EOF, and Asterisk runs it
+   * once the command in flight (if any) ends; no reply is awaited, so none can be mistaken for another.
    */
-  terminate(): Promise<void> {
+  terminate(status?: AgikitCloseStatus): Promise<void> {
+    let lastLine: string | undefined;
+    if (status && this.closedBy === undefined && !this.closing) {
+      this.agikitStatus = status;
+      if (this.statusVariable) lastLine = encodeCommand('SET VARIABLE', [this.statusVariable, status], this.maxLineBytes);
+    }
     this.markClosed('closed');
-    return this.connection.end(this.closeGraceMs);
+    return this.connection.end(this.closeGraceMs, lastLine);
   }
 
   /**
@@ -292,13 +307,10 @@ export class Agi {
     } catch (error) {
       return Promise.reject(error);
     }
-    if (!this.busy && options === undefined && this.commandTimeoutMs === undefined) {
+    if (options === undefined && this.commandTimeoutMs === undefined && this.queue.claimIfIdle()) {
       // The common case, idle and with no deadline or signal: skip the queue's bookkeeping (a closure
       // and a budget per command), which shows in the per-call CPU of a busy server.
-      this.busy = true;
-      const run = this.execute(spec, line, undefined, undefined);
-      run.then(this.release, this.release);
-      return run;
+      return this.queue.releaseAfter(this.execute(spec, line, undefined, undefined));
     }
     return this.queued(spec.words, options, (budget) => this.execute(spec, line, budget, options?.signal));
   }
@@ -374,42 +386,7 @@ export class Agi {
   ): Promise<T> {
     const request = this.connection.request(line, mode, trailer, map);
     if (budget === undefined && !signal) return request;
-    return new Promise<T>((resolve, reject) => {
-      let timer: NodeJS.Timeout | undefined;
-      const onAbort = (): void => {
-        cleanup();
-        const error = new AgiAbortError(what, signal?.reason);
-        reject(error);
-        this.abandon(error);
-      };
-      const cleanup = (): void => {
-        if (timer) clearTimeout(timer);
-        signal?.removeEventListener('abort', onAbort);
-      };
-      if (budget !== undefined) {
-        timer = setTimeout(() => {
-          cleanup();
-          const error = new AgiTimeoutError(what, budget.timeoutMs);
-          reject(error);
-          this.abandon(error);
-        }, Math.max(0, budget.deadline - Date.now()));
-      }
-      if (signal?.aborted) {
-        onAbort();
-        return;
-      }
-      signal?.addEventListener('abort', onAbort, { once: true });
-      request.then(
-        (reply) => {
-          cleanup();
-          resolve(reply);
-        },
-        (error: unknown) => {
-          cleanup();
-          reject(error);
-        },
-      );
-    });
+    return raceDeadline(request, what, budget, signal, (error) => this.abandon(error));
   }
 
   /**
@@ -417,51 +394,8 @@ export class Agi {
    * passes or whose signal aborts while still queued is dropped without being sent.
    */
   private queued<T>(what: string, options: CommandOptions | undefined, task: (budget: Budget | undefined) => Promise<T>): Promise<T> {
-    const timeoutMs = options?.timeoutMs ?? this.commandTimeoutMs;
-    const budget = timeoutMs === undefined ? undefined : { timeoutMs, deadline: Date.now() + timeoutMs };
-    const signal = options?.signal;
-    if (signal?.aborted) return Promise.reject(new AgiAbortError(what, signal.reason));
-    if (!this.busy) {
-      this.busy = true;
-      // No async wrapper: the queue moves on as soon as the task settles (release is registered
-      // before the caller's own continuation, so FIFO order holds).
-      const run = task(budget);
-      run.then(this.release, this.release);
-      return run;
-    }
-    return new Promise<T>((resolve, reject) => {
-      let timer: NodeJS.Timeout | undefined;
-      const start = (): void => {
-        cleanup();
-        const run = task(budget);
-        run.then(this.release, this.release);
-        run.then(resolve, reject);
-      };
-      const drop = (error: AgiError): void => {
-        const index = this.waiting.indexOf(start);
-        if (index !== -1) this.waiting.splice(index, 1);
-        cleanup();
-        reject(error);
-      };
-      const onAbort = (): void => drop(new AgiAbortError(what, signal?.reason));
-      const cleanup = (): void => {
-        if (timer) clearTimeout(timer);
-        signal?.removeEventListener('abort', onAbort);
-      };
-      if (budget !== undefined) {
-        timer = setTimeout(() => drop(new AgiTimeoutError(what, budget.timeoutMs)), Math.max(0, budget.deadline - Date.now()));
-      }
-      signal?.addEventListener('abort', onAbort, { once: true });
-      this.waiting.push(start);
-    });
+    return this.queue.run(what, budgetFrom(options?.timeoutMs ?? this.commandTimeoutMs), options?.signal, task);
   }
-
-  /** Starts the next queued task, or marks the session idle. */
-  private readonly release = (): void => {
-    const next = this.waiting.shift();
-    if (next) next();
-    else this.busy = false;
-  };
 
   private assertOpen(what: string): void {
     if (this.closedBy === undefined) return;
@@ -471,8 +405,7 @@ export class Agi {
   /** A command timed out or was aborted after it was sent: the session is out of step, so end it. */
   private abandon(error: AgiError): void {
     this.log.warn({ err: error }, 'closing AGI session: a command was abandoned mid-flight');
-    this.markClosed('closed');
-    void this.connection.end(this.closeGraceMs);
+    void this.terminate(error instanceof AgiTimeoutError ? 'TIMEOUT' : 'ABORTED');
   }
 
   private async closeNow(status: string | undefined): Promise<void> {
@@ -484,7 +417,7 @@ export class Agi {
           // Bounded on its own: closeGraceMs is how long to wait for Asterisk to close its side, and is 0
           // for stdio scripts, where it would make this write time out before Asterisk could answer.
           const timeoutMs = Math.max(this.closeGraceMs, STATUS_WRITE_TIMEOUT_MS);
-          await this.roundTrip(line, 'keyword', 'SET VARIABLE', { timeoutMs, deadline: Date.now() + timeoutMs });
+          await this.roundTrip(line, 'keyword', 'SET VARIABLE', budgetFrom(timeoutMs));
         } catch (error) {
           this.log.debug({ err: error }, 'could not set the status variable');
         }
@@ -516,7 +449,7 @@ export class Agi {
       this.hangupGraceTimer = setTimeout(() => {
         if (this.closing || this.closedBy) return;
         this.log.warn({ hangupGraceMs: this.hangupGraceMs }, 'session still open after the hangup grace period; closing it');
-        void this.terminate();
+        void this.terminate('LINGERED');
       }, this.hangupGraceMs);
     }
     if (this.controller && !this.controller.signal.aborted) this.controller.abort(new AgiHangupError(reason));

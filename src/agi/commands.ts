@@ -10,7 +10,7 @@
  * @module
  */
 
-import { AgiArgumentError } from '../errors.js';
+import { AgiArgumentError, CommandFailure } from '../errors.js';
 import { escapeDigitsArg, type WireArg } from '../protocol/encode.js';
 import type { AgiReply, DataMode } from '../protocol/reply.js';
 import {
@@ -56,21 +56,6 @@ export interface CommandSpec<A extends unknown[], R> {
   readonly usageFollows?: (reply: AgiReply) => boolean;
   /** TSDoc body: what the command does, its result semantics and quirks. */
   readonly doc: string;
-}
-
-/**
- * Raised by a decoder when Asterisk reports failure. `hangupPossible` failures (`result=-1` of a
- * channel operation) make {@link Agi} check whether the channel is still up: if not, the caller gets
- * an `AgiHangupError`; if it is, `ifAlive` (when given) is the result, else an `AgiCommandError`.
- */
-export class CommandFailure extends Error {
-  constructor(
-    readonly detail: string,
-    readonly hangupPossible: boolean,
-    readonly ifAlive?: { value: unknown },
-  ) {
-    super(detail);
-  }
 }
 
 /** `result=-1` of a channel operation: a failure, or a hangup; the channel is probed to tell which. */

@@ -3,8 +3,9 @@ import type { Logger } from 'pino';
 import { AgiError, AgiHangupError, AgiProtocolError, AgiSessionClosedError } from '../errors.js';
 import { DEFAULT_HEADER_LIMITS, HeaderReader, type AgiHeader, type HeaderLimits } from '../protocol/header.js';
 import { DEFAULT_MAX_LINE_BYTES, LineSplitter } from '../protocol/lines.js';
-import { ReplyReader, type AgiReply, type DataMode } from '../protocol/reply.js';
+import { DEFAULT_MAX_REPLY_BYTES, ReplyReader, type AgiReply, type DataMode } from '../protocol/reply.js';
 import type { LogSource } from './agi.js';
+import { LogBudget } from './log-budget.js';
 import type { LineTap } from './transcript.js';
 
 /** Options of {@link AgiConnection}. */
@@ -12,6 +13,8 @@ export interface AgiConnectionOptions {
   log: Logger;
   /** Bound on one incoming line (default 64 KiB). */
   maxLineBytes?: number;
+  /** Bound on one multi-line reply, all its lines together (default 64 KiB). */
+  maxReplyBytes?: number;
   /** Bounds on the header (default 256 lines, 64 KiB). */
   headerLimits?: HeaderLimits;
   /**
@@ -20,6 +23,8 @@ export interface AgiConnectionOptions {
    * are accepted at the pace calls end instead of waiting behind every busy one.
    */
   fair?: boolean;
+  /** Called as each command's final reply arrives: the command line (without LF) and its round trip in ms. */
+  observeCommand?: (line: string, ms: number) => void;
 }
 
 /**
@@ -29,6 +34,15 @@ export interface AgiConnectionOptions {
  * the budget input is processed at once, as without the scheduler; past it, it waits its turn.
  */
 export const FAIR_TURN_BUDGET = 4;
+
+/**
+ * Input a connection may hold while it waits for its turn; past it the stream is paused (TCP
+ * backpressure) until the turn comes, so a peer that floods while queued costs no more than this.
+ */
+export const FAIR_INBOX_BYTES = 64 * 1024;
+
+/** Stray lines from Asterisk logged per connection per minute; the rest are only counted. */
+const STRAY_LINES_LOGGED = 5;
 
 /** Connections whose input waits for a later turn, first come first served. */
 const fairQueue: AgiConnection[] = [];
@@ -100,6 +114,8 @@ interface Pending {
   /** The command line, without LF. */
   line: string;
   mode: DataMode;
+  /** When it was sent (`performance.now()`), if commands are observed. */
+  sentAt: number;
   /** While an interrupt is outstanding: the marker its reply will carry. */
   marker: string | undefined;
   /** The command's own reply, held while the marker's reply is still to come. */
@@ -129,7 +145,7 @@ export class AgiConnection {
 
   private readonly splitter: LineSplitter;
   private headerReader: HeaderReader | undefined;
-  private readonly replies = new ReplyReader();
+  private readonly replies: ReplyReader;
   private pending: Pending | undefined;
   private resolveHeader!: (header: AgiHeader) => void;
   private rejectHeader!: (error: Error) => void;
@@ -148,7 +164,13 @@ export class AgiConnection {
   private readonly fair: boolean;
   /** Under the fair scheduler: chunks received and not yet processed, and an end seen behind them. */
   private inbox: Buffer[] | undefined;
+  private inboxBytes = 0;
   private inboxEnd: 'end' | 'close' | undefined;
+  private readonly observeCommand: ((line: string, ms: number) => void) | undefined;
+  /** Made on the first stray line only. */
+  private strayBudget: LogBudget | undefined;
+  /** Lines received that were neither a reply, nor part of one, nor `HANGUP`. */
+  strayLines = 0;
 
   constructor(
     private readonly input: Readable,
@@ -156,6 +178,8 @@ export class AgiConnection {
     options: AgiConnectionOptions,
   ) {
     this.splitter = new LineSplitter(options.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES);
+    this.replies = new ReplyReader(options.maxReplyBytes ?? DEFAULT_MAX_REPLY_BYTES);
+    this.observeCommand = options.observeCommand;
     this.headerReader = new HeaderReader(options.headerLimits ?? DEFAULT_HEADER_LIMITS);
     this.logSource = options.log;
     this.trace = options.log.isLevelEnabled('trace');
@@ -244,7 +268,7 @@ export class AgiConnection {
     if (this.finished) return Promise.reject(new AgiHangupError('socket-closed', line.trimEnd()));
     if (this.pending) return Promise.reject(new AgiError('agikit bug: a second AGI command was sent while one is in flight'));
     const reply = new Promise<T>((resolve, reject) => {
-      this.pending = { line: line.slice(0, -1), mode, marker: undefined, ownReply: undefined, trailer, first: undefined, resolve: resolve as (value: unknown) => void, reject, map };
+      this.pending = { line: line.slice(0, -1), mode, sentAt: this.observeCommand ? performance.now() : 0, marker: undefined, ownReply: undefined, trailer, first: undefined, resolve: resolve as (value: unknown) => void, reject, map };
     });
     if (this.trace) this.log.trace({ line: line.slice(0, -1) }, 'agi >>');
     this.lineTap?.sent(line.slice(0, -1));
@@ -281,14 +305,23 @@ export class AgiConnection {
    * Ends the session politely: half-closes our side so Asterisk reads EOF, finishes the AGI and closes
    * its side (after its final `HANGUP` line, which is ignored). Destroys the streams if Asterisk has not
    * closed within `graceMs`. Resolves when the connection is finished. Asterisk never sees a broken pipe.
+   *
+   * `lastLine` (an encoded command, LF included) is written just before the EOF, even while a command
+   * is in flight: Asterisk runs it before it reads the EOF. Its reply, and any reply still due, is
+   * ignored, so it can never be taken for another command's.
    */
-  end(graceMs = 5000): Promise<void> {
+  end(graceMs = 5000, lastLine?: string): Promise<void> {
     if (this.finished) return Promise.resolve();
     const done = new Promise<void>((resolve) => this.endResolvers.push(resolve));
     if (!this.ending) {
       this.ending = true;
       // Errors are costly to build (stack capture): build one only when something waits for it.
       if (this.pending) this.rejectPending(new AgiSessionClosedError());
+      if (lastLine !== undefined) {
+        if (this.trace) this.log.trace({ line: lastLine.slice(0, -1) }, 'agi >> (last)');
+        this.lineTap?.sent(lastLine.slice(0, -1));
+        this.output.write(lastLine);
+      }
       this.output.end();
       if (graceMs <= 0) this.finish({ kind: 'ended' });
       else this.endTimer = setTimeout(() => this.finish({ kind: 'ended' }), graceMs);
@@ -309,10 +342,13 @@ export class AgiConnection {
     if (this.fair) {
       if (this.inbox) {
         this.inbox.push(chunk);
+        this.inboxBytes += chunk.length;
+        if (this.inboxBytes > FAIR_INBOX_BYTES) this.input.pause();
         return;
       }
       if (!fairAdmit()) {
         this.inbox = [chunk];
+        this.inboxBytes = chunk.length;
         fairQueue.push(this);
         return;
       }
@@ -324,6 +360,8 @@ export class AgiConnection {
   runInbox(): void {
     const chunks = this.inbox;
     this.inbox = undefined;
+    if (this.inboxBytes > FAIR_INBOX_BYTES && !this.finished) this.input.resume();
+    this.inboxBytes = 0;
     if (chunks) for (const chunk of chunks) this.process(chunk);
     const end = this.inboxEnd;
     this.inboxEnd = undefined;
@@ -401,11 +439,19 @@ export class AgiConnection {
         return;
       case 'unexpected':
         // Stray empty lines happen (e.g. after the header); anything else is worth a warning.
-        if (line !== '') this.log.warn({ line: line.slice(0, 200) }, 'unexpected line from Asterisk; ignored');
+        if (line !== '') this.stray(line);
         return;
       default:
         return;
     }
+  }
+
+  /** Counts a stray line, and logs it unless this connection has logged too many lately. */
+  private stray(line: string): void {
+    this.strayLines += 1;
+    const suppressed = (this.strayBudget ??= new LogBudget(STRAY_LINES_LOGGED, 60_000)).take();
+    if (suppressed === undefined) return;
+    this.log.warn({ line: line.slice(0, 200), ...(suppressed > 0 ? { notLogged: suppressed } : {}) }, 'unexpected line from Asterisk; ignored');
   }
 
   /** @internal The stream ended (EOF). */
@@ -449,6 +495,7 @@ export class AgiConnection {
   /** Completes the command in flight with its reply (read through its `map`, if any). */
   private settle(pending: Pending, reply: AgiReply): void {
     this.pending = undefined;
+    this.observeCommand?.(pending.line, performance.now() - pending.sentAt);
     if (this.wire) this.log.debug({ command: pending.line, reply: reply.lines.join('\n') }, 'agi command');
     if (!pending.map) {
       pending.resolve(reply);
@@ -480,6 +527,7 @@ export class AgiConnection {
     if (this.headerReader) this.rejectHeader(end.kind === 'lost' && end.error ? end.error : new AgiHangupError('socket-closed'));
     if (this.pending) this.rejectPending(new AgiHangupError('socket-closed'));
     this.replies.reset();
+    if (this.strayBudget?.suppressed) this.log.warn({ notLogged: this.strayBudget.suppressed, strayLines: this.strayLines }, 'unexpected lines from Asterisk ignored without a log line');
     // Listeners run before the streams are destroyed, so they can still read e.g. the peer address.
     for (const listener of this.endListeners) listener(end);
     this.input.off('data', sharedOnData);

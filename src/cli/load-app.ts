@@ -78,16 +78,15 @@ function enableTypeScript(): Promise<void> {
 }
 
 /**
- * Imports an application module (a path relative to the working directory) and returns its default
- * export. JavaScript is imported as it is; TypeScript through Node's own type stripping or `tsx`
- * (see {@link chooseTypeScriptLoader}). Throws an Error with a one-line message when the module
- * cannot be loaded.
+ * Imports a module (a path relative to the working directory) and returns its namespace. JavaScript
+ * is imported as it is; TypeScript through Node's own type stripping or `tsx` (see
+ * {@link chooseTypeScriptLoader}). A failure is one line. Imports are cached.
  */
-export async function importAppModule(modulePath: string): Promise<unknown> {
+export async function loadModule(modulePath: string): Promise<Record<string, unknown>> {
   const url = pathToFileURL(resolve(modulePath)).href;
   try {
     if (TYPESCRIPT_FILE.test(modulePath)) await enableTypeScript();
-    return ((await import(url)) as { default?: unknown }).default;
+    return (await import(url)) as Record<string, unknown>;
   } catch (error) {
     const message = error instanceof Error ? error.message.split('\n')[0] : String(error);
     throw new Error(`cannot load ${modulePath}: ${message}`);
@@ -99,9 +98,10 @@ export async function importAppModule(modulePath: string): Promise<unknown> {
  * a `Router`, or a Relay `Consumer` subclass. Throws an Error with a one-line message otherwise.
  */
 export async function loadApp(modulePath: string): Promise<AppExport> {
-  const app = await importAppModule(modulePath);
+  const app = (await loadModule(modulePath)).default;
   if (isConsumerClass(app)) return app;
   if (typeof app === 'function') return app as AgiHandler;
   if (isRouterLike(app)) return app;
   throw new Error(`${modulePath} must export default a handler function (agi) => …, a Router, or a Relay Consumer class`);
 }
+

@@ -362,6 +362,64 @@ export function parseWav(file: Uint8Array): WavInfo {
   throw new AudioFormatError(fmt ? 'no data chunk' : 'no fmt chunk');
 }
 
+/**
+ * Cuts a WAV file so that it is at most `maxBytes` long: whole blocks (samples) of its data chunk are
+ * kept, chunks after the data are dropped, and the RIFF size, the data size and the `fact` sample
+ * count are rewritten to match. A data chunk of odd length gets its pad byte, within `maxBytes`.
+ * Returns the file as it is when it already fits.
+ *
+ * @throws AudioFormatError when the bytes are not a WAV file, or its header alone exceeds `maxBytes`
+ */
+export function truncateWav(file: Uint8Array, maxBytes: number): Buffer {
+  const buf = Buffer.isBuffer(file) ? file : Buffer.from(file.buffer, file.byteOffset, file.byteLength);
+  if (buf.length <= maxBytes) return buf;
+  const info = parseWav(buf);
+  const { dataAt, factAt } = wavLayout(buf);
+  if (dataAt > maxBytes) throw new AudioFormatError(`a WAV header of ${dataAt} bytes does not fit in ${maxBytes} bytes`);
+  const block = Math.max(1, info.blockAlign);
+  let keep = Math.min(info.data.length, Math.floor((maxBytes - dataAt) / block) * block);
+  if (keep % 2 === 1 && dataAt + keep + 1 > maxBytes) keep -= block;
+  keep = Math.max(0, keep);
+  const out = Buffer.concat([buf.subarray(0, dataAt + keep), Buffer.alloc(keep % 2)]);
+  out.writeUInt32LE(out.length - 8, 4);
+  out.writeUInt32LE(keep, dataAt - 4);
+  if (factAt !== undefined) {
+    const perBlock = info.formatTag === WavFormatTag.ImaAdpcm ? imaSamplesPerBlock(block) : 1;
+    out.writeUInt32LE(Math.min(out.readUInt32LE(factAt), (keep / block) * perBlock), factAt);
+  }
+  return out;
+}
+
+/**
+ * `true` when a WAV file's data chunk declares exactly the bytes that follow it (a writer that has
+ * finished, as opposed to one still writing or whose header is not updated yet).
+ */
+export function wavIsComplete(file: Uint8Array): boolean {
+  const buf = Buffer.from(file.buffer, file.byteOffset, file.byteLength);
+  try {
+    const { dataAt, dataSize } = wavLayout(buf);
+    return dataAt + dataSize + (dataSize % 2) === buf.length;
+  } catch {
+    return false;
+  }
+}
+
+/** Where a WAV file's data chunk body starts, its declared size, and where the fact chunk's body is. */
+function wavLayout(buf: Buffer): { dataAt: number; dataSize: number; factAt: number | undefined } {
+  if (buf.length < 12 || buf.toString('ascii', 0, 4) !== 'RIFF' || buf.toString('ascii', 8, 12) !== 'WAVE') {
+    throw new AudioFormatError('not a RIFF/WAVE file');
+  }
+  let factAt: number | undefined;
+  for (let offset = 12; offset + 8 <= buf.length; ) {
+    const id = buf.toString('ascii', offset, offset + 4);
+    const size = buf.readUInt32LE(offset + 4);
+    if (id === 'fact' && size >= 4) factAt = offset + 8;
+    if (id === 'data') return { dataAt: offset + 8, dataSize: size, factAt };
+    offset += 8 + size + (size % 2);
+  }
+  throw new AudioFormatError('no data chunk');
+}
+
 /** Mixes interleaved channels down to mono by averaging. */
 function toMono(samples: Int16Array, channels: number): Int16Array {
   if (channels <= 1) return samples;
@@ -436,54 +494,65 @@ export type WavEncoding = 'pcm16' | 'pcm8' | 'alaw' | 'ulaw' | 'ima-adpcm';
 
 /** Builds a mono WAV file in one of the {@link WavEncoding}s. */
 export function encodeWav(audio: PcmAudio, encoding: WavEncoding = 'pcm16'): Buffer {
-  const rate = audio.sampleRate;
-  let formatTag: number;
-  let bits: number;
-  let blockAlign: number;
-  let byteRate: number;
-  let data: Buffer;
-  let extra = Buffer.alloc(0);
-  let fact: Buffer | undefined;
+  const { sampleRate: rate, samples } = audio;
   switch (encoding) {
     case 'pcm16':
-      [formatTag, bits, blockAlign, data] = [WavFormatTag.Pcm, 16, 2, encodeS16le(audio.samples)];
-      byteRate = rate * 2;
-      break;
+      return wrapWav(encodeS16le(samples), encoding, rate);
     case 'pcm8':
-      [formatTag, bits, blockAlign, data] = [WavFormatTag.Pcm, 8, 1, encodeU8(audio.samples)];
-      byteRate = rate;
-      break;
+      return wrapWav(encodeU8(samples), encoding, rate);
     case 'alaw':
+      return wrapWav(encodeAlaw(samples), encoding, rate);
     case 'ulaw':
-      formatTag = encoding === 'alaw' ? WavFormatTag.Alaw : WavFormatTag.Ulaw;
-      [bits, blockAlign] = [8, 1];
-      data = encoding === 'alaw' ? encodeAlaw(audio.samples) : encodeUlaw(audio.samples);
-      byteRate = rate;
-      // Non-PCM formats carry a cbSize field (0) and a fact chunk with the sample count.
-      extra = Buffer.alloc(2);
-      fact = factChunk(audio.samples.length);
-      break;
+      return wrapWav(encodeUlaw(samples), encoding, rate);
     case 'ima-adpcm': {
-      blockAlign = imaBlockAlignFor(rate);
+      const blockAlign = imaBlockAlignFor(rate);
       const perBlock = imaSamplesPerBlock(blockAlign);
-      [formatTag, bits] = [WavFormatTag.ImaAdpcm, 4];
-      data = encodeImaAdpcm(audio.samples, blockAlign);
-      byteRate = Math.floor((rate * blockAlign) / perBlock);
-      extra = Buffer.alloc(4);
+      // cbSize 2, then the samples per block.
+      const extra = Buffer.alloc(4);
       extra.writeUInt16LE(2, 0);
       extra.writeUInt16LE(perBlock, 2);
-      fact = factChunk(audio.samples.length);
-      break;
+      const fmt = { formatTag: WavFormatTag.ImaAdpcm, rate, byteRate: Math.floor((rate * blockAlign) / perBlock), blockAlign, bits: 4, extra };
+      return buildWav(fmt, encodeImaAdpcm(samples, blockAlign), samples.length);
     }
   }
+}
+
+/**
+ * A mono WAV file around audio already encoded in a sample-per-block encoding (16-bit or 8-bit PCM,
+ * A-law, µ-law): the bytes are kept as they are, the header says what they are. A-law and µ-law get
+ * a `cbSize` field and a `fact` chunk, as non-PCM WAV files must.
+ */
+export function wrapWav(data: Uint8Array, encoding: 'pcm16' | 'pcm8' | 'alaw' | 'ulaw', sampleRate: number): Buffer {
+  const bytes = Buffer.isBuffer(data) ? data : Buffer.from(data.buffer, data.byteOffset, data.byteLength);
+  if (encoding === 'pcm16' || encoding === 'pcm8') {
+    const width = encoding === 'pcm16' ? 2 : 1;
+    const fmt = { formatTag: WavFormatTag.Pcm, rate: sampleRate, byteRate: sampleRate * width, blockAlign: width, bits: 8 * width, extra: Buffer.alloc(0) };
+    return buildWav(fmt, bytes, undefined);
+  }
+  const formatTag = encoding === 'alaw' ? WavFormatTag.Alaw : WavFormatTag.Ulaw;
+  return buildWav({ formatTag, rate: sampleRate, byteRate: sampleRate, blockAlign: 1, bits: 8, extra: Buffer.alloc(2) }, bytes, bytes.length);
+}
+
+/** The fields of a mono `fmt ` chunk; `extra` follows the 16 standard bytes. */
+interface WavFmt {
+  readonly formatTag: number;
+  readonly rate: number;
+  readonly byteRate: number;
+  readonly blockAlign: number;
+  readonly bits: number;
+  readonly extra: Buffer;
+}
+
+/** RIFF/WAVE: `fmt `, a `fact` chunk when `factSamples` is given, then `data`. */
+function buildWav(format: WavFmt, data: Buffer, factSamples: number | undefined): Buffer {
   const fmt = Buffer.alloc(16);
-  fmt.writeUInt16LE(formatTag, 0);
+  fmt.writeUInt16LE(format.formatTag, 0);
   fmt.writeUInt16LE(1, 2);
-  fmt.writeUInt32LE(rate, 4);
-  fmt.writeUInt32LE(byteRate, 8);
-  fmt.writeUInt16LE(blockAlign, 12);
-  fmt.writeUInt16LE(bits, 14);
-  const chunks = [chunk('fmt ', Buffer.concat([fmt, extra])), ...(fact ? [fact] : []), chunk('data', data)];
+  fmt.writeUInt32LE(format.rate, 4);
+  fmt.writeUInt32LE(format.byteRate, 8);
+  fmt.writeUInt16LE(format.blockAlign, 12);
+  fmt.writeUInt16LE(format.bits, 14);
+  const chunks = [chunk('fmt ', Buffer.concat([fmt, format.extra])), ...(factSamples === undefined ? [] : [factChunk(factSamples)]), chunk('data', data)];
   const body = Buffer.concat(chunks);
   const header = Buffer.alloc(12);
   header.write('RIFF', 0, 'ascii');

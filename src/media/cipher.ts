@@ -29,6 +29,8 @@ export interface RecordingCipher {
 export const ENCRYPTED_RECORDING_MAGIC = Buffer.from('AGIKENC1', 'ascii');
 const NONCE_BYTES = 12;
 const TAG_BYTES = 16;
+/** Bytes an encrypted recording has beyond the plain one (magic, nonce, tag). */
+export const ENCRYPTION_OVERHEAD_BYTES = ENCRYPTED_RECORDING_MAGIC.length + NONCE_BYTES + TAG_BYTES;
 
 function checkKey(cipher: RecordingCipher): void {
   if (cipher.key.length !== 32) throw new AgiArgumentError(`AES-256-GCM needs a 32-byte key, got ${cipher.key.length} bytes`);

@@ -268,12 +268,13 @@ export class FilePlayer {
 
   /**
    * Stops the running job (cause `ABORTED`) and resolves `true` once it has stopped, or `false` if it
-   * has not within `timeoutMs` (default 5000). `true` at once when nothing plays. A job whose
-   * `STREAM FILE` is still queued behind another command stops as soon as it is sent. It works through
-   * {@link Agi.interrupt}, which stops whichever interruptible command the call is running: do not
-   * run your own `getData`/`waitForDigit` concurrently with a playing job.
+   * has not within `timeoutMs` (default 5000). `true` when nothing plays (once the call is checked,
+   * see below). A job whose `STREAM FILE` is still queued behind another command stops as soon as it
+   * is sent. It works through {@link Agi.interrupt}, which stops whichever interruptible command the
+   * call is running: do not run your own `getData`/`waitForDigit` concurrently with a playing job.
    *
    * @throws AgiHangupError when the call has hung up and nothing plays
+   * @throws MediaStateError when nothing plays and the channel is not answered (as Aculab's seeds say)
    */
   async stop(options: { timeoutMs?: number } = {}): Promise<boolean> {
     const job = await this.jobs.runningOrCheckCall('stop');
@@ -286,6 +287,7 @@ export class FilePlayer {
    * running, resolves with the last job's cause (`NONE` if there was none).
    *
    * @throws AgiHangupError when the call has hung up and nothing plays
+   * @throws MediaStateError when nothing plays and the channel is not answered (as Aculab's seeds say)
    */
   async waitUntilFinished(options: WaitOptions = {}): Promise<PlayCause> {
     const job = await this.jobs.runningOrCheckCall('waitUntilFinished');

@@ -13,6 +13,7 @@ import {
   decodeUlaw,
   decodeWav,
   parseWav,
+  truncateWav,
   WavFormatTag,
   type PcmAudio,
 } from './audio.js';
@@ -22,12 +23,14 @@ import { AudioFormatError } from './errors.js';
 interface RawFormat {
   readonly rate: number;
   readonly bytesPerSecond: number;
+  /** Bytes of the smallest piece that can stand alone: a sample, a GSM frame. */
+  readonly unitBytes: number;
   readonly decode?: (bytes: Uint8Array) => Int16Array;
 }
 
-const slin = (rate: number): RawFormat => ({ rate, bytesPerSecond: rate * 2, decode: decodeS16le });
-const alaw: RawFormat = { rate: 8000, bytesPerSecond: 8000, decode: decodeAlaw };
-const ulaw: RawFormat = { rate: 8000, bytesPerSecond: 8000, decode: decodeUlaw };
+const slin = (rate: number): RawFormat => ({ rate, bytesPerSecond: rate * 2, unitBytes: 2, decode: decodeS16le });
+const alaw: RawFormat = { rate: 8000, bytesPerSecond: 8000, unitBytes: 1, decode: decodeAlaw };
+const ulaw: RawFormat = { rate: 8000, bytesPerSecond: 8000, unitBytes: 1, decode: decodeUlaw };
 
 /** Headerless formats (Asterisk's format_pcm, format_sln, format_gsm, format_vox, format_g722). */
 const RAW_FORMATS: Readonly<Record<string, RawFormat>> = {
@@ -50,10 +53,10 @@ const RAW_FORMATS: Readonly<Record<string, RawFormat>> = {
   sln96: slin(96000),
   sln192: slin(192000),
   // GSM 06.10: 33 bytes per 20 ms frame. agikit has no GSM decoder.
-  gsm: { rate: 8000, bytesPerSecond: 1650 },
+  gsm: { rate: 8000, bytesPerSecond: 1650, unitBytes: 33 },
   // OKI ADPCM at 8 kHz, as Asterisk's format_vox assumes.
-  vox: { rate: 8000, bytesPerSecond: 4000, decode: decodeOkiAdpcm },
-  g722: { rate: 16000, bytesPerSecond: 8000 },
+  vox: { rate: 8000, bytesPerSecond: 4000, unitBytes: 1, decode: decodeOkiAdpcm },
+  g722: { rate: 16000, bytesPerSecond: 8000, unitBytes: 1 },
 };
 
 /**
@@ -140,4 +143,21 @@ export function audioDurationMs(bytes: Uint8Array, ext: string): number | undefi
   }
   const perSecond = rawBytesPerSecond(lower);
   return perSecond === undefined ? undefined : (bytes.length * 1000) / perSecond;
+}
+
+/**
+ * Cuts an audio file to at most `maxBytes`, by its extension: a WAV file with {@link truncateWav}
+ * (headers rewritten), a headerless one at a whole sample or GSM frame. Returns the file as it is
+ * when it already fits.
+ *
+ * @throws AudioFormatError for an unknown extension, or a WAV header that alone exceeds `maxBytes`
+ */
+export function truncateAudioFile(bytes: Uint8Array, ext: string, maxBytes: number): Buffer {
+  const buf = Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const lower = ext.toLowerCase();
+  if (lower === 'wav' || lower === 'wav16') return truncateWav(buf, maxBytes);
+  const raw = RAW_FORMATS[lower];
+  if (!raw) throw new AudioFormatError(`unknown audio file extension .${ext}`);
+  if (buf.length <= maxBytes) return buf;
+  return buf.subarray(0, Math.floor(maxBytes / raw.unitBytes) * raw.unitBytes);
 }

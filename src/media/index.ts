@@ -14,15 +14,9 @@ export {
   type StartPlayOptions,
   type WaitOptions,
 } from './file-player.js';
-export {
-  FileRecorder,
-  planRecording,
-  RecordCause,
-  RecordState,
-  type RecordFileFormat,
-  type RecordOptions,
-  type RecordWaitOptions,
-} from './file-recorder.js';
+export { FileRecorder, type RecordWaitOptions } from './file-recorder.js';
+export { RecordCause, RecordState } from './record-job.js';
+export { planRecording, type RecordFileFormat, type RecordOptions } from './record-plan.js';
 export { decryptRecording, encryptRecording, ENCRYPTED_RECORDING_MAGIC, type RecordingCipher } from './cipher.js';
 export { AudioFormatError, MediaSetupError, MediaStateError } from './errors.js';
 export { CallJob, DEFAULT_STOP_TIMEOUT_MS } from './job.js';

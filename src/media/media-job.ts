@@ -8,7 +8,7 @@
 
 import type { Agi } from '../agi/agi.js';
 import { AgiHangupError } from '../errors.js';
-import { assertAnswered, assertNotHungUp } from './call.js';
+import { assertAnswered } from './call.js';
 import { MediaStateError } from './errors.js';
 import { CallJob } from './job.js';
 
@@ -121,14 +121,16 @@ export class JobSlot<C extends string, S extends string, J extends MediaJob<C, S
   }
 
   /**
-   * The running job for `stop()` and `waitUntilFinished()`. With none running, throws
-   * {@link AgiHangupError} when the call has hung up, and resolves `undefined`.
+   * The running job for `stop()` and `waitUntilFinished()`. With none running, these check the call
+   * as the Aculab seeds say (hung up: {@link AgiHangupError}; not answered: {@link MediaStateError},
+   * asking Asterisk with `CHANNEL STATUS`) and resolve `undefined`. A running job needs no check: it
+   * was started on an answered call, and a hangup ends it with `HANGUP`.
    */
   async runningOrCheckCall(what: string): Promise<J | undefined> {
     const job = this.running;
     if (job) return job;
-    assertNotHungUp(this.agi, `${this.words.owner}.${what}`);
-    return undefined;
+    await assertAnswered(this.agi, `${this.words.owner}.${what}`);
+    return this.running;
   }
 }
 

@@ -16,8 +16,9 @@ export interface MediaOptions {
   /**
    * A directory both agikit and Asterisk reach (same host, or shared/mounted). Needed to play files
    * Asterisk cannot play as they are (agikit converts them there), to estimate a file's duration, and
-   * for everything the recorder does with the finished file (format and rate conversion, `cipher`,
-   * `audioDetectedInRecording()`). Relative file names are taken relative to it.
+   * for everything the recorder does with the finished file (the WAV container of A-law and µ-law,
+   * format and rate conversion, cutting to `maxBytes`, `cipher`, `audioDetectedInRecording()`).
+   * Relative file names are taken relative to it.
    */
   directory?: MediaDirectory;
   /** Text to speech for `FilePlayer.say()` / `sayStart()`, e.g. `new EspeakTtsProvider(...)`. */

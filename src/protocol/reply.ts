@@ -35,8 +35,15 @@ export type ReplyEvent =
   | { kind: 'partial' }
   | { kind: 'unexpected'; line: string };
 
-/** Bound on a multi-line reply (usage block or a free-text value containing LF). */
+/** Bound on the lines of a multi-line reply (usage block, free-text value containing LF, `100` lines). */
 const MAX_CONTINUATION_LINES = 4096;
+
+/**
+ * Default bound on the bytes of one multi-line reply, all its lines and their LFs together. Each line
+ * is already bounded on its own (64 KiB by default), but 4,096 of them are not: without this a peer
+ * could make one connection hold hundreds of MiB by never closing a value.
+ */
+export const DEFAULT_MAX_REPLY_BYTES = 64 * 1024;
 
 const HANGUP_EVENT: ReplyEvent = { kind: 'hangup' };
 
@@ -54,6 +61,14 @@ export class ReplyReader {
   private usage: string[] | undefined;
   private continuation: string[] | undefined;
   private lines: string[] = [];
+  /** Bytes of the lines held in {@link lines} (LFs included). */
+  private heldBytes = 0;
+
+  /**
+   * @param maxReplyBytes bound on one multi-line reply (all its lines, LFs included); past it
+   *   {@link push} throws {@link AgiProtocolError}.
+   */
+  constructor(readonly maxReplyBytes: number = DEFAULT_MAX_REPLY_BYTES) {}
 
   /** True while a reply has started (provisional, usage or continuation lines) but not finished. */
   get inProgress(): boolean {
@@ -67,18 +82,17 @@ export class ReplyReader {
   push(line: string, mode: DataMode = 'keyword'): ReplyEvent {
     if (this.continuation) {
       // Inside a value that contained LF: every line is data (Asterisk never interleaves HANGUP here).
+      this.hold(line);
       this.continuation.push(line);
-      this.lines.push(line);
       if (line.endsWith(')')) {
         const joined = this.continuation.join('\n');
         this.continuation = undefined;
         return this.finish(parseFinal(joined, 'freeText', this.lines));
       }
-      this.checkBound();
       return { kind: 'partial' };
     }
     if (this.usage) {
-      this.lines.push(line);
+      this.hold(line);
       if (line.startsWith('520 ')) {
         const reply = parseFinal(line, 'keyword', this.lines);
         reply.usage = this.usage.join('\n');
@@ -86,7 +100,6 @@ export class ReplyReader {
         return this.finish(reply);
       }
       this.usage.push(line);
-      this.checkBound();
       return { kind: 'partial' };
     }
     if (line === 'HANGUP') return HANGUP_EVENT;
@@ -97,17 +110,17 @@ export class ReplyReader {
     }
     const code = line.slice(0, 3);
     if (code === '100') {
-      this.lines.push(line);
+      this.hold(line);
       return { kind: 'provisional', line };
     }
     if (sep === 45) {
       // `520-Invalid command syntax.  Proper usage follows:` opens a usage block.
-      this.lines.push(line);
+      this.hold(line);
       this.usage = [];
       return { kind: 'partial' };
     }
     if (mode === 'freeText' && code === '200' && opensUnclosedValue(line)) {
-      this.lines.push(line);
+      this.hold(line);
       this.continuation = [line];
       return { kind: 'partial' };
     }
@@ -120,14 +133,23 @@ export class ReplyReader {
     this.usage = undefined;
     this.continuation = undefined;
     this.lines = [];
+    this.heldBytes = 0;
   }
 
   private finish(reply: AgiReply): ReplyEvent {
     this.lines = [];
+    this.heldBytes = 0;
     return { kind: 'reply', reply };
   }
 
-  private checkBound(): void {
+  /** Keeps one line of a reply that is not finished yet, within the reply's bounds. */
+  private hold(line: string): void {
+    this.heldBytes += Buffer.byteLength(line) + 1;
+    this.lines.push(line);
+    if (this.heldBytes > this.maxReplyBytes) {
+      this.reset();
+      throw new AgiProtocolError(`reply exceeds the ${this.maxReplyBytes}-byte limit (multi-line reply never ended)`);
+    }
     if (this.lines.length > MAX_CONTINUATION_LINES) {
       this.reset();
       throw new AgiProtocolError(`reply spans more than ${MAX_CONTINUATION_LINES} lines`);

@@ -5,7 +5,8 @@
  * @module
  */
 
-import type { AmiClient, AmiMessage } from '../ami/client.js';
+import type { AmiClient } from '../ami/client.js';
+import type { AmiMessage } from '../ami/message.js';
 import type { Call } from './call.js';
 
 /** AMI on one call's channel. */

@@ -7,7 +7,8 @@
 
 import type { AddressInfo } from 'node:net';
 import { pino, type Logger } from 'pino';
-import { AmiClient, type AmiClientOptions } from '../ami/client.js';
+import { AmiClient } from '../ami/client.js';
+import type { AmiClientOptions } from '../ami/options.js';
 import type { MediaOptions } from '../media/options.js';
 import { FastAgiServer, type FastAgiServerOptions } from '../server/fastagi-server.js';
 import type { Router } from '../server/router.js';
@@ -44,8 +45,16 @@ export const RELAY_AMI_EVENTS = 'call,dtmf,user,agi';
 export interface RunOptions {
   /** Aborting it shuts the consumer down as SIGTERM does. */
   signal?: AbortSignal;
-  /** Shut down on SIGTERM and SIGINT (default `true`). */
+  /** Shut down on SIGTERM and SIGINT (default `true`); a second one ends the calls in progress at once. */
   handleSignals?: boolean;
+  /**
+   * A FastAGI server to run on instead of one made from `connection.agi`/`connection.server` (e.g.
+   * `agikit serve`'s, with its limits and metrics): the consumer adds its routes, listens, and
+   * closes it at shutdown.
+   */
+  server?: FastAgiServer;
+  /** Overrides `connection.drainTimeoutMs`. */
+  drainTimeoutMs?: number;
 }
 
 /** Context names: what a FastAGI path segment and an astdb key carry without escaping. */
@@ -147,16 +156,19 @@ export abstract class Consumer {
           ? await AmiClient.connect({ ...connection.ami, events: connection.ami.events ?? RELAY_AMI_EVENTS })
           : undefined;
     const stopSignals = options.handleSignals === false ? [] : (['SIGTERM', 'SIGINT'] as const);
-    const onSignal = (): void => this.stop();
+    const drainTimeoutMs = options.drainTimeoutMs ?? connection.drainTimeoutMs ?? 30_000;
+    let draining: Promise<void> | undefined;
+    // The first stop drains the calls; a second one (while draining) ends them at once.
+    const onSignal = (): void => {
+      if (draining) void this.server?.close({ timeoutMs: 0 });
+      else this.stop();
+    };
     try {
       const runtime = this.makeRuntime(ami, log);
-      const server = new FastAgiServer({
-        ...connection.server,
-        host: connection.agi?.host ?? '127.0.0.1',
-        port: connection.agi?.port ?? 4573,
-        logger: log,
-        router: runtime.router(this.contexts, (call) => this.onIncomingCall?.(call)),
-      });
+      const server =
+        options.server ??
+        new FastAgiServer({ ...connection.server, host: connection.agi?.host ?? '127.0.0.1', port: connection.agi?.port ?? 4573, logger: log });
+      runtime.router(this.contexts, (call) => this.onIncomingCall?.(call), server);
       this.server = server;
       const stopped = new Promise<void>((resolve) => {
         if (this.shutdown.signal.aborted) resolve();
@@ -165,14 +177,15 @@ export abstract class Consumer {
       options.signal?.addEventListener('abort', onSignal, { once: true });
       if (options.signal?.aborted) this.stop();
       for (const name of stopSignals) process.on(name, onSignal);
-      const address = await server.listen();
+      const address = server.address ?? (await server.listen());
       log.info({ contexts: this.contexts, port: address.port }, `relay consumer serving ${this.contexts.join(', ')} on ${address.address}:${address.port}`);
       try {
         await this.ready?.();
         await stopped;
-        log.info('relay consumer shutting down: draining calls');
+        log.info({ drainTimeoutMs }, 'relay consumer shutting down: draining calls');
       } finally {
-        await server.close({ timeoutMs: connection.drainTimeoutMs ?? 30_000 });
+        draining = server.close({ timeoutMs: drainTimeoutMs });
+        await draining;
       }
       await this.teardown?.();
     } finally {

@@ -23,7 +23,7 @@ import type { Agi } from '../agi/agi.js';
 import { AgiAbortError, AgiHangupError } from '../errors.js';
 import { MEDIA_COMMAND_TIMEOUT_MS } from '../media/call.js';
 import { PathMapping } from '../media/paths.js';
-import type { AmiMessage } from '../ami/client.js';
+import type { AmiMessage } from '../ami/message.js';
 import { agiEvent, type Call } from './call.js';
 import { ChannelAmi } from './channel-ami.js';
 import { Action, Component, startAction } from './component.js';

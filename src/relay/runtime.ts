@@ -10,7 +10,7 @@ import { pino, type Logger } from 'pino';
 import type { Agi } from '../agi/agi.js';
 import type { AmiClient } from '../ami/client.js';
 import type { MediaOptions } from '../media/options.js';
-import { Router } from '../server/router.js';
+import { Router, type AgiHandler } from '../server/router.js';
 import { Call } from './call.js';
 import { RelayCapabilityError } from './errors.js';
 
@@ -37,6 +37,11 @@ export interface RelayOptions {
   log?: Logger;
   /** Path prefix of the FastAGI routes (default `/relay`): a context is served at `<prefix>/<context>`. */
   routePrefix?: string;
+}
+
+/** What routes can be added to: a {@link Router}, or a `FastAgiServer` made without one. */
+export interface RouteTarget {
+  route(pattern: string, handler: AgiHandler): unknown;
 }
 
 /** Called with each inbound call once it is attached (the Consumer's `onIncomingCall`). */
@@ -84,16 +89,16 @@ export class RelayRuntime {
   }
 
   /**
-   * A router serving each context at `<prefix>/<context>`: every session becomes a {@link Call}
-   * handed to `onIncomingCall`. A context not listed is not routed (the dialplan sees
-   * `AGIKIT_STATUS=NOTFOUND`).
+   * Routes each context at `<prefix>/<context>` on `target` (a new {@link Router} by default, or a
+   * FastAGI server): every session becomes a {@link Call} handed to `onIncomingCall`. A context not
+   * listed is not routed (the dialplan sees `AGIKIT_STATUS=NOTFOUND`).
    */
-  router(contexts: readonly string[], onIncomingCall: IncomingCallHandler, router = new Router()): Router {
+  router<T extends RouteTarget = Router>(contexts: readonly string[], onIncomingCall: IncomingCallHandler, target: T = new Router() as unknown as T): T {
     const prefix = (this.options.routePrefix ?? '/relay').replace(/\/+$/, '');
     for (const context of contexts) {
-      router.route(`${prefix}/${encodeURIComponent(context)}`, (agi) => this.serveInbound(agi, context, onIncomingCall));
+      target.route(`${prefix}/${encodeURIComponent(context)}`, (agi) => this.serveInbound(agi, context, onIncomingCall));
     }
-    return router;
+    return target;
   }
 
   /**

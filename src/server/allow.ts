@@ -3,7 +3,8 @@ import { BlockList, isIP } from 'node:net';
 /**
  * Builds a predicate from a list of CIDR ranges or single addresses (`127.0.0.1`, `10.1.0.0/16`,
  * `::1`, `fd00::/8`). IPv4 clients reaching a dual-stack socket (`::ffff:10.1.2.3`) are matched
- * against the IPv4 ranges. Throws on an entry that is not an address or CIDR.
+ * against the IPv4 ranges: Node's `BlockList` does that itself (test/server/allow.test.ts pins it).
+ * Throws on an entry that is not an address or CIDR.
  */
 export function allowList(entries: readonly string[]): (address: string | undefined) => boolean {
   const list = new BlockList();
@@ -25,8 +26,6 @@ export function allowList(entries: readonly string[]): (address: string | undefi
   }
   return (address) => {
     if (!address) return false;
-    const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(address);
-    if (mapped?.[1]) return list.check(mapped[1], 'ipv4');
     const family = isIP(address);
     if (family === 0) return false;
     return list.check(address, family === 4 ? 'ipv4' : 'ipv6');

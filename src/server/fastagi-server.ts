@@ -1,16 +1,25 @@
 import { EventEmitter } from 'node:events';
 import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import { pino, type Logger } from 'pino';
-import type { Agi } from '../agi/agi.js';
+import type { Agi, AgikitCloseStatus } from '../agi/agi.js';
 import { AgiConnection, type ConnectionEnd } from '../agi/connection.js';
+import { LogBudget } from '../agi/log-budget.js';
 import type { Transcript } from '../agi/transcript.js';
 import { AgiProtocolError } from '../errors.js';
 import { DEFAULT_HEADER_LIMITS, type AgiHeader, type HeaderLimits } from '../protocol/header.js';
 import { allowList } from './allow.js';
+import { connectionFdBudget } from './fd-budget.js';
 import { Router, type AgiHandler, type RouterLike } from './router.js';
-import { runCall, type CallEnd, type CallStatus } from './run-call.js';
+import { CALL_STATUSES, runCall, type CallEnd, type CallStatus } from './run-call.js';
 
 export type { CallEnd, CallStatus } from './run-call.js';
+
+/** Default {@link FastAgiServerOptions.maxPendingConnections}. */
+export const DEFAULT_MAX_PENDING_CONNECTIONS = 1000;
+/** Default {@link FastAgiServerOptions.headerTimeoutMs}. */
+export const DEFAULT_HEADER_TIMEOUT_MS = 5000;
+/** A handler still running this long after its session closed is reported (log line with route and age). */
+const LINGER_REPORT_MS = 1000;
 
 /** Options of {@link FastAgiServer}. */
 export interface FastAgiServerOptions {
@@ -20,8 +29,17 @@ export interface FastAgiServerOptions {
   port?: number;
   /** pino logger; each call gets a child with `uniqueid` and `channel`. Default: pino at `info` on stdout. */
   logger?: Logger;
-  /** Most calls handled at once; a call beyond that ends at once with status `BUSY`. Default: no limit. */
+  /**
+   * Most calls in progress at once (sessions open, from the handler's start until the connection
+   * closes); a call beyond that ends at once with status `BUSY`. Default: no limit.
+   */
   maxConnections?: number;
+  /**
+   * Most connections not in a call at once: still sending their header, or being refused (`BUSY`,
+   * `NOTFOUND`). A connection beyond that is closed as soon as it is accepted (counted, and logged at
+   * most every 10 s). Default 1000.
+   */
+  maxPendingConnections?: number;
   /** How long a new connection may take to send its whole `agi_*` header (default 5000 ms). */
   headerTimeoutMs?: number;
   /** Client addresses allowed to connect (CIDR ranges or addresses). Default: everyone. */
@@ -32,6 +50,8 @@ export interface FastAgiServerOptions {
   commandTimeoutMs?: number;
   /** Longest line accepted from Asterisk (default 64 KiB). */
   maxLineBytes?: number;
+  /** Longest multi-line reply accepted from Asterisk, all its lines together (default 64 KiB). */
+  maxReplyBytes?: number;
   /** Header bounds (default 256 lines, 64 KiB). */
   headerLimits?: Partial<HeaderLimits>;
   /**
@@ -46,20 +66,57 @@ export interface FastAgiServerOptions {
   transcripts?: (transcript: Transcript, end: CallEnd) => void;
   /** Routes; by default the server has its own, filled by {@link FastAgiServer.route}. */
   router?: RouterLike;
+  /**
+   * Called as each command's final reply arrives, with the command line (without LF) and its round
+   * trip in ms: for metrics. Costs a clock read per command; unset, nothing is measured.
+   */
+  observeCommand?: (line: string, ms: number) => void;
 }
 
-/** Counters since the server was created. */
+/** Counters since the server was created, and what is open now. */
 export interface ServerStats {
-  /** Calls whose handler is running now. */
+  /** Calls in progress now: sessions open with a handler (what `maxConnections` limits). */
   active: number;
+  /** Connections not in a call now: sending their header, or being refused (what `maxPendingConnections` limits). */
+  pending: number;
+  /**
+   * Handlers still running after their session closed (the server closed it for them, or the
+   * connection dropped). Each one still running a second later is logged with its route and age.
+   */
+  lingering: number;
   /** Connections accepted (allowed) in all. */
   connections: number;
-  /** Calls ended, by status. */
+  /** Calls whose handler started, in all. */
+  started: number;
+  /** Calls ended (handler finished, or call refused), by the status the dialplan was given. */
   calls: Record<CallStatus, number>;
+  /** Sessions agikit closed itself, by the status it wrote (counted when it closes them). */
+  closedByAgikit: Record<AgikitCloseStatus, number>;
   /** Connections refused by `allow`. */
   refused: number;
-  /** Connections closed for bad input: not AGI, header too big or too slow, line too long. */
+  /** Connections closed for bad input: not AGI, header too big or too slow, line or reply too long. */
   protocolErrors: number;
+  /** Connections closed on accept because `maxPendingConnections` were already pending. */
+  overPendingLimit: number;
+  /** Connections closed on accept because the process was close to running out of file descriptors. */
+  overFdLimit: number;
+  /** Errors accepting a connection reported by the operating system (e.g. EMFILE). */
+  acceptErrors: number;
+  /** Lines from Asterisk that were not AGI, ignored (counted when their connection ends). */
+  strayLines: number;
+}
+
+/** What the server tracks for a call whose handler started. */
+interface OpenCall {
+  readonly agi: Agi;
+  readonly route: string;
+  readonly started: number;
+  /** The handler has not returned yet. */
+  running: boolean;
+  /** The connection has closed. */
+  closed: boolean;
+  lingerTimer?: NodeJS.Timeout;
+  reported?: boolean;
 }
 
 /** Options of {@link FastAgiServer.close}. */
@@ -85,15 +142,29 @@ export class FastAgiServer extends EventEmitter {
   private readonly isAllowed: ((address: string | undefined) => boolean) | undefined;
   private readonly headerLimits: HeaderLimits;
   private readonly connections = new Set<AgiConnection>();
-  private readonly calls = new Set<Agi>();
+  /** Calls whose handler started and whose connection is still open, by connection. */
+  private readonly open = new Map<AgiConnection, OpenCall>();
+  private lingering = 0;
   private readonly idleWaiters: Array<() => void> = [];
   private closing: Promise<void> | undefined;
-  private readonly counters: ServerStats = {
-    active: 0,
+  /** While draining: moves the drain deadline earlier. */
+  private drainDeadline: { bringForward(timeoutMs: number): void } | undefined;
+  private readonly maxPending: number;
+  private fdBudget: number | undefined;
+  private fdLimit: number | undefined;
+  /** One warning per 10 s for each kind of connection turned away at accept. */
+  private readonly shedLog = { pending: new LogBudget(1, 10_000), fds: new LogBudget(1, 10_000), accept: new LogBudget(1, 10_000) };
+  private readonly counters: Omit<ServerStats, 'active' | 'pending' | 'lingering'> = {
     connections: 0,
-    calls: { SUCCESS: 0, FAILURE: 0, HANGUP: 0, NOTFOUND: 0, BUSY: 0 },
+    started: 0,
+    calls: Object.fromEntries(CALL_STATUSES.map((status) => [status, 0])) as Record<CallStatus, number>,
+    closedByAgikit: { TIMEOUT: 0, ABORTED: 0, LINGERED: 0, SHUTDOWN: 0 },
     refused: 0,
     protocolErrors: 0,
+    overPendingLimit: 0,
+    overFdLimit: 0,
+    acceptErrors: 0,
+    strayLines: 0,
   };
 
   constructor(private readonly options: FastAgiServerOptions = {}) {
@@ -109,8 +180,15 @@ export class FastAgiServer extends EventEmitter {
     }
     this.isAllowed = options.allow ? allowList(options.allow) : undefined;
     this.headerLimits = { ...DEFAULT_HEADER_LIMITS, ...options.headerLimits };
+    this.maxPending = options.maxPendingConnections ?? DEFAULT_MAX_PENDING_CONNECTIONS;
     this.server = createServer({ noDelay: true }, (socket) => this.accept(socket));
-    this.server.on('error', (error) => {
+    this.server.on('error', (error: NodeJS.ErrnoException) => {
+      if (error.syscall === 'accept') {
+        // Not fatal (the listener goes on), and it can repeat for every connection: count, log rarely.
+        this.counters.acceptErrors++;
+        this.shed('accept', { err: error }, 'FastAGI connection lost: accept failed');
+        return;
+      }
       // An 'error' event nobody listens to would throw; log it instead.
       if (this.listenerCount('error') > 0) this.emit('error', error);
       else this.log.error({ err: error }, 'FastAGI listener error');
@@ -137,7 +215,10 @@ export class FastAgiServer extends EventEmitter {
       this.server.listen(this.port, this.host, () => {
         this.server.off('error', onError);
         const address = this.server.address() as AddressInfo;
-        this.log.info({ host: address.address, port: address.port }, 'FastAGI server listening');
+        const fds = connectionFdBudget();
+        this.fdBudget = fds?.budget;
+        this.fdLimit = fds?.limit;
+        this.log.info({ host: address.address, port: address.port, ...(fds ? { fdLimit: fds.limit, connectionsPossible: fds.budget } : {}) }, 'FastAGI server listening');
         resolve(address);
       });
     });
@@ -151,31 +232,63 @@ export class FastAgiServer extends EventEmitter {
 
   /** A snapshot of the counters. */
   get stats(): ServerStats {
-    return { ...this.counters, calls: { ...this.counters.calls } };
+    return {
+      active: this.open.size,
+      pending: this.connections.size - this.open.size,
+      lingering: this.lingering,
+      ...this.counters,
+      calls: { ...this.counters.calls },
+      closedByAgikit: { ...this.counters.closedByAgikit },
+    };
+  }
+
+  /** `true` once {@link close} has been called. */
+  get draining(): boolean {
+    return this.closing !== undefined;
   }
 
   /**
    * Stops accepting connections and waits for calls in progress to finish. Calls still running after
-   * `timeoutMs` are ended (their pending commands reject, and each call returns to the dialplan).
+   * `timeoutMs` are ended: their pending commands reject, the status variable is set to `SHUTDOWN`,
+   * and every remaining connection is closed at once, whether or not Asterisk reads it (it does not
+   * during an `EXEC Dial`), so the promise settles at the deadline, not a grace period later.
+   * Called again while draining, it can only bring the deadline forward (`timeoutMs: 0`: now).
    */
   close(options: CloseOptions = {}): Promise<void> {
-    this.closing ??= this.drain(options.timeoutMs ?? 30_000);
+    const timeoutMs = options.timeoutMs ?? 30_000;
+    if (this.closing) {
+      this.drainDeadline?.bringForward(timeoutMs);
+      return this.closing;
+    }
+    this.closing = this.drain(timeoutMs);
     return this.closing;
   }
 
   private async drain(timeoutMs: number): Promise<void> {
-    this.log.info({ active: this.counters.active }, 'FastAGI server closing');
+    this.log.info({ active: this.open.size, timeoutMs }, 'FastAGI server closing');
     const stopped = new Promise<void>((resolve) => this.server.close(() => resolve()));
     let timer: NodeJS.Timeout | undefined;
+    let at = Date.now() + timeoutMs;
     const deadline = new Promise<'deadline'>((resolve) => {
       timer = setTimeout(() => resolve('deadline'), timeoutMs);
+      this.drainDeadline = {
+        bringForward: (ms) => {
+          if (Date.now() + ms >= at) return;
+          at = Date.now() + ms;
+          clearTimeout(timer);
+          timer = setTimeout(() => resolve('deadline'), ms);
+        },
+      };
     });
     const outcome = await Promise.race([this.whenIdle().then(() => 'idle' as const), deadline]);
     clearTimeout(timer);
+    this.drainDeadline = undefined;
     if (outcome === 'deadline') {
-      this.log.warn({ active: this.calls.size }, 'drain deadline passed; ending calls in progress');
-      await Promise.all([...this.calls].map((agi) => agi.terminate()));
-      for (const connection of this.connections) connection.destroy();
+      this.log.warn({ active: this.open.size, connections: this.connections.size }, 'drain deadline passed; ending calls in progress');
+      // Each call gets its status line and EOF; then every socket goes at once, whether or not
+      // Asterisk is reading: the deadline is the deadline.
+      for (const call of this.open.values()) void call.agi.terminate('SHUTDOWN');
+      for (const connection of [...this.connections]) connection.destroy();
     }
     await stopped;
     this.log.info('FastAGI server closed');
@@ -207,21 +320,41 @@ export class FastAgiServer extends EventEmitter {
         return;
       }
     }
+    if (this.connections.size - this.open.size >= this.maxPending) {
+      this.counters.overPendingLimit++;
+      this.shed('pending', { maxPendingConnections: this.maxPending }, 'FastAGI connection closed: too many connections pending (header not yet received, or being refused)');
+      socket.destroy();
+      return;
+    }
+    if (this.fdBudget !== undefined && this.connections.size >= this.fdBudget) {
+      this.counters.overFdLimit++;
+      this.shed('fds', { connections: this.connections.size, fdLimit: this.fdLimit }, 'FastAGI connection closed: the process is running out of file descriptors (raise ulimit -n)');
+      socket.destroy();
+      return;
+    }
     this.counters.connections++;
     const connection = new AgiConnection(socket, socket, {
       log: this.log,
       headerLimits: this.headerLimits,
       fair: true,
       ...(this.options.maxLineBytes ? { maxLineBytes: this.options.maxLineBytes } : {}),
+      ...(this.options.maxReplyBytes ? { maxReplyBytes: this.options.maxReplyBytes } : {}),
+      ...(this.options.observeCommand ? { observeCommand: this.options.observeCommand } : {}),
     });
     this.connections.add(connection);
     connection.onEnd((end) => this.forget(connection, socket, end));
     this.awaitHeader(connection);
   }
 
+  /** Logs a connection turned away at accept, at most once per 10 s per kind, with how many were not logged. */
+  private shed(kind: keyof FastAgiServer['shedLog'], fields: Record<string, unknown>, message: string): void {
+    const notLogged = this.shedLog[kind].take();
+    if (notLogged !== undefined) this.log.warn({ ...fields, ...(notLogged > 0 ? { notLogged } : {}) }, message);
+  }
+
   /** Arms the header timeout and starts the call once the header is in. */
   private awaitHeader(connection: AgiConnection): void {
-    const timeoutMs = this.options.headerTimeoutMs ?? 5000;
+    const timeoutMs = this.options.headerTimeoutMs ?? DEFAULT_HEADER_TIMEOUT_MS;
     const timer = setTimeout(() => connection.destroy(new AgiProtocolError(`no complete AGI header within ${timeoutMs} ms`)), timeoutMs);
     connection.header.then(
       (header) => {
@@ -235,6 +368,9 @@ export class FastAgiServer extends EventEmitter {
   /** A connection is finished: forget it, and log one that never sent a valid header. */
   private forget(connection: AgiConnection, socket: Socket, end: ConnectionEnd): void {
     this.connections.delete(connection);
+    this.counters.strayLines += connection.strayLines;
+    const call = this.open.get(connection);
+    if (call) this.sessionClosed(connection, call);
     if (!connection.hasHeader && !this.closing) {
       // End listeners run before the socket is destroyed, so the peer address is still readable.
       const remote = socket.remoteAddress;
@@ -242,32 +378,60 @@ export class FastAgiServer extends EventEmitter {
       this.counters.protocolErrors++;
       this.log.warn({ remote, err: error }, 'FastAGI connection closed: bad or missing AGI header');
       this.emit('protocolError', error, remote);
+    } else if (end.kind === 'lost' && end.error instanceof AgiProtocolError) {
+      // Bad input mid-call (a line or reply too long); the call logged it.
+      this.counters.protocolErrors++;
+      this.emit('protocolError', end.error, socket.remoteAddress);
     }
     if (this.connections.size === 0) for (const resolve of this.idleWaiters.splice(0)) resolve();
   }
 
-  private readonly callStarted = (agi: Agi): void => {
-    this.counters.active++;
-    this.calls.add(agi);
-    this.emit('call', agi);
-  };
+  /**
+   * A call's session is over: it no longer counts against `maxConnections`, whether or not its
+   * handler has returned. One that has not is lingering: counted, and reported if it goes on.
+   */
+  private sessionClosed(connection: AgiConnection, call: OpenCall): void {
+    this.open.delete(connection);
+    call.closed = true;
+    const status = call.agi.closeStatus;
+    if (status) this.counters.closedByAgikit[status]++;
+    if (!call.running) return;
+    this.lingering++;
+    call.lingerTimer = setTimeout(() => {
+      call.reported = true;
+      call.agi.log.warn({ route: call.route, path: call.agi.path, ageMs: Date.now() - call.started, lingering: this.lingering }, 'handler still running after its session closed');
+    }, LINGER_REPORT_MS);
+    call.lingerTimer.unref();
+  }
 
-  private readonly callFinished = (agi: Agi): void => {
-    this.counters.active--;
-    this.calls.delete(agi);
-  };
+  private handlerFinished(call: OpenCall): void {
+    call.running = false;
+    if (!call.closed) return;
+    this.lingering--;
+    clearTimeout(call.lingerTimer);
+    if (call.reported) call.agi.log.info({ route: call.route, ageMs: Date.now() - call.started }, 'lingering handler finished');
+  }
 
   private async runCall(connection: AgiConnection, header: AgiHeader): Promise<void> {
     const max = this.options.maxConnections;
+    let call: OpenCall | undefined;
     const end = await runCall(connection, header, this.router, {
       log: this.log,
-      busy: max !== undefined && this.counters.active >= max,
+      busy: max !== undefined && this.open.size >= max,
       ...(this.options.statusVariable !== undefined ? { statusVariable: this.options.statusVariable } : {}),
       ...(this.options.commandTimeoutMs !== undefined ? { commandTimeoutMs: this.options.commandTimeoutMs } : {}),
       ...(this.options.hangupGraceMs !== undefined ? { hangupGraceMs: this.options.hangupGraceMs } : {}),
       ...(this.options.transcripts ? { onTranscript: this.options.transcripts } : {}),
-      onStart: this.callStarted,
-      onFinish: this.callFinished,
+      onStart: (agi, route) => {
+        call = { agi, route, started: Date.now(), running: true, closed: connection.isFinished };
+        this.counters.started++;
+        if (call.closed) this.lingering++;
+        else this.open.set(connection, call);
+        this.emit('call', agi);
+      },
+      onFinish: () => {
+        if (call) this.handlerFinished(call);
+      },
     });
     this.counters.calls[end.status]++;
     this.emit('callEnd', end);

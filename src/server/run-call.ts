@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import { Agi, type AgiOptions } from '../agi/agi.js';
+import { Agi, type AgikitCloseStatus, type AgiOptions } from '../agi/agi.js';
 import type { AgiConnection } from '../agi/connection.js';
 import { AgiHangupError } from '../errors.js';
 import type { AgiHeader } from '../protocol/header.js';
@@ -9,13 +9,19 @@ import type { AgiHandler, RouterLike } from './router.js';
 /**
  * How a call ended, as written to the status variable (`AGIKIT_STATUS`) for the dialplan:
  * `SUCCESS` (handler finished), `FAILURE` (handler threw), `HANGUP` (handler ended by the caller
- * hanging up: it threw `AgiHangupError`), `NOTFOUND` (no route), `BUSY` (over `maxConnections`).
+ * hanging up: it threw `AgiHangupError`), `NOTFOUND` (no route), `BUSY` (over `maxConnections`);
+ * or, when agikit closed the session itself, why: `TIMEOUT`, `ABORTED`, `LINGERED`, `SHUTDOWN`
+ * ({@link AgikitCloseStatus}).
  */
-export type CallStatus = 'SUCCESS' | 'FAILURE' | 'HANGUP' | 'NOTFOUND' | 'BUSY';
+export type CallStatus = 'SUCCESS' | 'FAILURE' | 'HANGUP' | 'NOTFOUND' | 'BUSY' | AgikitCloseStatus;
+
+/** Every {@link CallStatus}, in a fixed order (for counters). */
+export const CALL_STATUSES: readonly CallStatus[] = ['SUCCESS', 'FAILURE', 'HANGUP', 'NOTFOUND', 'BUSY', 'TIMEOUT', 'ABORTED', 'LINGERED', 'SHUTDOWN'];
 
 /** How one call ended (the server's `callEnd` event). */
 export interface CallEnd {
   agi: Agi;
+  /** The status the dialplan was given: the handler's outcome, or why agikit closed the session. */
   status: CallStatus;
   /** What the handler threw, if it did. */
   error?: unknown;
@@ -28,8 +34,8 @@ export interface RunCallOptions extends Pick<AgiOptions, 'statusVariable' | 'com
   log: Logger;
   /** Refuse the call with status `BUSY` instead of running a handler. */
   busy?: boolean;
-  /** Called when the handler starts. */
-  onStart?: (agi: Agi) => void;
+  /** Called when the handler starts, with the route pattern that matched. */
+  onStart?: (agi: Agi, route: string) => void;
   /** Called when the handler has finished (before the session is closed). */
   onFinish?: (agi: Agi) => void;
   /** Record the session: called with its transcript once it has ended. */
@@ -69,11 +75,13 @@ export async function runCall(connection: AgiConnection, header: AgiHeader, rout
     log().warn({ path: header.path }, 'call refused: no route for this path');
   } else {
     if (base.isLevelEnabled('debug')) log().debug({ path: header.path, route: match.pattern }, 'call started');
-    options.onStart?.(agi);
+    options.onStart?.(agi, match.pattern);
     ({ status, error } = await runHandler(agi, match.handler));
     options.onFinish?.(agi);
   }
   await agi.close(status);
+  // Where agikit closed the session itself, that is what the dialplan was told.
+  status = agi.closeStatus ?? status;
   const durationMs = Date.now() - started;
   if (base.isLevelEnabled('debug')) log().debug({ status, durationMs }, 'call ended');
   const end: CallEnd = { agi, status, ...(error !== undefined ? { error } : {}), durationMs };

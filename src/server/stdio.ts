@@ -60,7 +60,7 @@ export async function runStdio(handler: AgiHandler, options: StdioOptions = {}):
   }
   if (options.exit ?? true) {
     // Exiting closes stdout, which is how Asterisk learns the script is done.
-    process.exit(status === 'FAILURE' ? 1 : 0);
+    process.exit(status === 'FAILURE' || status === 'TIMEOUT' || status === 'ABORTED' ? 1 : 0);
   }
   return status;
 }

@@ -1,5 +1,4 @@
 import assert from 'node:assert/strict';
-import { once } from 'node:events';
 import { PassThrough } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as delay } from 'node:timers/promises';
@@ -14,8 +13,8 @@ import {
   AgiTimeoutError,
 } from '../../src/errors.js';
 import { fakeHeaderLines } from '../../src/testing/fake-asterisk.js';
-import { isStatusWrite, startTestServer, type TestServer } from '../support/fake-server.js';
-import { settle } from '../support/settle.js';
+import { closed, isStatusWrite, startTestServer, type TestServer } from '../support/fake-server.js';
+import { nextEvent, settle, WAIT_MS, within } from '../support/settle.js';
 
 const DEAD = '511 Command Not Permitted on a dead channel or intercept routine';
 
@@ -168,12 +167,14 @@ describe('Agi session behaviour', () => {
     });
     await placed.fake.nextCommand();
     // Never answered: agikit must give up and close so Asterisk cannot answer out of step.
-    await placed.fake.closed;
-    await placed.ended;
+    await closed(placed.fake, 'the session was not closed after the command timed out');
+    const end = await placed.ended;
     assert.ok(first instanceof AgiTimeoutError);
     assert.equal(first.timeoutMs, 50);
     assert.ok(second instanceof AgiSessionClosedError);
-    assert.equal(placed.fake.commands.length, 1);
+    // The dialplan is told why, by a last line sent before the EOF whose reply nobody waits for.
+    assert.deepEqual(placed.fake.commands.map((c) => c.words), [['WAIT', 'FOR', 'DIGIT', '-1'], ['SET', 'VARIABLE', 'AGIKIT_STATUS', 'TIMEOUT']]);
+    assert.equal(end.status, 'TIMEOUT');
   });
 
   it('an aborted in-flight command rejects with AgiAbortError and closes the session', async () => {
@@ -185,9 +186,11 @@ describe('Agi session behaviour', () => {
     });
     await placed.fake.nextCommand();
     controller.abort(new Error('caller pressed cancel'));
-    await placed.fake.closed;
-    await placed.ended;
+    await closed(placed.fake, 'the session was not closed after the command was aborted');
+    const end = await placed.ended;
     assert.ok(error instanceof AgiAbortError);
+    assert.equal(end.status, 'ABORTED');
+    assert.deepEqual(placed.fake.commands.at(-1)?.words, ['SET', 'VARIABLE', 'AGIKIT_STATUS', 'ABORTED']);
     assert.equal((error.cause as Error).message, 'caller pressed cancel');
   });
 
@@ -232,7 +235,7 @@ describe('Agi session behaviour', () => {
     fake.reply('200 result=1');
     assert.deepEqual((await fake.nextCommand()).words, ['SET', 'VARIABLE', 'AGIKIT_STATUS', 'SUCCESS']);
     fake.reply('200 result=1');
-    await fake.closed;
+    await closed(fake, 'exit() did not close the connection');
     const end = await placed.ended;
     assert.ok(later instanceof AgiSessionClosedError);
     assert.equal(agiRef?.closed, true);
@@ -241,8 +244,9 @@ describe('Agi session behaviour', () => {
     assert.equal(fake.commands.length, 2, 'the status is written once');
   });
 
-  it('closes the session for a handler that lingers after the hangup (hangupGraceMs)', async () => {
+  it('closes the session for a handler that lingers after the hangup (hangupGraceMs)', async (t) => {
     const lingering = await startTestServer({ hangupGraceMs: 50 });
+    t.after(() => lingering.close());
     let later: unknown;
     const placed = await lingering.call(async (agi) => {
       await agi.hungUp;
@@ -251,11 +255,11 @@ describe('Agi session behaviour', () => {
       later = (await settle(agi.verbose('still here'))).error;
     });
     placed.fake.hangup();
-    await placed.fake.closed;
+    await closed(placed.fake, 'the session of a handler lingering after the hangup was not closed (hangupGraceMs)');
     const end = await placed.ended;
     assert.ok(later instanceof AgiSessionClosedError);
-    assert.equal(end.status, 'SUCCESS');
-    assert.deepEqual(placed.fake.commands, [], 'closed without waiting for the handler');
+    assert.equal(end.status, 'LINGERED');
+    assert.deepEqual(placed.fake.commands.map((c) => c.words), [['SET', 'VARIABLE', 'AGIKIT_STATUS', 'LINGERED']], 'closed without waiting for the handler, saying why');
     await lingering.close();
   });
 
@@ -368,13 +372,13 @@ describe('Agi session closing without a close grace period (stdio scripts)', () 
     const closing = agi.close('HANGUP').then(() => {
       closed = true;
     });
-    const [sent] = (await once(toAsterisk, 'data')) as [Buffer];
+    const sent = await nextEvent<Buffer>(toAsterisk, 'data', 'close() did not write the status variable');
     assert.equal(sent.toString(), 'SET VARIABLE "AGIKIT_STATUS" "HANGUP"\n');
     // Asterisk answers a few milliseconds later; the session must still be waiting for it.
     await delay(30);
     assert.equal(closed, false, 'close() gave up on the status write');
     fromAsterisk.write('200 result=1\n');
-    await closing;
+    await within(closing, WAIT_MS, 'close() did not finish once the status write was answered');
     assert.deepEqual(warnings, []);
   });
 });

@@ -38,6 +38,8 @@ export const LAYER_RULES: Readonly<Record<string, readonly string[]>> = {
 export const PACKAGE_RULES: Readonly<Record<string, readonly string[]>> = {
   pino: ['agi', 'ami', 'media', 'server', 'relay', 'testing', 'cli'],
   commander: ['cli'],
+  // The operations endpoint of `agikit serve` (loaded only with --metrics-port).
+  'prom-client': ['cli'],
   testcontainers: ['testing'],
 };
 

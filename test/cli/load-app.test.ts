@@ -3,7 +3,7 @@ import { spawn } from 'node:child_process';
 import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { chooseTypeScriptLoader } from '../../src/cli/load-app.js';
-import { mediaFromFlags, parseAmiUrl } from '../../src/cli/serve-consumer.js';
+import { mediaFromFlags, parseAmiUrl } from '../../src/cli/consumer-flags.js';
 import { FakeCall } from '../../src/testing/fake-asterisk.js';
 
 const bin = fileURLToPath(new URL('../../../bin/agikit', import.meta.url));

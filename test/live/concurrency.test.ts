@@ -8,7 +8,8 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import type { Agi } from '../../src/agi/agi.js';
-import { LiveRig, live, skip, within } from './rig.js';
+import { within } from '../support/settle.js';
+import { LiveRig, live, skip } from './rig.js';
 
 const CALLS = 50;
 const STEPS = 5;

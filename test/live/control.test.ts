@@ -15,7 +15,8 @@ import { after, before, describe, it } from 'node:test';
 import { ChannelState } from '../../src/agi/results.js';
 import { AgiCommandError, AgiHangupError, AgiUsageError } from '../../src/errors.js';
 import { defaultAsteriskConfigDir, far } from '../../src/testing/asterisk.js';
-import { LiveRig, live, settle, signal, skip, waitSignal } from './rig.js';
+import { settle } from '../support/settle.js';
+import { LiveRig, live, signal, skip, waitSignal } from './rig.js';
 
 const CONTEXT = 'agikit-live-ctl';
 

@@ -19,7 +19,8 @@ import {
   AgiUsageError,
 } from '../../src/errors.js';
 import { far } from '../../src/testing/asterisk.js';
-import { LiveRig, live, settle, signal, skip } from './rig.js';
+import { settle } from '../support/settle.js';
+import { LiveRig, live, signal, skip } from './rig.js';
 
 const HANGUP_REASONS: readonly HangupReason[] = ['hangup-line', 'dead-channel'];
 
@@ -332,7 +333,7 @@ describe('live: errors and hangups', () => {
         error = (await settle(agi.waitForDigit(20_000, { timeoutMs: 300 }))).error;
         closed = agi.closed;
       },
-      { record: ['AGIKIT_STATUS'], timeoutMs: 15_000 },
+      { record: ['AGIKIT_STATUS'], timeoutMs: 15_000, status: 'TIMEOUT' },
     );
     assert.ok(error instanceof AgiTimeoutError, String(error));
     assert.equal(closed, true);
@@ -340,7 +341,28 @@ describe('live: errors and hangups', () => {
     // becoming readable, the session ended normally and the dialplan continued.
     assert.equal(result.agiStatus, 'SUCCESS');
     assert.equal(result.location?.priority, priority + 1);
-    // The session was out of step, so agikit could not write the status variable.
-    assert.equal(result.variables['AGIKIT_STATUS'], '');
+    // The session was out of step, so agikit did not wait for replies: it sent the status line and
+    // its EOF together; Asterisk ran the line (which also stopped WAIT FOR DIGIT), then read the EOF.
+    assert.equal(result.variables['AGIKIT_STATUS'], 'TIMEOUT');
+  });
+
+  it('a timeout while a command Asterisk cannot interrupt runs: its late reply is ignored, and the dialplan still reads AGIKIT_STATUS=TIMEOUT', { skip }, async () => {
+    assert.ok(rig);
+    let error: unknown;
+    let timedOutAt = 0;
+    const { result, end } = await rig.run(
+      async (agi) => {
+        const started = Date.now();
+        // EXEC runs the application to its end whatever arrives on the socket (as Dial does).
+        error = (await settle(agi.exec('Wait', '2', { timeoutMs: 300 }))).error;
+        timedOutAt = Date.now() - started;
+      },
+      { record: ['AGIKIT_STATUS'], status: 'TIMEOUT', timeoutMs: 15_000 },
+    );
+    assert.ok(error instanceof AgiTimeoutError, String(error));
+    assert.ok(timedOutAt < 1500, `the command timed out after ${timedOutAt} ms, before Wait(2) ended`);
+    assert.equal(result.agiStatus, 'SUCCESS');
+    assert.equal(result.variables['AGIKIT_STATUS'], 'TIMEOUT');
+    assert.equal(end.agi.closeStatus, 'TIMEOUT');
   });
 });

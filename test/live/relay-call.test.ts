@@ -9,7 +9,8 @@ import type { Call } from '../../src/relay/call.js';
 import type { CallState } from '../../src/relay/state.js';
 import { far } from '../../src/testing/asterisk.js';
 import { CONTEXT, RelayRig, live, skip } from './relay-rig.js';
-import { newCallId, within } from './rig.js';
+import { newCallId } from './rig.js';
+import { within } from '../support/settle.js';
 
 /** hangup({ reason }) for three reasons: the result, the state after, and the cause Asterisk recorded. */
 async function hangupReasons(rig: RelayRig): Promise<void> {

@@ -22,7 +22,8 @@ import type { RecordResult } from '../../src/relay/results.js';
 import { agikitPackageRoot, far, type FarStep } from '../../src/testing/asterisk.js';
 import { wavStats } from '../../src/testing/wav.js';
 import { MOUNT, RelayRig, live, signalFar, skip } from './relay-rig.js';
-import { waitSignal, within } from './rig.js';
+import { waitSignal } from './rig.js';
+import { within } from '../support/settle.js';
 
 const VM_INTRO = 9339 / 1650;
 const HELLO_WORLD = 2343 / 1650;

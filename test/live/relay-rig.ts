@@ -18,7 +18,8 @@ import type { Call } from '../../src/relay/call.js';
 import { Consumer, type RelayConnection } from '../../src/relay/consumer.js';
 import { AGIKIT_DIALPLAN, startAsterisk, type CallResult, type LiveAsterisk, type LiveCall, type OriginateOptions, type StartAsteriskOptions } from '../../src/testing/asterisk.js';
 import { wavStats } from '../../src/testing/wav.js';
-import { newCallId, within } from './rig.js';
+import { newCallId } from './rig.js';
+import { within } from '../support/settle.js';
 
 export { live, skip } from './rig.js';
 

@@ -5,13 +5,14 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import type { AmiMessage } from '../../src/ami/client.js';
+import type { AmiMessage } from '../../src/ami/message.js';
 import type { Call } from '../../src/relay/call.js';
 import { RelayArgumentError } from '../../src/relay/errors.js';
 import type { SendDigitsResult } from '../../src/relay/results.js';
 import { far } from '../../src/testing/asterisk.js';
 import { RelayRig, live, skip } from './relay-rig.js';
-import { waitSignal, within } from './rig.js';
+import { waitSignal } from './rig.js';
+import { within } from '../support/settle.js';
 
 /** The far leg (Local ;2) of a rig call (Local ;1). */
 function farChannel(call: Call): string {

@@ -28,6 +28,7 @@ import {
   type StartAsteriskOptions,
 } from '../../src/testing/asterisk.js';
 import { addExtensionCommand } from '../../src/testing/dialplan-text.js';
+import { within } from '../support/settle.js';
 
 export const live = await liveAsteriskAvailable();
 /** `{ skip }` for every live test: the reason when Docker or the image cannot be had, else false. */
@@ -76,30 +77,6 @@ export async function waitSignal(agi: Agi, name: string, timeoutMs = 10_000): Pr
   while ((await agi.databaseGet(syncFamily(agi), name)) === undefined) {
     if (Date.now() > deadline) throw new Error(`signal '${name}' was not raised within ${timeoutMs} ms`);
     await sleep(20);
-  }
-}
-
-/** Settle a promise into its value or its error, for assertions on either. */
-export async function settle<T>(p: Promise<T>): Promise<{ value?: T; error?: unknown }> {
-  try {
-    return { value: await p };
-  } catch (error) {
-    return { error };
-  }
-}
-
-/** Resolve with `p`, or reject with `message` if it takes longer than `ms`. */
-export async function within<T>(p: Promise<T>, ms: number, message: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  try {
-    return await Promise.race([
-      p,
-      new Promise<never>((_, reject) => {
-        timer = setTimeout(() => reject(new Error(message)), ms);
-      }),
-    ]);
-  } finally {
-    clearTimeout(timer);
   }
 }
 

@@ -6,7 +6,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { AgiArgumentError } from '../../src/errors.js';
-import { LiveRig, live, settle, skip } from './rig.js';
+import { settle } from '../support/settle.js';
+import { LiveRig, live, skip } from './rig.js';
 
 /** Values that must survive the trip through AGI quoting and Asterisk unchanged. */
 const TRICKY: Record<string, string> = {

@@ -22,7 +22,10 @@ import {
   OKI_STEP_TABLE,
   parseWav,
   resample,
+  truncateWav,
   ulawToLinear,
+  wavIsComplete,
+  wrapWav,
   WavFormatTag,
   type PcmAudio,
   type WavEncoding,
@@ -30,7 +33,7 @@ import {
 import { AgiArgumentError } from '../../src/errors.js';
 import { decryptRecording, encryptRecording } from '../../src/media/cipher.js';
 import { AudioFormatError } from '../../src/media/errors.js';
-import { asteriskPlaysAsIs, audioDurationMs, audioExtension, decodeAudioFile, withoutAudioExtension } from '../../src/media/formats.js';
+import { asteriskPlaysAsIs, audioDurationMs, audioExtension, decodeAudioFile, truncateAudioFile, withoutAudioExtension } from '../../src/media/formats.js';
 import { concat, rms, silence, tone } from './tones.js';
 
 /** Largest absolute difference between two signals over their common length. */
@@ -206,7 +209,76 @@ describe('WAV', () => {
     assert.throws(() => decodeWav(rawWav(0x31, 1, 8000, 0, Buffer.alloc(65))), /0x31/);
     assert.throws(() => decodeWav(rawWav(1, 1, 8000, 12, Buffer.alloc(4))), /12 bits/);
   });
+
+  it('truncateWav: whole samples within maxBytes, RIFF and data sizes rewritten, trailing chunks dropped', () => {
+    const pcm = encodeWav(tone(8000, 600), 'pcm16');
+    assert.equal(pcm.length, 44 + 9600);
+    const cut = truncateWav(pcm, 8044);
+    assert.equal(cut.length, 8044);
+    assertExactWav(cut);
+    assert.deepEqual(decodeWav(cut).samples, decodeWav(pcm).samples.subarray(0, 4000));
+    // An odd limit: 16-bit samples are never split.
+    assert.equal(truncateWav(pcm, 9001).length, 9000);
+    // A chunk after the data (a LIST chunk, say) is dropped rather than kept half.
+    const withList = Buffer.concat([pcm, Buffer.from('LIST'), Buffer.from([4, 0, 0, 0]), Buffer.from('INFO')]);
+    withList.writeUInt32LE(withList.length - 8, 4);
+    assertExactWav(truncateWav(withList, 8044));
+    // Already within the limit: the same bytes.
+    assert.equal(truncateWav(pcm, pcm.length), pcm);
+    assert.throws(() => truncateWav(pcm, 40), /header of 44 bytes/);
+  });
+
+  it('truncateWav: A-law keeps its fact chunk true and pads an odd data chunk within maxBytes; IMA cuts whole blocks', () => {
+    const alaw = encodeWav(tone(8000, 500), 'alaw');
+    assert.equal(alaw.length, 58 + 4000);
+    // 1001 bytes of data would need a pad byte past the limit: 1000 are kept.
+    const even = truncateWav(alaw, 58 + 1001);
+    assert.equal(even.length, 58 + 1000);
+    assertExactWav(even);
+    assert.equal(even.readUInt32LE(46), 1000, 'fact: 1000 samples');
+    // Odd data cut short by a dropped trailing chunk keeps its pad byte.
+    const oddAlaw = encodeWav(tone(8000, 999 / 8), 'alaw');
+    const withList = Buffer.concat([oddAlaw, Buffer.from('LIST'), Buffer.from([4, 0, 0, 0]), Buffer.from('INFO')]);
+    withList.writeUInt32LE(withList.length - 8, 4);
+    const padded = truncateWav(withList, oddAlaw.length);
+    assert.deepEqual([padded.length, padded.readUInt32LE(54)], [58 + 1000, 999]);
+    assertExactWav(padded);
+    const ima = encodeWav(tone(8000, 1000), 'ima-adpcm');
+    const imaCut = truncateWav(ima, 60 + 256 * 10 + 100);
+    assert.equal(imaCut.length, 60 + 256 * 10);
+    assertExactWav(imaCut);
+    assert.equal(parseWav(imaCut).data.length, 2560);
+    assert.equal(imaCut.readUInt32LE(48), 10 * 505, 'fact: 10 blocks of 505 samples');
+    assert.equal(decodeWav(imaCut).samples.length, 10 * 505);
+  });
+
+  it('wrapWav: a WAV container around encoded bytes, kept as they are (what encodeWav writes for the same audio)', () => {
+    const audio = tone(8000, 250);
+    for (const encoding of ['alaw', 'ulaw', 'pcm16'] as const) {
+      const encoded = encodeWav(audio, encoding);
+      const data = parseWav(encoded).data;
+      assert.ok(wrapWav(data, encoding, 8000).equals(encoded), encoding);
+    }
+    const odd = wrapWav(Buffer.from([1, 2, 3]), 'ulaw', 8000);
+    assert.deepEqual([odd.length, odd.readUInt32LE(4), parseWav(odd).data.length], [58 + 4, 58 + 4 - 8, 3]);
+  });
+
+  it('wavIsComplete: the data chunk declares exactly what follows (a writer that has not updated its header yet: no)', () => {
+    const pcm = encodeWav(tone(8000, 100), 'pcm16');
+    assert.equal(wavIsComplete(pcm), true);
+    const stale = Buffer.from(pcm);
+    stale.writeUInt32LE(0, 40);
+    assert.equal(wavIsComplete(stale), false);
+    assert.equal(wavIsComplete(pcm.subarray(0, pcm.length - 2)), false);
+    assert.equal(wavIsComplete(Buffer.from('not a wav')), false);
+  });
 });
+
+/** Asserts the RIFF size is the file length less 8 and the data chunk (last) ends the file. */
+function assertExactWav(file: Buffer): void {
+  assert.equal(file.readUInt32LE(4), file.length - 8, 'RIFF size');
+  assert.equal(wavIsComplete(file), true, 'data size');
+}
 
 /** A minimal WAV with the given fmt fields (an extensible fmt puts the sub-format tag 1 at 24). */
 function rawWav(tag: number, channels: number, rate: number, bits: number, data: Buffer, fmtSize = 16): Buffer {
@@ -299,6 +371,16 @@ describe('Asterisk formats', () => {
     assert.equal(asteriskPlaysAsIs('wav', Buffer.from('junk')), false);
     for (const ext of ['alaw', 'ulaw', 'sln', 'gsm', 'sln16', 'g722']) assert.equal(asteriskPlaysAsIs(ext, Buffer.alloc(0)), true, ext);
     assert.equal(asteriskPlaysAsIs('vox', Buffer.alloc(0)), false);
+  });
+
+  it('truncateAudioFile: WAV through truncateWav, headerless formats at whole samples or GSM frames', () => {
+    const bytes = Buffer.alloc(1000, 0xd5);
+    assert.equal(truncateAudioFile(bytes, 'alaw', 999).length, 999);
+    assert.equal(truncateAudioFile(bytes, 'sln', 999).length, 998);
+    assert.equal(truncateAudioFile(bytes, 'gsm', 999).length, 990);
+    assert.equal(truncateAudioFile(bytes, 'alaw', 1000), bytes);
+    assert.equal(truncateAudioFile(encodeWav(tone(8000, 100), 'pcm16'), 'wav16', 145).length, 144);
+    assert.throws(() => truncateAudioFile(bytes, 'mp3', 10), AudioFormatError);
   });
 
   it('durations from size or header; decoding of headerless formats by extension', () => {

@@ -10,7 +10,7 @@ import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { AmiClient } from '../../src/ami/client.js';
 import { AgiHangupError } from '../../src/errors.js';
-import { decodeWav, encodeWav, parseWav, WavFormatTag } from '../../src/media/audio.js';
+import { decodeWav, encodeAlaw, encodeWav, parseWav, WavFormatTag } from '../../src/media/audio.js';
 import { decryptRecording } from '../../src/media/cipher.js';
 import { MediaSetupError, MediaStateError } from '../../src/media/errors.js';
 import { FileRecorder, planRecording, RecordCause, RecordState, sizeLimitMs } from '../../src/media/file-recorder.js';
@@ -35,15 +35,20 @@ function fakeAmi(onDtmf: (channel: string, digit: string, receive: boolean) => v
 
 describe('planRecording and the size limit', () => {
   it('native formats at 8 kHz (and s16bit at 16 kHz), converted ones otherwise, GSM only at 8 kHz', () => {
-    assert.deepEqual(planRecording('alaw', 8000), { asteriskFormat: 'alaw', asteriskRate: 8000, bytesPerSecond: 8000, headerBytes: 0 });
-    assert.equal(planRecording('ulaw', 8000).asteriskFormat, 'ulaw');
+    // A-law and µ-law at 8 kHz: Asterisk's headerless G.711 in a WAV container; without a media directory, as Asterisk wrote it.
+    assert.deepEqual(planRecording('alaw', 8000), { asteriskFormat: 'alaw', asteriskRate: 8000, wrap: 'alaw', extension: 'wav', bytesPerSecond: 8000, headerBytes: 58 });
+    assert.deepEqual(planRecording('alaw', 8000, false), { asteriskFormat: 'alaw', asteriskRate: 8000, extension: 'alaw', bytesPerSecond: 8000, headerBytes: 0 });
+    assert.deepEqual([planRecording('ulaw', 8000).asteriskFormat, planRecording('ulaw', 8000).wrap], ['ulaw', 'ulaw']);
+    assert.equal(planRecording('ulaw', 8000, false).extension, 'ulaw');
     assert.equal(planRecording('s16bit', 8000).asteriskFormat, 'wav');
     assert.equal(planRecording('wav', 16000).asteriskFormat, 'wav16');
     assert.equal(planRecording('gsm', 8000).bytesPerSecond, 1650);
-    assert.deepEqual(planRecording('alaw', 11025).convert, { encoding: 'alaw', rate: 11025, extension: 'wav' });
+    assert.deepEqual(planRecording('alaw', 11025).convert, { encoding: 'alaw', rate: 11025 });
+    assert.equal(planRecording('alaw', 11025).extension, 'wav');
     assert.equal(planRecording('alaw', 11025).asteriskFormat, 'wav16');
     assert.equal(planRecording('u8bit', 6000).asteriskFormat, 'wav');
-    assert.deepEqual(planRecording('oki', 8000).convert, { encoding: 'oki', rate: 8000, extension: 'vox' });
+    assert.deepEqual(planRecording('oki', 8000).convert, { encoding: 'oki', rate: 8000 });
+    assert.equal(planRecording('oki', 8000).extension, 'vox');
     assert.equal(planRecording('oki', 8000).bytesPerSecond, 4000);
     assert.throws(() => planRecording('gsm', 16000), MediaSetupError);
     assert.throws(() => planRecording('alaw', 100), MediaSetupError);
@@ -51,7 +56,8 @@ describe('planRecording and the size limit', () => {
 
   it('maxBytes becomes a duration: (bytes - header) / bytes per second', () => {
     assert.equal(sizeLimitMs(1_920_000, planRecording('s16bit', 8000)), 119_997);
-    assert.equal(sizeLimitMs(1_920_000, planRecording('alaw', 8000)), 240_000);
+    assert.equal(sizeLimitMs(1_920_000, planRecording('alaw', 8000)), 239_992);
+    assert.equal(sizeLimitMs(1_920_000, planRecording('alaw', 8000, false)), 240_000);
     assert.equal(sizeLimitMs(16_500, planRecording('gsm', 8000)), 10_000);
     assert.equal(sizeLimitMs(10, planRecording('wav', 8000)), 1);
   });
@@ -125,7 +131,7 @@ describe('FileRecorder (fake Asterisk)', () => {
       const r = new FileRecorder(agi);
       seen.push(await r.record('/tmp/a', { secondsTimeout: 2, msMaxSilence: 0 }));
       seen.push(await r.record('/tmp/b', { fileFormat: 'ulaw', maxBytes: 4000, secondsTimeout: 2, msMaxSilence: 0 }));
-      seen.push(await r.record('/tmp/c', { fileFormat: 'gsm', maxBytes: 33_000, secondsTimeout: 20, msMaxSilence: 0 }));
+      seen.push(await r.record('/tmp/c', { fileFormat: 'gsm', maxBytes: 66_000, secondsTimeout: 20, msMaxSilence: 0 }));
       seen.push(r.audioDetectedInRecording());
     });
     const fake = placed.fake;
@@ -135,7 +141,8 @@ describe('FileRecorder (fake Asterisk)', () => {
     fake.reply('200 result=0 (timeout) endpos=16000');
     await fake.expectCommand('CHANNEL STATUS');
     fake.reply(UP);
-    await fake.expectCommand('RECORD FILE', '/tmp/b', 'ulaw', '', '500');
+    // 4000 bytes of µ-law is 500 ms; with no media directory to cut the file, Asterisk stops a frame early.
+    await fake.expectCommand('RECORD FILE', '/tmp/b', 'ulaw', '', '480');
     fake.reply('200 result=0 (timeout) endpos=4000');
     await fake.expectCommand('CHANNEL STATUS');
     fake.reply(UP);
@@ -211,12 +218,12 @@ describe('FileRecorder (fake Asterisk)', () => {
     const fake = placed.fake;
     await fake.expectCommand('CHANNEL STATUS');
     fake.reply(UP);
-    await fake.expectCommand('RECORD FILE', '/tmp/x', 'ulaw', '', '240000', 's=10');
+    await fake.expectCommand('RECORD FILE', '/tmp/x', 'ulaw', '', '239980', 's=10');
     await new Promise((r) => setTimeout(r, 20));
     fake.reply('200 result=0 (timeout) endpos=100');
     await fake.expectCommand('CHANNEL STATUS');
     fake.reply(UP);
-    const recording = fake.expectCommand('RECORD FILE', '/tmp/y', 'ulaw', '0123456789*#D', '240000', 's=10');
+    const recording = fake.expectCommand('RECORD FILE', '/tmp/y', 'ulaw', '0123456789*#D', '239980', 's=10');
     onDtmf = () => {
       void recording.then(() => fake.reply('200 result=68 (dtmf) endpos=3000'));
     };
@@ -236,18 +243,22 @@ describe('FileRecorder (fake Asterisk)', () => {
       const r = new FileRecorder(agi);
       await r.start('/tmp/q', { fileFormat: 'wav', msMaxSilence: 0 });
       await agi.getVariable('NEXT');
-      // start() has no time limit by default: maxBytes (1920000 bytes of 16-bit audio) is the only one.
+      // start() has no time limit by default: maxBytes (1920000 bytes of 16-bit audio) is the only one,
+      // a frame short as agikit cannot reach the file to cut it.
       assert.equal(await r.waitUntilFinished(), RecordCause.SIZE);
     });
     const fake = placed.fake;
     await fake.expectCommand('CHANNEL STATUS');
     fake.reply(UP);
-    await fake.expectCommand('RECORD FILE', '/tmp/q', 'wav', '', '119997');
+    await fake.expectCommand('RECORD FILE', '/tmp/q', 'wav', '', '119977');
     await new Promise((r) => setTimeout(r, 20));
     assert.equal(fake.commands.length, 2, 'nothing else sent while RECORD FILE runs');
     fake.reply('200 result=0 (timeout) endpos=8000');
     await fake.expectCommand('GET VARIABLE', 'NEXT');
     fake.reply('200 result=0');
+    // waitUntilFinished() with the job over checks the call, as the seeds say.
+    await fake.expectCommand('CHANNEL STATUS');
+    fake.reply(UP);
     finish(fake);
     const end = await placed.ended;
     assert.equal(end.status, 'SUCCESS', String(end.error));
@@ -255,9 +266,11 @@ describe('FileRecorder (fake Asterisk)', () => {
 
   it('call-state rules; HANGUP during a recording; ERROR when the file cannot be written', async () => {
     const seen: unknown[] = [];
+    const ringing: unknown[] = [];
     const placed = await t.call(async (agi) => {
       const r = new FileRecorder(agi);
       seen.push(await settle(r.record('/tmp/n')));
+      ringing.push(await settle(r.stop()), await settle(r.waitUntilFinished()));
       seen.push(await r.record('/no/dir/x', { secondsTimeout: 1 }), r.state(), r.error()?.name);
       await r.start('/tmp/h');
       seen.push(await settle(r.start('/tmp/again')), await settle(r.record('/tmp/again')));
@@ -265,25 +278,105 @@ describe('FileRecorder (fake Asterisk)', () => {
       seen.push(await settle(r.record('/tmp/after')), await settle(r.stop()));
     });
     const fake = placed.fake;
-    await fake.expectCommand('CHANNEL STATUS');
-    fake.reply('200 result=4');
+    for (let i = 0; i < 3; i++) {
+      await fake.expectCommand('CHANNEL STATUS');
+      fake.reply('200 result=4');
+    }
     await fake.expectCommand('CHANNEL STATUS');
     fake.reply(UP);
     await fake.expectCommand('RECORD FILE', '/no/dir/x', 'alaw', '', '1000', 's=10');
     fake.reply('200 result=-1 (writefile)');
     await fake.expectCommand('CHANNEL STATUS');
     fake.reply(UP);
-    await fake.expectCommand('RECORD FILE', '/tmp/h', 'alaw', '', '240000', 's=10');
+    await fake.expectCommand('RECORD FILE', '/tmp/h', 'alaw', '', '239980', 's=10');
     fake.reply(['200 result=-1 (hangup) endpos=1200', 'HANGUP']);
     finish(fake);
     await placed.ended;
     assert.ok((seen[0] as { error: unknown }).error instanceof MediaStateError);
+    for (const o of ringing) assert.match(String((o as { error: unknown }).error), /MediaStateError: FileRecorder\.(stop|waitUntilFinished): the channel is not answered/);
     assert.deepEqual(seen.slice(1, 4), [RecordCause.ERROR, RecordState.ERROR, 'AgiCommandError']);
     assert.ok((seen[4] as { error: unknown }).error instanceof MediaStateError);
     assert.ok((seen[5] as { error: unknown }).error instanceof MediaStateError);
     assert.deepEqual(seen.slice(6, 8), [RecordCause.HANGUP, RecordState.IDLE]);
     assert.ok((seen[8] as { error: unknown }).error instanceof AgiHangupError);
     assert.ok((seen[9] as { error: unknown }).error instanceof AgiHangupError);
+  });
+
+  it('maxBytes: a file Asterisk wrote a frame past the limit is cut back to maxBytes (headers exact), cause SIZE', async () => {
+    const key = Buffer.alloc(32, 9);
+    const seen: unknown[] = [];
+    const files: Array<string | null> = [];
+    const placed = await t.call(async (agi) => {
+      const r = new FileRecorder(agi, media);
+      seen.push(await r.record('cut.wav', { fileFormat: 'wav', maxBytes: 8044, secondsTimeout: 10, msMaxSilence: 0 }));
+      files.push(r.recordedFile());
+      // Equal limits: Asterisk reports its time limit, but the file went past maxBytes, so SIZE.
+      seen.push(await r.record('tie.wav', { fileFormat: 'wav', maxBytes: 8044, secondsTimeout: 0.5, msMaxSilence: 0 }));
+      seen.push(await r.record('sealed.wav', { fileFormat: 'wav', maxBytes: 8080, secondsTimeout: 10, msMaxSilence: 0, cipher: { key } }));
+      files.push(r.recordedFile());
+    });
+    const fake = placed.fake;
+    // 8044 bytes of 16-bit WAV is 500 ms; "Asterisk" writes 26 frames (520 ms, 8364 bytes).
+    const overshoot = encodeWav(tone(8000, 520, 300, 4000), 'pcm16');
+    for (const base of ['cut', 'tie', 'sealed']) {
+      await fake.expectCommand('CHANNEL STATUS');
+      fake.reply(UP);
+      await fake.expectCommand('RECORD FILE', `/media/${base}`, 'wav', 'D', '500');
+      writeFileSync(path.join(dir, `${base}.wav`), overshoot);
+      fake.reply('200 result=0 (timeout) endpos=4160');
+    }
+    finish(fake);
+    await placed.ended;
+    assert.deepEqual(seen, [RecordCause.SIZE, RecordCause.SIZE, RecordCause.SIZE]);
+    const cut = readFileSync(files[0] ?? '');
+    assert.equal(cut.length, 8044);
+    assert.equal(cut.readUInt32LE(4), 8044 - 8);
+    assert.equal(cut.readUInt32LE(40), 8000);
+    assert.deepEqual(decodeWav(cut).samples, decodeWav(overshoot).samples.subarray(0, 4000));
+    // With cipher the limit holds for the encrypted file: its 36-byte envelope counts.
+    const sealed = readFileSync(files[1] ?? '');
+    assert.equal(sealed.length, 8080);
+    assert.equal(decryptRecording(sealed, { key }).length, 8044);
+  });
+
+  it('A-law (the default) is a WAV file: Asterisk\'s headerless A-law, recorded under a temporary name, wrapped as it is', async () => {
+    const seen: unknown[] = [];
+    let file: string | null = null;
+    const placed = await t.call(async (agi) => {
+      const r = new FileRecorder(agi, media);
+      seen.push(await r.record('voicemail/msg', { secondsTimeout: 1, msMaxSilence: 0 }), r.audioDetectedInRecording());
+      file = r.recordedFile();
+    });
+    const fake = placed.fake;
+    await fake.expectCommand('CHANNEL STATUS');
+    fake.reply(UP);
+    const cmd = await fake.nextCommand();
+    assert.deepEqual(cmd.words.slice(0, 2).concat(cmd.words.slice(3, 6)), ['RECORD', 'FILE', 'alaw', 'D', '1000']);
+    const asteriskBase = cmd.words[2] ?? '';
+    assert.match(asteriskBase, /^\/media\/voicemail\/msg\.agikit-recording-[0-9a-f]{8}$/);
+    const raw = encodeAlaw(tone(8000, 1000, 300, 5000).samples);
+    const temp = path.join(dir, `${asteriskBase.slice('/media/'.length)}.alaw`);
+    writeFileSync(temp, raw);
+    fake.reply('200 result=0 (timeout) endpos=8000');
+    finish(fake);
+    await placed.ended;
+    assert.deepEqual(seen, [RecordCause.TIMEOUT, true]);
+    assert.equal(file, path.join(dir, 'voicemail', 'msg.wav'));
+    const wav = readFileSync(file ?? '');
+    const info = parseWav(wav);
+    assert.deepEqual([info.formatTag, info.sampleRate, info.bitsPerSample, wav.length, wav.readUInt32LE(4)], [WavFormatTag.Alaw, 8000, 8, 58 + 8000, 8050]);
+    assert.ok(info.data.equals(raw), 'the A-law bytes as Asterisk wrote them');
+    assert.throws(() => readFileSync(temp), /ENOENT/);
+  });
+
+  it('maxBytes smaller than the format\'s header is refused', async () => {
+    let error: unknown;
+    const placed = await t.call(async (agi) => {
+      error = (await settle(new FileRecorder(agi, media).record('tiny', { fileFormat: 'wav', maxBytes: 44 }))).error;
+    });
+    finish(placed.fake);
+    await placed.ended;
+    assert.match(String(error), /AgiArgumentError: FileRecorder: maxBytes 44 leaves no room for audio/);
   });
 
   it('converted formats need the media directory; u8bit at 6 kHz is converted from the 8 kHz WAV and encrypted', async () => {

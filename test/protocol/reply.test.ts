@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { AgiProtocolError } from '../../src/errors.js';
 import { parseAttrs, parseFinal, ReplyReader, type DataMode, type ReplyEvent } from '../../src/protocol/reply.js';
 
 function feed(lines: string[], mode: DataMode = 'keyword'): ReplyEvent[] {
@@ -143,6 +144,32 @@ describe('reply parsing', () => {
     assert.throws(() => {
       for (let i = 0; i < 5000; i++) reader.push('more usage');
     }, /more than 4096 lines/);
+  });
+
+  it('bounds the bytes of a multi-line reply: a value that never closes, a usage block, 100 lines', () => {
+    const long = 'x'.repeat(10_000);
+    const value = new ReplyReader(64 * 1024);
+    value.push('200 result=1 (start', 'freeText');
+    assert.throws(() => {
+      for (let i = 0; i < 10; i++) value.push(long, 'freeText');
+    }, (error: Error) => error instanceof AgiProtocolError && /exceeds the 65536-byte limit/.test(error.message));
+    // After the error the reader starts afresh.
+    assert.deepEqual(value.push('200 result=0').kind, 'reply');
+
+    const usage = new ReplyReader(1000);
+    usage.push('520-Invalid command syntax.  Proper usage follows:');
+    assert.throws(() => usage.push('é'.repeat(500)), /exceeds the 1000-byte limit/, 'bytes, not characters, are counted');
+
+    const trying = new ReplyReader(1000);
+    assert.throws(() => {
+      for (let i = 0; i < 100; i++) trying.push(`100 result=0 Trying... ${'y'.repeat(50)}`);
+    }, /exceeds the 1000-byte limit/);
+
+    // A reply that ends within the bound is read whole.
+    const ok = new ReplyReader(1000);
+    ok.push('200 result=1 (a', 'freeText');
+    const event = ok.push('b)', 'freeText');
+    assert.equal(event.kind === 'reply' && event.reply.data, 'a\nb');
   });
 
   it('parses attributes robustly', () => {

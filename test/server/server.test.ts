@@ -1,19 +1,20 @@
 import assert from 'node:assert/strict';
 import { connect, type Socket } from 'node:net';
 import { Writable } from 'node:stream';
-import { after, before, describe, it } from 'node:test';
+import { after, before, beforeEach, describe, it } from 'node:test';
 import { pino } from 'pino';
 import type { Agi } from '../../src/agi/agi.js';
 import { AgiHangupError } from '../../src/errors.js';
 import { FastAgiServer, type CallEnd } from '../../src/server/fastagi-server.js';
 import { Router } from '../../src/server/router.js';
 import { FakeCall, fakeHeaderLines } from '../../src/testing/fake-asterisk.js';
-import { isStatusWrite, quiet, startTestServer, type TestServer } from '../support/fake-server.js';
+import { closed, isStatusWrite, quiet, serverForTest, startTestServer, type TestServer } from '../support/fake-server.js';
+import { nextEvent, WAIT_MS, within } from '../support/settle.js';
 
 /** Connects a raw socket, sends `data`, and resolves with everything received until the server closes. */
 function rawExchange(port: number, data: string | Buffer | null): Promise<{ received: string; socket: Socket }> {
-  return new Promise((resolve, reject) => {
-    const socket = connect({ port, host: '127.0.0.1' });
+  const socket = connect({ port, host: '127.0.0.1' });
+  const exchange = new Promise<{ received: string; socket: Socket }>((resolve, reject) => {
     let received = '';
     socket.on('data', (c) => (received += c.toString()));
     socket.on('error', () => {});
@@ -23,11 +24,22 @@ function rawExchange(port: number, data: string | Buffer | null): Promise<{ rece
     });
     socket.once('error', reject);
   });
+  const bounded = within(exchange, WAIT_MS, 'the server never closed the connection');
+  bounded.catch(() => socket.destroy());
+  return bounded;
 }
 
-/** Waits for the server's next `callEnd`. */
-function nextEnd(server: FastAgiServer): Promise<CallEnd> {
-  return new Promise((resolve) => server.once('callEnd', resolve));
+/** Waits for the server's next `callEnd`; fails with `message` when none comes. */
+function nextEnd(server: FastAgiServer, message = 'the server never ended the call (no callEnd)'): Promise<CallEnd> {
+  return nextEvent<CallEnd>(server, 'callEnd', message);
+}
+
+/** Connects a raw socket to the server. */
+async function rawConnect(port: number): Promise<Socket> {
+  const socket = connect({ port, host: '127.0.0.1' });
+  socket.on('error', () => {});
+  await nextEvent(socket, 'connect', `could not connect to 127.0.0.1:${port}`);
+  return socket;
 }
 
 describe('FastAgiServer', () => {
@@ -48,13 +60,13 @@ describe('FastAgiServer', () => {
       });
       ({ port } = await server.listen());
     });
-    after(() => server.close());
+    after(() => server.close({ timeoutMs: 1000 }));
 
     it('passes path params (decoded), query and arguments to the handler, and writes SUCCESS', async () => {
       const ended = nextEnd(server);
       const fake = await FakeCall.connect(port, { script: 'ivr/acme%20corp/main?lang=fr', args: ['one, two', 'x:y', ''] });
       fake.respond(() => '200 result=1');
-      await fake.closed;
+      await closed(fake);
       const end = await ended;
       assert.deepEqual(seen.route, { params: { tenant: 'acme corp', menu: 'main' }, lang: 'fr', args: ['one, two', 'x:y', ''], path: '/ivr/acme%20corp/main' });
       assert.equal(end.status, 'SUCCESS');
@@ -73,7 +85,7 @@ describe('FastAgiServer', () => {
       const ended = nextEnd(server);
       const fake = await FakeCall.connect(port, { script: 'nowhere' });
       fake.respond(() => '200 result=1');
-      await fake.closed;
+      await closed(fake);
       assert.equal((await ended).status, 'NOTFOUND');
       assert.deepEqual(fake.commands[0]?.words, ['SET', 'VARIABLE', 'AGIKIT_STATUS', 'NOTFOUND']);
     });
@@ -82,7 +94,7 @@ describe('FastAgiServer', () => {
       const ended = nextEnd(server);
       const fake = await FakeCall.connect(port, { script: 'fail' });
       fake.respond(() => '200 result=1');
-      await fake.closed;
+      await closed(fake);
       const end = await ended;
       assert.equal(end.status, 'FAILURE');
       assert.equal((end.error as Error).message, 'boom');
@@ -102,54 +114,52 @@ describe('FastAgiServer', () => {
     });
   });
 
-  it('sees a HANGUP that arrives in the same packet as the header', async () => {
-    const server = new FastAgiServer({ port: 0, logger: quiet });
+  it('sees a HANGUP that arrives in the same packet as the header', async (t) => {
+    const server = serverForTest(t);
     let reason: unknown;
     server.fallback(async (agi) => {
       reason = await agi.hungUp;
     });
     const { port } = await server.listen();
-    const socket = connect({ port, host: '127.0.0.1' });
-    await new Promise((r) => socket.once('connect', r));
-    const ended = nextEnd(server);
+    const socket = await rawConnect(port);
+    t.after(() => socket.destroy());
+    const ended = nextEnd(server, 'the call never ended: the HANGUP sent with the header was not seen');
     socket.on('data', () => socket.write('200 result=1\n'));
     socket.write(`${fakeHeaderLines().join('\n')}\n\nHANGUP\n`);
     assert.equal((await ended).status, 'SUCCESS');
     assert.equal(reason, 'hangup-line');
-    socket.destroy();
-    await server.close();
   });
 
-  it('uses a fallback handler, and statusVariable: false writes nothing', async () => {
-    const server = new FastAgiServer({ port: 0, logger: quiet, statusVariable: false });
+  it('uses a fallback handler, and statusVariable: false writes nothing', async (t) => {
+    const server = serverForTest(t, { statusVariable: false });
     let ran = false;
     server.fallback(async () => {
       ran = true;
     });
     const { port } = await server.listen();
     const fake = await FakeCall.connect(port, { script: 'anything' });
-    await fake.closed;
+    await closed(fake);
     await server.close();
     assert.equal(ran, true);
     assert.deepEqual(fake.commands, []);
   });
 
-  it('serves a Router given as an option', async () => {
+  it('serves a Router given as an option', async (t) => {
     const router = new Router().route('/r', async (agi) => {
       await agi.noop('routed');
     });
-    const server = new FastAgiServer({ port: 0, logger: quiet, router });
+    const server = serverForTest(t, { router });
     const { port } = await server.listen();
     const fake = await FakeCall.connect(port, { script: 'r' });
     fake.respond(() => '200 result=0');
-    await fake.closed;
+    await closed(fake);
     await server.close();
     assert.deepEqual(fake.commands[0]?.words, ['NOOP', 'routed']);
     assert.throws(() => server.route('/x', async () => {}), /given a router/);
   });
 
-  it('over maxConnections, a call ends at once with BUSY while the others go on', async () => {
-    const server = new FastAgiServer({ port: 0, logger: quiet, maxConnections: 1 });
+  it('over maxConnections, a call ends at once with BUSY while the others go on', async (t) => {
+    const server = serverForTest(t, { maxConnections: 1 });
     let release!: () => void;
     const gate = new Promise<void>((r) => (release = r));
     server.fallback(async (agi) => {
@@ -157,24 +167,27 @@ describe('FastAgiServer', () => {
       await agi.noop();
     });
     const { port } = await server.listen();
+    const started = nextEvent(server, 'call', 'the first call never started');
     const first = await FakeCall.connect(port, { script: 'a' });
     first.respond(() => '200 result=1');
-    await new Promise((r) => server.once('call', r));
+    await started;
     const second = await FakeCall.connect(port, { script: 'b' });
     second.respond(() => '200 result=1');
-    await second.closed;
+    await closed(second, 'the call over maxConnections was not ended at once with BUSY');
     assert.deepEqual(second.commands.map((c) => c.words), [['SET', 'VARIABLE', 'AGIKIT_STATUS', 'BUSY']]);
     release();
-    await first.closed;
+    await closed(first, 'the call in progress did not go on to its end');
     assert.deepEqual(first.commands.map((c) => c.words[0]), ['NOOP', 'SET']);
     await server.close();
-    assert.equal(server.stats.calls.BUSY, 1);
+    assert.deepEqual([server.stats.calls.BUSY, server.stats.calls.SUCCESS], [1, 1]);
   });
 
   describe('bad input gets a log line and a closed socket, never a crash or a hang', () => {
     let server: FastAgiServer;
     let port: number;
-    const logged: string[] = [];
+    /** Warnings logged during the current test only (each test gets its own log). */
+    let logged: string[] = [];
+    const digits: unknown[] = [];
     before(async () => {
       const sink = new Writable({
         write(chunk, _e, cb) {
@@ -184,96 +197,119 @@ describe('FastAgiServer', () => {
       });
       server = new FastAgiServer({ port: 0, logger: pino({ level: 'warn' }, sink), headerTimeoutMs: 200 });
       server.fallback(async (agi) => {
-        await agi.waitForDigit(-1);
+        digits.push(await agi.waitForDigit(-1));
       });
       ({ port } = await server.listen());
     });
-    after(() => server.close());
+    beforeEach(() => {
+      logged = [];
+    });
+    after(() => server.close({ timeoutMs: 1000 }));
+
+    /**
+     * Sends `data` (or, with `null`, nothing) on a raw connection; checks that the server sent nothing
+     * back, counted exactly one protocol error, and logged exactly one warning saying `why`.
+     */
+    async function refused(data: string | Buffer | null | ((socket: Socket) => void), why: string): Promise<void> {
+      const errorsBefore = server.stats.protocolErrors;
+      const reported = nextEvent<Error>(server, 'protocolError', `no protocolError event for bad input that should fail with "${why}"`);
+      if (typeof data === 'function') data(await rawConnect(port));
+      else assert.equal((await rawExchange(port, data)).received, '', 'the server answered bad input');
+      assert.match((await reported).message, new RegExp(why));
+      assert.equal(server.stats.protocolErrors, errorsBefore + 1, 'protocolErrors counts it once');
+      assert.equal(logged.length, 1, `one warning, got: ${logged.join('')}`);
+      assert.ok(logged[0]?.includes(why), `the warning says "${why}": ${logged[0]}`);
+    }
 
     it('garbage that is not AGI', async () => {
-      const { received } = await rawExchange(port, 'GET / HTTP/1.1\r\nHost: x\r\n\r\n');
-      assert.equal(received, '');
-      assert.ok(logged.some((l) => l.includes('not an AGI header line')));
+      await refused('GET / HTTP/1.1\r\nHost: x\r\n\r\n', 'not an AGI header line');
     });
 
     it('a header over 256 lines', async () => {
       const lines = Array.from({ length: 300 }, (_, i) => `agi_x${i}: v`).join('\n');
-      await rawExchange(port, `${lines}\n\n`);
-      assert.ok(logged.some((l) => l.includes('exceeds 256 lines')));
+      await refused(`${lines}\n\n`, 'exceeds 256 lines');
     });
 
     it('a header over 64 KiB', async () => {
       const lines = Array.from({ length: 100 }, (_, i) => `agi_x${i}: ${'v'.repeat(1000)}`).join('\n');
-      await rawExchange(port, `${lines}\n\n`);
-      assert.ok(logged.some((l) => l.includes('exceeds 65536 bytes')));
+      await refused(`${lines}\n\n`, 'exceeds 65536 bytes');
     });
 
     it('a header that never ends (timeout)', async () => {
-      await rawExchange(port, 'agi_channel: SIP/x\nagi_uniqueid: 1.1\n');
-      assert.ok(logged.some((l) => l.includes('no complete AGI header within 200 ms')));
+      await refused('agi_channel: SIP/x\nagi_uniqueid: 1.1\n', 'no complete AGI header within 200 ms');
     });
 
     it('a connection that sends nothing at all', async () => {
-      await rawExchange(port, null);
-      assert.ok(logged.filter((l) => l.includes('no complete AGI header')).length >= 2);
-    });
-
-    it('a 10 MB line without LF in the middle of a call', async () => {
-      const socket = connect({ port, host: '127.0.0.1' });
-      socket.on('error', () => {});
-      await new Promise((r) => socket.once('connect', r));
-      const ended = nextEnd(server);
-      socket.write(`${fakeHeaderLines().join('\n')}\n\n`);
-      await new Promise((r) => socket.once('data', r)); // WAIT FOR DIGIT arrived
-      const chunk = Buffer.alloc(1024 * 1024, 0x41);
-      for (let i = 0; i < 10 && !socket.destroyed; i++) socket.write(chunk);
-      const end = await ended;
-      assert.equal(end.status, 'HANGUP');
-      assert.ok(end.error instanceof AgiHangupError && end.error.reason === 'socket-closed');
-      assert.ok(logged.some((l) => l.includes('exceeds the 65536-byte limit')));
+      await refused(null, 'no complete AGI header within 200 ms');
     });
 
     it('a connection closed before the header ended', async () => {
-      const socket = connect({ port, host: '127.0.0.1' });
-      await new Promise((r) => socket.once('connect', r));
-      socket.end('agi_channel: x\n');
-      await new Promise((r) => socket.once('close', r));
-      await new Promise((r) => setTimeout(r, 20));
-      assert.ok(logged.some((l) => l.includes('closed before the AGI header ended')));
+      await refused((socket) => socket.end('agi_channel: x\n'), 'closed before the AGI header ended');
+    });
+
+    it('a 10 MB line without LF in the middle of a call ends that call (HANGUP), counted as one protocol error', async () => {
+      const socket = await rawConnect(port);
+      try {
+        const errorsBefore = server.stats.protocolErrors;
+        const ended = nextEnd(server, 'the call with a 10 MB line never ended');
+        const asked = nextEvent(socket, 'data', 'the handler never sent WAIT FOR DIGIT');
+        socket.write(`${fakeHeaderLines().join('\n')}\n\n`);
+        await asked;
+        const chunk = Buffer.alloc(1024 * 1024, 0x41);
+        for (let i = 0; i < 10 && !socket.destroyed; i++) socket.write(chunk);
+        const end = await ended;
+        assert.equal(end.status, 'HANGUP');
+        assert.ok(end.error instanceof AgiHangupError && end.error.reason === 'socket-closed', String(end.error));
+        assert.equal(server.stats.protocolErrors, errorsBefore + 1, 'an overlong reply line is a protocol error too');
+        assert.ok(logged.some((l) => l.includes('exceeds the 65536-byte limit')), logged.join(''));
+      } finally {
+        socket.destroy();
+      }
     });
 
     it('counts every one of them and still serves a good call', async () => {
-      assert.ok(server.stats.protocolErrors >= 6);
+      // The six bad headers above and the 10 MB line are protocol errors; the 10 MB line ended a call (HANGUP).
+      assert.equal(server.stats.protocolErrors, 7);
+      assert.equal(server.stats.calls.HANGUP, 1);
+      const ended = nextEnd(server, 'the good call never ended');
       const fake = await FakeCall.connect(port);
-      await fake.nextCommand();
+      await fake.expectCommand('WAIT FOR DIGIT', '-1');
       fake.reply('200 result=49');
-      fake.respond(() => '200 result=1');
-      await fake.closed;
+      await fake.expectCommand('SET VARIABLE', 'AGIKIT_STATUS', 'SUCCESS');
+      fake.reply('200 result=1');
+      await closed(fake);
+      const end = await ended;
+      assert.deepEqual([end.status, end.error], ['SUCCESS', undefined]);
+      assert.deepEqual(digits, ['1'], 'the good call\'s handler got its digit (the 10 MB call\'s got none)');
+      assert.equal(fake.commands.length, 2);
+      assert.deepEqual(server.stats.calls, { SUCCESS: 1, FAILURE: 0, HANGUP: 1, NOTFOUND: 0, BUSY: 0, TIMEOUT: 0, ABORTED: 0, LINGERED: 0, SHUTDOWN: 0 });
+      assert.equal(server.stats.protocolErrors, 7);
+      assert.equal(server.stats.active, 0);
     });
   });
 
-  it('refuses clients outside the allow list', async () => {
-    const server = new FastAgiServer({ port: 0, logger: quiet, allow: ['10.0.0.0/8', '::2'] });
+  it('refuses clients outside the allow list', async (t) => {
+    const server = serverForTest(t, { allow: ['10.0.0.0/8', '::2'] });
     server.fallback(async () => {});
     const { port } = await server.listen();
-    const refused = new Promise((r) => server.once('refused', r));
+    const refused = nextEvent(server, 'refused', 'no refused event for a client outside the allow list');
     const { received } = await rawExchange(port, `${fakeHeaderLines().join('\n')}\n\n`);
     assert.equal(await refused, '127.0.0.1');
     assert.equal(received, '');
     assert.equal(server.stats.refused, 1);
     await server.close();
-    const open = new FastAgiServer({ port: 0, logger: quiet, allow: ['127.0.0.0/8'] });
+    const open = serverForTest(t, { allow: ['127.0.0.0/8'] });
     open.fallback(async () => {});
     const p = await open.listen();
     const fake = await FakeCall.connect(p.port);
     fake.respond(() => '200 result=1');
-    await fake.closed;
+    await closed(fake);
     assert.equal(fake.commands.length, 1);
     await open.close();
   });
 
-  it('close() stops accepting and waits for calls in progress', async () => {
-    const server = new FastAgiServer({ port: 0, logger: quiet });
+  it('close() stops accepting and waits for calls in progress', async (t) => {
+    const server = serverForTest(t);
     let finished = false;
     server.fallback(async (agi) => {
       await agi.waitForDigit(5000);
@@ -283,10 +319,10 @@ describe('FastAgiServer', () => {
     const fake = await FakeCall.connect(port);
     await fake.nextCommand();
     const closing = server.close({ timeoutMs: 10_000 });
-    let closed = false;
-    void closing.then(() => (closed = true));
+    let done = false;
+    void closing.then(() => (done = true));
     await new Promise((r) => setTimeout(r, 30));
-    assert.equal(closed, false, 'close waits for the call');
+    assert.equal(done, false, 'close waits for the call');
     await assert.rejects(FakeCall.connect(port), /ECONNREFUSED/);
     fake.reply('200 result=0');
     fake.respond(() => '200 result=1');
@@ -294,8 +330,8 @@ describe('FastAgiServer', () => {
     assert.equal(finished, true);
   });
 
-  it('close() past its deadline ends calls in progress and returns them to the dialplan', async () => {
-    const server = new FastAgiServer({ port: 0, logger: quiet });
+  it('close() past its deadline ends calls in progress and returns them to the dialplan', async (t) => {
+    const server = serverForTest(t);
     let error: unknown;
     server.fallback(async (agi) => {
       try {
@@ -308,11 +344,11 @@ describe('FastAgiServer', () => {
     const fake = await FakeCall.connect(port);
     await fake.nextCommand();
     await server.close({ timeoutMs: 50 });
-    await fake.closed;
+    await closed(fake);
     assert.equal(error?.constructor.name, 'AgiSessionClosedError');
   });
 
-  it('one child logger per call carries uniqueid and channel; wire traffic at debug', async () => {
+  it('one child logger per call carries uniqueid and channel; wire traffic at debug', async (t) => {
     const lines: Array<Record<string, unknown>> = [];
     const sink = new Writable({
       write(chunk, _e, cb) {
@@ -320,14 +356,14 @@ describe('FastAgiServer', () => {
         cb();
       },
     });
-    const server = new FastAgiServer({ port: 0, logger: pino({ level: 'debug' }, sink) });
+    const server = serverForTest(t, { logger: pino({ level: 'debug' }, sink) });
     server.fallback(async (agi) => {
       await agi.answer();
     });
     const { port } = await server.listen();
     const fake = await FakeCall.connect(port, { env: { uniqueid: '1234.5', channel: 'PJSIP/bob-1' } });
     fake.respond(() => '200 result=0');
-    await fake.closed;
+    await closed(fake);
     await server.close();
     const wire = lines.find((l) => l.msg === 'agi command' && l.command === 'ANSWER');
     assert.ok(wire, 'the command is logged at debug');

@@ -7,6 +7,7 @@ import { Router } from '../../src/server/router.js';
 import type { Transcript } from '../../src/agi/transcript.js';
 import { FakeAsterisk, replayTranscript } from '../../src/testing/simulate.js';
 import { startTestServer } from '../support/fake-server.js';
+import { WAIT_MS, within } from '../support/settle.js';
 
 /** A small IVR used throughout: greet, collect a PIN, look the customer up, store the result. */
 const ivr = new Router().route('/ivr/:tenant', async (agi: Agi) => {
@@ -33,7 +34,7 @@ describe('FakeAsterisk', () => {
   it('runs the same app over TCP with the same outcome', async () => {
     const fake = new FakeAsterisk({ dtmf: '4,2,#', database: { 'cust/1001': 'gold' } });
     const memory = await fake.run(ivr, { script: 'ivr/acme', args: ['1001'] });
-    const tcp = await fake.run(ivr, { script: 'ivr/acme', args: ['1001'], transport: 'tcp' });
+    const tcp = await within(fake.run(ivr, { script: 'ivr/acme', args: ['1001'], transport: 'tcp' }), WAIT_MS, 'the call over TCP never ended');
     assert.deepEqual(tcp.transcript.exchanges, memory.transcript.exchanges);
   });
 
@@ -79,8 +80,9 @@ describe('FakeAsterisk', () => {
     }
   });
 
-  it('a FakeCall asserts the commands an app sends (expectCommand) and injects a HANGUP', async () => {
+  it('a FakeCall asserts the commands an app sends (expectCommand) and injects a HANGUP', async (ctx) => {
     const t = await startTestServer();
+    ctx.after(() => t.close());
     let error: unknown;
     const placed = await t.call(async (agi) => {
       await agi.answer();
@@ -98,8 +100,9 @@ describe('FakeAsterisk', () => {
     await t.close();
   });
 
-  it('expectCommand throws an AssertionError naming both commands', async () => {
+  it('expectCommand throws an AssertionError naming both commands', async (ctx) => {
     const t = await startTestServer();
+    ctx.after(() => t.close());
     const placed = await t.call(async (agi) => {
       await agi.streamFile('welcome', '');
     });
@@ -153,9 +156,10 @@ describe('replayTranscript', () => {
     assert.equal(more.mismatch?.actual, 'VERBOSE "extra"');
   });
 
-  it('a transcript recorded by the FastAGI server replays against the same app', async () => {
+  it('a transcript recorded by the FastAGI server replays against the same app', async (ctx) => {
     const transcripts: Transcript[] = [];
     const t = await startTestServer({ transcripts: (tr) => transcripts.push(tr) });
+    ctx.after(() => t.close());
     const app = async (agi: Agi): Promise<void> => {
       await agi.answer();
       await agi.getVariable('X');

@@ -32,7 +32,17 @@ function stubLogger() {
 // pino's default destination: synchronous writes to fd 1, which the orchestrator points at /dev/null.
 const logger = level === 'none' ? stubLogger() : pino({ level });
 
-const server = new FastAgiServer({ host: '127.0.0.1', port: 0, logger, statusVariable: false });
+// The soak (scripts/soak.mjs) sets timeouts, so that calls a hostile peer leaves hanging are ended.
+const commandTimeout = flag('command-timeout', undefined);
+const headerTimeout = flag('header-timeout', undefined);
+const server = new FastAgiServer({
+  host: '127.0.0.1',
+  port: 0,
+  logger,
+  statusVariable: false,
+  ...(commandTimeout ? { commandTimeoutMs: Number(commandTimeout) } : {}),
+  ...(headerTimeout ? { headerTimeoutMs: Number(headerTimeout) } : {}),
+});
 server.fallback(async (agi) => {
   await agi.answer();
   const num = await agi.getVariable('CALLERID(num)');
