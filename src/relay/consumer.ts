@@ -13,6 +13,7 @@ import type { MediaOptions } from '../media/options.js';
 import { FastAgiServer, type FastAgiServerOptions } from '../server/fastagi-server.js';
 import type { Router } from '../server/router.js';
 import type { Call } from './call.js';
+import { Client, RELAY_AMI_EVENTS } from './client.js';
 import { RelayError } from './errors.js';
 import { RelayRuntime, type SpeechRecognizer } from './runtime.js';
 
@@ -37,9 +38,6 @@ export interface RelayConnection {
   /** How long calls in progress may take to finish on shutdown (default 30000 ms). */
   drainTimeoutMs?: number;
 }
-
-/** AMI event classes the Relay layer listens to. */
-export const RELAY_AMI_EVENTS = 'call,dtmf,user,agi';
 
 /** Options of {@link Consumer.run}. */
 export interface RunOptions {
@@ -89,6 +87,7 @@ export abstract class Consumer {
   /** Where to listen and what to connect to; the constructor's, and `setup()` may change it. */
   connection: RelayConnection;
   private runtimeValue: RelayRuntime | undefined;
+  private clientValue: Client | undefined;
   private server: FastAgiServer | undefined;
   private readonly shutdown = new AbortController();
 
@@ -107,6 +106,21 @@ export abstract class Consumer {
 
   /** Each inbound call on one of the contexts, attached to its AGI session (state `ringing` or `answered`). */
   onIncomingCall?(call: Call): Promise<void> | void;
+
+  // ---------------------------------------------------------------------------------------------
+  // tasks (task.ts): onTask
+
+  // ---------------------------------------------------------------------------------------------
+  // messages (messaging.ts): onIncomingMessage, onMessageStateChange
+
+  /**
+   * The consumer's {@link Client} (the seed's `consumer.client`): outbound calls, messages and tasks
+   * over the consumer's own AMI connection. Available from `ready()` on.
+   */
+  get client(): Client {
+    if (!this.clientValue) throw new RelayError(`${this.constructor.name}.client is available once the consumer runs (from ready() on)`);
+    return this.clientValue;
+  }
 
   /** The runtime of a running consumer (its calls, AMI, media), `undefined` before {@link run}. */
   get runtime(): RelayRuntime | undefined {
@@ -198,6 +212,7 @@ export abstract class Consumer {
   private makeRuntime(ami: AmiClient | undefined, log: Logger): RelayRuntime {
     const runtime = new RelayRuntime({ ami, media: this.connection.media, speech: this.connection.speech, log });
     this.runtimeValue = runtime;
+    this.clientValue = Client.over(runtime, { ...this.connection, project: this.project, token: this.token });
     return runtime;
   }
 

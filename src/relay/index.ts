@@ -7,7 +7,8 @@
  */
 export { Call, type CallInit } from './call.js';
 export { Action, Component, startAction, type ComponentKind, type MethodOptions } from './component.js';
-export { Consumer, RELAY_AMI_EVENTS, type RelayConnection, type RunOptions } from './consumer.js';
+export { Client, RELAY_AMI_EVENTS, type ClientEvents, type ClientOptions } from './client.js';
+export { Consumer, type RelayConnection, type RunOptions } from './consumer.js';
 export { CallBusyError, CallNotControllableError, RelayArgumentError, RelayCapabilityError, RelayError, type RelayCapability } from './errors.js';
 export type { AnyAction, CallEventName, CallEvents } from './events.js';
 export { Lane, type LaneHolder, type LaneOptions } from './lane.js';
