@@ -4,6 +4,7 @@ import { pino } from 'pino';
 import { assertTranscript, type Transcript } from '../agi/transcript.js';
 import { FakeAsterisk, replayTranscript } from '../testing/simulate.js';
 import type { TranscriptLine } from '../testing/fake-asterisk.js';
+import { mediaFromFlags } from './consumer-flags.js';
 import { loadApp, routable } from './load-app.js';
 import { printLine } from './options.js';
 import { describeError } from './shell.js';
@@ -36,6 +37,7 @@ interface SimulateOptions {
   transcript?: string;
   tcp?: boolean;
   logLevel: string;
+  mediaDir?: string;
 }
 
 /** `agikit simulate` and `agikit replay`: run an app with no Asterisk at all. */
@@ -55,6 +57,7 @@ export function registerSimulate(program: Command): void {
     .option('--transcript <file>', 'write the call as a JSON transcript (for agikit replay)')
     .option('--tcp', 'run through a real FastAGI server on 127.0.0.1 instead of in-process streams')
     .option('--log-level <level>', 'app log level (stderr)', 'warn')
+    .option('--media-dir <dir>', 'Relay consumers: media directory (synthesized speech, recordings)')
     .addHelpText(
       'after',
       `
@@ -68,7 +71,8 @@ route matched (NOTFOUND).`,
     )
     .action(async (modulePath: string, options: SimulateOptions) => {
       const log = pino({ level: options.logLevel }, pino.destination(2));
-      const app = routable(await loadApp(modulePath), { log });
+      const media = mediaFromFlags(options.mediaDir, undefined);
+      const app = routable(await loadApp(modulePath), { log, ...(media ? { media } : {}) });
       const hangupAfter = options.hangupAfter === undefined ? undefined : Number(options.hangupAfter);
       if (hangupAfter !== undefined && !(Number.isInteger(hangupAfter) && hangupAfter > 0)) throw new Error('--hangup-after must be a positive integer');
       const script = options.route.replace(/^\/+/, '');
