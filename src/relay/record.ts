@@ -260,7 +260,10 @@ class RecordComponent extends Component<RecordResult, RecordState> {
           return await this.captureCaller(agi, `${this.asteriskBase}-watch`, false);
         } finally {
           await this.endMixMonitor(() => agi.exec('StopMixMonitor', id));
-          await rm(`${this.localBase}-watch.wav`, { force: true });
+          // Asterisk answers RECORD FILE before it has closed the file: remove it once it has.
+          const scratch = `${this.localBase}-watch.wav`;
+          if (await stat(scratch).then(() => true, () => false)) await waitUntilClosed(scratch, 'wav');
+          await rm(scratch, { force: true });
         }
       });
     }
