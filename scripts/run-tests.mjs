@@ -27,8 +27,10 @@ if (!env.AGIKIT_SKIP_LIVE) {
     }
   }
 }
-// Text to speech (espeak-ng) for the FilePlayer.say tests; without it those tests skip with the reason.
+// Text to speech (espeak-ng) for the FilePlayer.say tests, and the MP3 encoder (lame) for Relay
+// record's mp3 format; without them those tests skip with the reason.
 spawnSync('bash', ['scripts/install-espeak.sh'], { cwd: root, stdio: ['ignore', 'inherit', 'inherit'] });
+spawnSync('bash', ['scripts/install-command.sh', 'lame'], { cwd: root, stdio: ['ignore', 'inherit', 'inherit'] });
 
 process.stderr.write(
   env.AGIKIT_SKIP_LIVE

@@ -48,3 +48,4 @@ export { Router, type AgiHandler, type RouteMatch, type RouterLike } from './ser
 export { runStdio, type StdioOptions } from './server/stdio.js';
 export * from './media/index.js';
 export * from './ami/index.js';
+export * as relay from './relay/index.js';

@@ -81,6 +81,22 @@ function int32(name: string, value: number): number {
   return value;
 }
 
+/**
+ * A number to say, given as a number or as a string of digits (what `getData` returns). Says what
+ * was wrong when refusing: a string that is not a whole number, or a value past Asterisk's 32 bits.
+ */
+function sayableInteger(name: string, value: number | string): number {
+  if (typeof value === 'number') return int32(name, value);
+  if (typeof value !== 'string' || !/^-?[0-9]+$/.test(value.trim())) {
+    throw new AgiArgumentError(`${name} must be a 32-bit integer or a string of digits, got ${JSON.stringify(value)}`);
+  }
+  const parsed = Number(value.trim());
+  if (parsed < -2147483648 || parsed > 2147483647) {
+    throw new AgiArgumentError(`${name} ${JSON.stringify(value)} is outside what Asterisk says (a 32-bit integer: -2147483648 to 2147483647)`);
+  }
+  return parsed;
+}
+
 function integer(name: string, value: number | undefined): number | undefined {
   if (value !== undefined && !Number.isInteger(value)) {
     throw new AgiArgumentError(`${name} must be an integer, got ${value}`);
@@ -429,10 +445,10 @@ export const AGI_COMMANDS = {
 
   sayNumber: command({
     words: 'SAY NUMBER',
-    encode: (number: number, escapeDigits?: EscapeDigits, gender?: string) => [int32('number', number), esc(escapeDigits), gender],
+    encode: (number: number | string, escapeDigits?: EscapeDigits, gender?: string) => [sayableInteger('number', number), esc(escapeDigits), gender],
     decode: (reply) => digitResult(reply, 'say number'),
     dead: false,
-    doc: 'Says a whole number (32-bit) as words, e.g. "one hundred twenty three". `gender` is language-specific (`f`, `m`, `c`, `n`). Resolves the escape digit pressed, or `null`.',
+    doc: 'Says a whole number (32-bit) as words, e.g. "one hundred twenty three". Takes a number or a string of digits such as `getData` returns (`\'0042\'` is said as forty-two). `gender` is language-specific (`f`, `m`, `c`, `n`). Resolves the escape digit pressed, or `null`.',
   }),
 
   sayPhonetic: command({

@@ -197,7 +197,8 @@ export interface AgiCommandMethods {
    */
   sayDigits(...args: CommandArgs<Table['sayDigits']>): Promise<CommandResult<Table['sayDigits']>>;
   /**
-   * Says a whole number (32-bit) as words, e.g. "one hundred twenty three". `gender` is
+   * Says a whole number (32-bit) as words, e.g. "one hundred twenty three". Takes a number or a
+   * string of digits such as `getData` returns (`'0042'` is said as forty-two). `gender` is
    * language-specific (`f`, `m`, `c`, `n`). Resolves the escape digit pressed, or `null`.
    *
    * Wire: `SAY NUMBER`. Not allowed on a hung-up channel (fails fast with AgiHangupError).

@@ -7,7 +7,8 @@ import { prettyDestination } from './pretty.js';
 import { DEFAULT_HEADER_TIMEOUT_MS, DEFAULT_MAX_PENDING_CONNECTIONS, FastAgiServer } from '../server/fastagi-server.js';
 import { Router } from '../server/router.js';
 import { DEFAULT_HANGUP_GRACE_MS } from '../agi/agi.js';
-import { loadApp, loadModule } from './load-app.js';
+import { isConsumerClass, loadApp, loadModule } from './load-app.js';
+import { mediaFromFlags, parseAmiUrl } from './consumer-flags.js';
 import { createOperations, type LinkEvents, type Operations } from './operations.js';
 
 interface ServeOptions extends ListenOptions {
@@ -24,6 +25,9 @@ interface ServeOptions extends ListenOptions {
   recordDir?: string;
   metricsPort?: number;
   metricsHost: string;
+  ami?: string;
+  mediaDir?: string;
+  asteriskMediaDir?: string;
 }
 
 /** Reads a count or a duration in ms: an integer, at least `min`. */
@@ -39,7 +43,7 @@ function integer(min: number): (text: string) => number {
 export function registerServe(program: Command): void {
   withListenOptions(program.command('serve'))
     .description('serve an AGI application module over FastAGI')
-    .argument('<module>', 'JavaScript module whose default export is a handler (agi) => … or a Router')
+    .argument('<module>', 'JavaScript or TypeScript module whose default export is a handler (agi) => …, a Router, or a Relay Consumer class')
     .option('--log-level <level>', 'pino level: trace, debug, info, warn, error, fatal, silent', 'info')
     .option('--no-status-variable', 'do not set AGIKIT_STATUS on the channel when a call ends')
     .option('--drain-timeout <ms>', 'on SIGTERM/SIGINT, how long calls in progress may take to finish; then they end with AGIKIT_STATUS=SHUTDOWN', integer(0), 30_000)
@@ -53,6 +57,9 @@ export function registerServe(program: Command): void {
     .option('--record-dir <dir>', 'record each call as a JSON transcript <dir>/<uniqueid>.json (for agikit replay)')
     .option('--metrics-port <port>', 'serve Prometheus metrics (/metrics) and a health check (/health) over HTTP on this port (default: off)', parsePort)
     .option('--metrics-host <host>', 'address of the metrics endpoint', '127.0.0.1')
+    .option('--ami <url>', 'Relay consumers: AMI to connect to, ami://user:secret@host:port')
+    .option('--media-dir <dir>', 'Relay consumers: media directory shared with Asterisk (recordings, fetched audio, espeak-ng speech in <dir>/tts)')
+    .option('--asterisk-media-dir <dir>', 'Relay consumers: the same directory as Asterisk sees it, when it differs')
     .addHelpText(
       'after',
       `
@@ -68,6 +75,7 @@ Examples:
   agikit serve ./app.js --host 0.0.0.0 --port 4573 --log-level debug --pretty
   agikit serve ./app.js --max-connections 200 --allow 10.0.0.0/8 --record-dir recordings
   agikit serve ./app.js --command-timeout 60000 --metrics-port 9464
+  agikit serve ./office-consumer.ts --ami ami://agikit:secret@127.0.0.1:5038 --media-dir /var/lib/agikit-media
 
 In the dialplan:  same => n,AGI(agi://127.0.0.1:4573/hello,arg1,arg2)`,
     )
@@ -76,14 +84,22 @@ In the dialplan:  same => n,AGI(agi://127.0.0.1:4573/hello,arg1,arg2)`,
       const recordDir = options.recordDir;
       if (recordDir) mkdirSync(recordDir, { recursive: true });
       const app = await loadApp(modulePath);
-      const router = typeof app === 'function' ? new Router().fallback(app) : app;
+      const consumer = isConsumerClass(app)
+        ? new app({
+            log,
+            ...(options.ami ? { ami: parseAmiUrl(options.ami) } : {}),
+            ...(options.mediaDir ? { media: mediaFromFlags(options.mediaDir, options.asteriskMediaDir) } : {}),
+          })
+        : undefined;
+      // A consumer adds its context routes to the server; a handler or router is the server's router.
+      const router = isConsumerClass(app) ? undefined : typeof app === 'function' ? new Router().fallback(app) : app;
       let operations: Operations | undefined;
       if (options.metricsPort !== undefined) operations = await createOperations(log);
       const server = new FastAgiServer({
         host: options.host,
         port: options.port,
         logger: log,
-        router,
+        ...(router ? { router } : {}),
         maxPendingConnections: options.maxPending,
         headerTimeoutMs: options.headerTimeout,
         hangupGraceMs: options.hangupGrace,
@@ -106,6 +122,11 @@ In the dialplan:  same => n,AGI(agi://127.0.0.1:4573/hello,arg1,arg2)`,
         const ami = (await loadModule(modulePath)).ami;
         if (isLinkEvents(ami)) operations.watchAmi(ami);
         await operations.listen(options.metricsPort as number, options.metricsHost);
+      }
+      if (consumer) {
+        // The consumer runs the server: AMI, ready(), SIGTERM drain (a second signal ends calls now), teardown().
+        await consumer.run({ server, drainTimeoutMs: options.drainTimeout });
+        process.exit(0);
       }
       const address = await server.listen();
       // Machine-readable line for scripts that start the server with --port 0 (JSON logs).

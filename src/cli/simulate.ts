@@ -4,7 +4,8 @@ import { pino } from 'pino';
 import { assertTranscript, type Transcript } from '../agi/transcript.js';
 import { FakeAsterisk, replayTranscript } from '../testing/simulate.js';
 import type { TranscriptLine } from '../testing/fake-asterisk.js';
-import { loadApp } from './load-app.js';
+import { mediaFromFlags } from './consumer-flags.js';
+import { loadApp, routable } from './load-app.js';
 import { printLine } from './options.js';
 import { describeError } from './shell.js';
 
@@ -36,6 +37,7 @@ interface SimulateOptions {
   transcript?: string;
   tcp?: boolean;
   logLevel: string;
+  mediaDir?: string;
 }
 
 /** `agikit simulate` and `agikit replay`: run an app with no Asterisk at all. */
@@ -55,6 +57,7 @@ export function registerSimulate(program: Command): void {
     .option('--transcript <file>', 'write the call as a JSON transcript (for agikit replay)')
     .option('--tcp', 'run through a real FastAGI server on 127.0.0.1 instead of in-process streams')
     .option('--log-level <level>', 'app log level (stderr)', 'warn')
+    .option('--media-dir <dir>', 'Relay consumers: media directory (synthesized speech, recordings)')
     .addHelpText(
       'after',
       `
@@ -67,7 +70,9 @@ Exits 0 when the app ended with SUCCESS or by the caller hanging up, 1 when it f
 route matched (NOTFOUND).`,
     )
     .action(async (modulePath: string, options: SimulateOptions) => {
-      const app = await loadApp(modulePath);
+      const log = pino({ level: options.logLevel }, pino.destination(2));
+      const media = mediaFromFlags(options.mediaDir, undefined);
+      const app = routable(await loadApp(modulePath), { log, ...(media ? { media } : {}) });
       const hangupAfter = options.hangupAfter === undefined ? undefined : Number(options.hangupAfter);
       if (hangupAfter !== undefined && !(Number.isInteger(hangupAfter) && hangupAfter > 0)) throw new Error('--hangup-after must be a positive integer');
       const script = options.route.replace(/^\/+/, '');
@@ -83,7 +88,7 @@ route matched (NOTFOUND).`,
         args: options.arg,
         env: keyValues(options.env, '--env'),
         transport: options.tcp ? 'tcp' : 'memory',
-        log: pino({ level: options.logLevel }, pino.destination(2)),
+        log,
         onLine: printTranscriptLine,
       });
       const failed = result.status === 'FAILURE' || result.status === 'NOTFOUND';
@@ -124,7 +129,7 @@ Exits 0 when the app sent exactly the recorded commands, 1 at the first differen
       assertTranscript(transcript);
       const appPath = modulePath ?? (typeof transcript.meta?.app === 'string' ? transcript.meta.app : undefined);
       if (!appPath) throw new Error('the transcript does not name its app; give the module as the second argument');
-      const app = await loadApp(appPath);
+      const app = routable(await loadApp(appPath));
       const result = await replayTranscript(app, transcript, options.quiet ? {} : { onLine: printTranscriptLine });
       if (result.ok) {
         printLine(`replay OK: the app sent the ${result.matched} recorded commands (status ${result.status})`);

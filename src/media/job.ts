@@ -117,8 +117,16 @@ export abstract class CallJob<R, S extends string = string> {
 
   /** Moves the job to another state while it runs (e.g. a pause). */
   protected setState(state: S): void {
+    const previous = this.stateValue;
     this.stateValue = state;
+    if (state !== previous) this.stateChanged(state, previous);
   }
+
+  /**
+   * Called after every change of {@link state}, including the one to the end state (after
+   * `completed` and `result` are set): where a subclass emits its events. Must not throw.
+   */
+  protected stateChanged(_state: S, _previous: S): void {}
 
   /** Ends the job with `result`, the work not having run (it failed before it could start). */
   protected endWith(result: R): void {
@@ -151,8 +159,10 @@ export abstract class CallJob<R, S extends string = string> {
   private finish(result: R): void {
     if (this.completedValue) return;
     this.resultValue = result;
+    const previous = this.stateValue;
     this.stateValue = this.endState(result);
     this.completedValue = true;
     this.resolveDone(result);
+    this.stateChanged(this.stateValue, previous);
   }
 }

@@ -134,6 +134,12 @@ const cases: Case[] = [
   { call: ['sayDigits', '*12'], words: ['SAY', 'DIGITS', '*12', ''], reply: '520 Invalid command syntax.  Proper usage not available.', error: AgiUsageError },
   { call: ['sayNumber', 42, '#', 'f'], words: ['SAY', 'NUMBER', '42', '#', 'f'], reply: '200 result=0', result: null },
   { call: ['sayNumber', 1.5], words: null, error: AgiArgumentError },
+  { call: ['sayNumber', '12'], words: ['SAY', 'NUMBER', '12', ''], reply: '200 result=0', result: null },
+  { call: ['sayNumber', '0042', '#'], words: ['SAY', 'NUMBER', '42', '#'], reply: '200 result=0', result: null },
+  { call: ['sayNumber', '-7'], words: ['SAY', 'NUMBER', '-7', ''], reply: '200 result=0', result: null },
+  { call: ['sayNumber', '12a'], words: null, error: AgiArgumentError },
+  { call: ['sayNumber', ''], words: null, error: AgiArgumentError },
+  { call: ['sayNumber', '2147483648'], words: null, error: AgiArgumentError },
   { call: ['sayPhonetic', 'agi', '0'], words: ['SAY', 'PHONETIC', 'agi', '0'], reply: '200 result=48', result: '0' },
   { call: ['sayPhonetic', 'agi'], words: ['SAY', 'PHONETIC', 'agi', ''], reply: '200 result=-1', probe: ALIVE, error: AgiCommandError },
   { call: ['sayTime', 60], words: ['SAY', 'TIME', '60', ''], reply: '200 result=0', result: null },
@@ -238,4 +244,13 @@ describe('every AGI command over a real TCP round trip', () => {
       }
     });
   }
+});
+
+describe('argument errors say what was wrong', () => {
+  it('sayNumber names the value and the accepted forms', () => {
+    const encode = AGI_COMMANDS.sayNumber.encode as (n: unknown) => unknown;
+    assert.throws(() => encode('12a'), { name: 'AgiArgumentError', message: 'number must be a 32-bit integer or a string of digits, got "12a"' });
+    assert.throws(() => encode('99999999999'), { name: 'AgiArgumentError', message: /"99999999999" is outside what Asterisk says \(a 32-bit integer/ });
+    assert.throws(() => encode(1.5), { name: 'AgiArgumentError', message: 'number must be a 32-bit integer, got 1.5' });
+  });
 });

@@ -26,9 +26,9 @@ export const LAYER_RULES: Readonly<Record<string, readonly string[]>> = {
   server: ['agi', 'protocol', 'errors'],
   // Relay's Consumer runs a FastAGI server; its Call drives Agi, media and AMI.
   relay: ['server', 'media', 'agi', 'ami', 'protocol', 'errors'],
-  // On top. Nothing imports relay: what needs it is built inside relay.
+  // On top. Only the CLI (it serves Consumer modules) and the package entry import relay.
   testing: ['server', 'media', 'agi', 'ami', 'protocol', 'errors'],
-  cli: ['testing', 'server', 'media', 'agi', 'ami', 'protocol', 'errors'],
+  cli: ['relay', 'testing', 'server', 'media', 'agi', 'ami', 'protocol', 'errors'],
   // The package entry ('agikit') re-exports every library layer, relay included, but neither the
   // CLI (a program) nor the testing kit (its own entry, 'agikit/testing'). No layer imports it.
   index: ['relay', 'server', 'media', 'agi', 'ami', 'protocol', 'errors'],

@@ -245,6 +245,10 @@ describe('live: playback and DTMF', { concurrency: true }, () => {
     await sayToTheEnd(async (agi) => [await agi.sayDigits('1*'), await agi.sayNumber(47)], ['digits/1', 'digits/star', 'digits/40', 'digits/7']);
   });
 
+  it('sayNumber takes the digits getData returns, as a string', { skip }, async () => {
+    await sayToTheEnd(async (agi) => [await agi.sayNumber('012')], ['digits/12']);
+  });
+
   it('sayAlpha (with its case mode) and sayPhonetic spell the text, to the end (null)', { skip }, async () => {
     await sayToTheEnd(
       async (agi) => [await agi.sayAlpha('aB', '', 'upper'), await agi.sayPhonetic('z')],

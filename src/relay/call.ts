@@ -1,0 +1,534 @@
+/**
+ * {@link Call}: SignalWire Relay's `Relay.Calling.Call` on Asterisk. A call is keyed by the
+ * channel's `Uniqueid`; an AGI session attaches to it and drives it (the foreground lane), AMI
+ * (when given) watches it and does what AGI alone cannot.
+ *
+ * @module
+ */
+
+import { EventEmitter } from 'node:events';
+import type { Logger } from 'pino';
+import type { Agi } from '../agi/agi.js';
+import { ChannelState } from '../agi/results.js';
+import { AgiHangupError } from '../errors.js';
+import type { Action, MethodOptions } from './component.js';
+import { CallNotControllableError } from './errors.js';
+import type { CallEventName, CallEvents } from './events.js';
+import { Lane } from './lane.js';
+import type { Media } from './media-list.js';
+import { playItems, startPlay, type PlayAction, type PlayOptions, type PlayRingtoneParams, type PlayTTSParams } from './play.js';
+import type { PromptAudioOptions, PromptOptions, PromptRingtoneOptions, PromptTTSOptions } from './prompt-options.js';
+import { audioPrompt, listPrompt, ringtonePrompt, startPrompt, ttsPrompt, type PromptAction } from './prompt.js';
+import {
+  hangupReasonFromCause,
+  type AnswerResult,
+  type HangupReason,
+  type HangupResult,
+  type PlayResult,
+  type PromptResult,
+  type RecordResult,
+  type RelayEvent,
+  type SendDigitsResult,
+} from './results.js';
+import type { RelayRuntime } from './runtime.js';
+import { reached, statesBetween, unreachable, type CallState } from './state.js';
+import { record, recordAsync, type RecordAction } from './record.js';
+import type { RecordOptions } from './record-options.js';
+import { sendDigits, sendDigitsAsync, type SendDigitsAction } from './send-digits.js';
+
+/** What a call is created with. */
+export interface CallInit {
+  /** The channel's `Uniqueid` (for calls agikit dials, the id it chose). */
+  readonly id: string;
+  /** The Relay context the call belongs to. */
+  readonly context: string;
+  readonly fromNumber: string;
+  readonly toNumber: string;
+  /** Seconds the call may ring (outbound), when known. */
+  readonly timeout?: number;
+  /** The channel name (`PJSIP/alice-00000001`), when known. */
+  readonly channel?: string;
+}
+
+/** Q.850 causes `hangup({ reason })` hangs up with. */
+const CAUSE_OF_REASON: Readonly<Record<HangupReason, number>> = {
+  hangup: 16,
+  cancel: 16,
+  busy: 17,
+  noAnswer: 19,
+  decline: 21,
+  error: 41,
+};
+
+/**
+ * A call, as Relay's `Call`: its properties, its state with `waitFor*`, events with the seed's names
+ * (`call.on('answered', ...)`), and the methods that act on it. Inbound calls reach
+ * `Consumer.onIncomingCall` attached to their AGI session.
+ *
+ * Every method takes `{ signal, queue, preempt }`: AGI runs one command at a time, so actions that
+ * drive the call's AGI session take turns (`queue: false` refuses instead of waiting, `preempt: true`
+ * stops the running one first); aborting `signal` stops the action. A method resolves with the
+ * seed's result (`successful: false` when the call hung up under it); it throws only for what the
+ * application must fix: a bad argument, or a capability this runtime was not given
+ * ({@link RelayCapabilityError}).
+ */
+export class Call extends EventEmitter<CallEvents> {
+  /** The channel's `Uniqueid`. */
+  readonly id: string;
+  /** `'sip'` when `toNumber` is a SIP URI, else `'phone'`. */
+  readonly callType: 'phone' | 'sip';
+  readonly fromNumber: string;
+  readonly toNumber: string;
+  /** Seconds the call may ring, when known. */
+  readonly timeout: number | undefined;
+  /** The Relay context (the route's context; `dialplanContext` is Asterisk's). */
+  readonly context: string;
+  /** The foreground lane: what drives the AGI session takes turns here. */
+  readonly lane = new Lane();
+  /** The call's logger (bindings: `uniqueid`). */
+  readonly log: Logger;
+  private stateValue: CallState = 'none';
+  private prevStateValue: CallState = 'none';
+  private session: Agi | null = null;
+  private channelName: string | undefined;
+  private endReason: HangupReason | null = null;
+  private hangingUpOurselves = false;
+  private wasAnswered = false;
+  private failedValue = false;
+  private busyValue = false;
+
+  constructor(
+    /** The runtime the call belongs to (AMI, media, registry). */
+    readonly runtime: RelayRuntime,
+    init: CallInit,
+  ) {
+    super();
+    this.id = init.id;
+    this.context = init.context;
+    this.fromNumber = init.fromNumber;
+    this.toNumber = init.toNumber;
+    this.timeout = init.timeout;
+    this.channelName = init.channel;
+    this.callType = /^sips?:/i.test(init.toNumber) ? 'sip' : 'phone';
+    this.log = runtime.log.child({ uniqueid: init.id });
+  }
+
+  /** The current state. */
+  get state(): CallState {
+    return this.stateValue;
+  }
+
+  /** The state before the current one. */
+  get prevState(): CallState {
+    return this.prevStateValue;
+  }
+
+  /** `true` while the call is up (created and not yet ending). */
+  get active(): boolean {
+    return this.stateValue !== 'none' && !reached(this.stateValue, 'ending');
+  }
+
+  /** `true` once the call has ended. */
+  get ended(): boolean {
+    return this.stateValue === 'ended';
+  }
+
+  /** `true` once the call has been answered (it stays `true` after it ends). */
+  get answered(): boolean {
+    return this.wasAnswered;
+  }
+
+  /** `true` when the call failed (an outbound call that could not be placed). */
+  get failed(): boolean {
+    return this.failedValue;
+  }
+
+  /** `true` when the far end was busy. */
+  get busy(): boolean {
+    return this.busyValue;
+  }
+
+  /** Why the call ended, once it has (`null` before). */
+  get hangupReason(): HangupReason | null {
+    return this.endReason;
+  }
+
+  /** The channel name, when known (`agi_channel` of the attached session). */
+  get channel(): string | undefined {
+    return this.channelName;
+  }
+
+  /**
+   * The attached AGI session, or `null` (ended, or a leg known through AMI only). An escape hatch:
+   * commands sent on it do not wait for the call's lane.
+   */
+  get agi(): Agi | null {
+    return this.session;
+  }
+
+  /** The attached session for a method that needs it; throws {@link CallNotControllableError} when there is none. */
+  requireAgi(method: string): Agi {
+    if (this.session && !this.session.closed) return this.session;
+    throw new CallNotControllableError(method, this.ended || this.session?.hangupReason ? 'ended' : 'no-agi');
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // State
+
+  /**
+   * Resolves `true` as soon as the call is in one of `states` (at once if it already is or has
+   * passed it), and `false` if the call ends without getting there.
+   */
+  waitFor(...states: CallState[]): Promise<boolean> {
+    const hit = (state: CallState): boolean => states.some((wanted) => reached(state, wanted));
+    const lost = (state: CallState): boolean => states.every((wanted) => unreachable(state, wanted));
+    if (hit(this.stateValue)) return Promise.resolve(true);
+    if (lost(this.stateValue) || states.length === 0) return Promise.resolve(false);
+    return new Promise<boolean>((resolve) => {
+      const onChange = (state: CallState): void => {
+        if (hit(state)) done(true);
+        else if (lost(state)) done(false);
+      };
+      const done = (value: boolean): void => {
+        this.off('stateChange', onChange);
+        resolve(value);
+      };
+      this.on('stateChange', onChange);
+    });
+  }
+
+  /** `waitFor('ringing')`. */
+  waitForRinging(): Promise<boolean> {
+    return this.waitFor('ringing');
+  }
+
+  /** `waitFor('answered')`. */
+  waitForAnswered(): Promise<boolean> {
+    return this.waitFor('answered');
+  }
+
+  /** `waitFor('ending')`. */
+  waitForEnding(): Promise<boolean> {
+    return this.waitFor('ending');
+  }
+
+  /** `waitFor('ended')`. */
+  waitForEnded(): Promise<boolean> {
+    return this.waitFor('ended');
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Answer and hang up
+
+  /** Answers the call (`ANSWER`); successful also when it was already answered. */
+  async answer(options: MethodOptions = {}): Promise<AnswerResult> {
+    try {
+      await this.lane.run({ name: 'answer', stop: async () => undefined }, options, async () => {
+        await this.requireAgi('answer').answer({ signal: options.signal });
+      });
+    } catch (error) {
+      if (error instanceof AgiHangupError || error instanceof CallNotControllableError) return { successful: false, event: null };
+      throw error;
+    }
+    this.markAnswered();
+    return { successful: true, event: agiEvent('ANSWER') };
+  }
+
+  /**
+   * Hangs the call up, with `reason`'s Q.850 cause (default `hangup`, cause 16), and resolves once
+   * it has ended. It does not wait for the lane: whatever runs is stopped (over AMI when the call has
+   * it, else by interrupting the running command).
+   */
+  async hangup(options: { reason?: HangupReason; signal?: AbortSignal } = {}): Promise<HangupResult> {
+    const reason = options.reason ?? 'hangup';
+    if (reached(this.stateValue, 'ending')) {
+      await this.waitForEnded();
+      return { successful: false, event: null, reason: this.endReason ?? reason };
+    }
+    this.hangingUpOurselves = true;
+    const cause = CAUSE_OF_REASON[reason];
+    const ami = this.runtime.ami;
+    try {
+      if (ami) {
+        await ami.action('Hangup', { Channel: this.channelName ?? this.id, Cause: cause });
+      } else {
+        const agi = this.requireAgi('hangup');
+        void this.lane.holder?.stop();
+        agi.interrupt();
+        // The Hangup application takes the cause; the AGI HANGUP command cannot.
+        await agi.exec('Hangup', String(cause)).catch((error: unknown) => {
+          if (!(error instanceof AgiHangupError)) throw error;
+        });
+      }
+    } catch (error) {
+      this.hangingUpOurselves = false;
+      if (error instanceof CallNotControllableError) return { successful: false, event: null, reason: this.endReason ?? reason };
+      throw error;
+    }
+    this.endReason ??= reason;
+    this.advance('ending');
+    await this.waitForEnded();
+    return { successful: true, event: { name: 'call.ended', payload: { cause } }, reason: this.endReason ?? reason };
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // play (play.ts)
+
+  /**
+   * Plays a media list (`audio`, `tts`, `silence`, `ringtone` items) and resolves once it has ended:
+   * successful when every item played to its end. See {@link playAsync} for the mechanism.
+   *
+   * @throws RelayArgumentError for a bad list or volume, RelayCapabilityError when an item needs a
+   *   TTS provider or media directory the runtime lacks, CallBusyError with `queue: false`
+   */
+  async play(mediaList: readonly Media[], options: PlayOptions = {}): Promise<PlayResult> {
+    return (await this.playAsync(mediaList, options)).done;
+  }
+
+  /**
+   * Starts playing a media list and returns its {@link PlayAction} (`stop`, `pause`, `resume`,
+   * `volume`, `state`, `completed`, `result`, `done`). Items play one after the other on the call's
+   * AGI session: files with `STREAM FILE` (with AMI: `CONTROL STREAM FILE`, so that they can be
+   * paused), ringtones with `PlayTones`; `volume` (dB) is the channel's `VOLUME(TX)` while it plays.
+   * Events: `play.stateChange`, `play.playing`, `play.paused`, `play.error`, `play.finished`.
+   */
+  playAsync(mediaList: readonly Media[], options: PlayOptions = {}): Promise<PlayAction> {
+    return startPlay(this, mediaList, options, 'play');
+  }
+
+  /** Plays one audio file: an `http(s)` URL (fetched into the media directory), a file, or an Asterisk sound name. */
+  async playAudio(url: string, options: PlayOptions = {}): Promise<PlayResult> {
+    return (await this.playAudioAsync(url, options)).done;
+  }
+
+  /** {@link playAudio}, returning its {@link PlayAction}. */
+  playAudioAsync(url: string, options: PlayOptions = {}): Promise<PlayAction> {
+    return startPlay(this, playItems.audio(url), options, 'playAudio');
+  }
+
+  /** Speaks `text` with the runtime's text to speech provider. */
+  async playTTS(tts: PlayTTSParams, options: PlayOptions = {}): Promise<PlayResult> {
+    return (await this.playTTSAsync(tts, options)).done;
+  }
+
+  /** {@link playTTS}, returning its {@link PlayAction}. */
+  playTTSAsync(tts: PlayTTSParams, options: PlayOptions = {}): Promise<PlayAction> {
+    return startPlay(this, playItems.tts(tts), options, 'playTTS');
+  }
+
+  /** Plays `duration` seconds of silence (real silent frames). */
+  async playSilence(duration: number, options: PlayOptions = {}): Promise<PlayResult> {
+    return (await this.playSilenceAsync(duration, options)).done;
+  }
+
+  /** {@link playSilence}, returning its {@link PlayAction}. */
+  playSilenceAsync(duration: number, options: PlayOptions = {}): Promise<PlayAction> {
+    return startPlay(this, playItems.silence(duration), options, 'playSilence');
+  }
+
+  /** Plays one of the 39 ringtones for `duration` seconds (default one ring cadence). */
+  async playRingtone(ringtone: PlayRingtoneParams, options: PlayOptions = {}): Promise<PlayResult> {
+    return (await this.playRingtoneAsync(ringtone, options)).done;
+  }
+
+  /** {@link playRingtone}, returning its {@link PlayAction}. */
+  playRingtoneAsync(ringtone: PlayRingtoneParams, options: PlayOptions = {}): Promise<PlayAction> {
+    return startPlay(this, playItems.ringtone(ringtone), options, 'playRingtone');
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // prompt (prompt.ts)
+
+  /**
+   * Plays `mediaList` while collecting digits or speech (`promptType` `digits`, `speech` or `both`)
+   * and resolves once input was collected or a timeout hit: `{ successful, type, result, terminator,
+   * confidence }`. The first key stops the media and counts as the first digit; then
+   * `initialTimeout` (default 4 s) runs for the first key, `digitsTimeout` (default 1 s) for each
+   * next one, until a key in `digitsTerminators` or `digitsMax` digits. Speech needs a
+   * `SpeechRecognizer` (`RelayOptions.speech`). See docs/relay-prompt.md.
+   *
+   * @throws RelayArgumentError for bad parameters or media (nothing is played)
+   * @throws RelayCapabilityError for a speech prompt without a recognizer or media directory, or TTS without a provider
+   */
+  async prompt(params: PromptOptions, options: MethodOptions = {}): Promise<PromptResult> {
+    return (await this.promptAsync(params, options)).done;
+  }
+
+  /** {@link prompt}, returning the {@link PromptAction} once the prompt has started. */
+  promptAsync(params: PromptOptions, options: MethodOptions = {}): Promise<PromptAction> {
+    return startPrompt(this, 'prompt', ...listPrompt(params), options);
+  }
+
+  /** {@link prompt} with one audio item: a file, a sound name, or an `http(s)` URL (`url`). */
+  async promptAudio(params: PromptAudioOptions, options: MethodOptions = {}): Promise<PromptResult> {
+    return (await this.promptAudioAsync(params, options)).done;
+  }
+
+  /** {@link promptAudio}, returning the {@link PromptAction}. */
+  promptAudioAsync(params: PromptAudioOptions, options: MethodOptions = {}): Promise<PromptAction> {
+    return startPrompt(this, 'promptAudio', ...audioPrompt(params), options);
+  }
+
+  /** {@link prompt} speaking `text` (with `language`, `gender`) through the runtime's TTS provider. */
+  async promptTTS(params: PromptTTSOptions, options: MethodOptions = {}): Promise<PromptResult> {
+    return (await this.promptTTSAsync(params, options)).done;
+  }
+
+  /** {@link promptTTS}, returning the {@link PromptAction}. */
+  promptTTSAsync(params: PromptTTSOptions, options: MethodOptions = {}): Promise<PromptAction> {
+    return startPrompt(this, 'promptTTS', ...ttsPrompt(params), options);
+  }
+
+  /** {@link prompt} playing the ringtone `name` for `duration` seconds (default one cadence). */
+  async promptRingtone(params: PromptRingtoneOptions, options: MethodOptions = {}): Promise<PromptResult> {
+    return (await this.promptRingtoneAsync(params, options)).done;
+  }
+
+  /** {@link promptRingtone}, returning the {@link PromptAction}. */
+  promptRingtoneAsync(params: PromptRingtoneOptions, options: MethodOptions = {}): Promise<PromptAction> {
+    return startPrompt(this, 'promptRingtone', ...ringtonePrompt(params), options);
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // record (record.ts)
+
+  /**
+   * Records the call into the media directory and resolves once the recording has ended, with its
+   * `url` (`file://`), `duration` (s) and `size` (bytes). `successful` is `true` when there is a
+   * recording: ended by silence, a terminator, `stop`/`signal`, or the call hanging up; `false` (and
+   * the `record.no_input` event) when nothing was heard within `initialTimeout`.
+   *
+   * A mono recording of the caller (`direction: 'speak'`, the default) is a `RECORD FILE` that holds
+   * the call's lane; `listen`, `both` and `stereo` are a `MixMonitor`, which leaves the lane free
+   * (the call can play meanwhile). See {@link RecordOptions} and docs/relay-record.md.
+   *
+   * @throws RelayArgumentError for a bad option
+   * @throws RelayCapabilityError without a media directory, for `mp3` without `lame`, or for a
+   *   `signal` on a `RECORD FILE` without AMI
+   */
+  record(options: RecordOptions = {}): Promise<RecordResult> {
+    return record(this, options);
+  }
+
+  /**
+   * Starts a recording (see {@link record}) and returns its {@link RecordAction} (`stop()`, `state`,
+   * `completed`, `result`, `done`, `url`).
+   *
+   * @throws as {@link record}
+   */
+  recordAsync(options: RecordOptions = {}): Promise<RecordAction> {
+    return recordAsync(this, options);
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // sendDigits (send-digits.ts)
+
+  /**
+   * Sends DTMF to the far end and resolves once every digit has gone out: `0-9 * # A-D`, `w` a
+   * 0.5 s pause, `W` a 1 s pause. Over AMI (`PlayDTMF`) when the call has it, else `SendDTMF` in the
+   * call's lane. `successful` is `false` when it was stopped or the call hung up first.
+   *
+   * @throws RelayArgumentError naming the first invalid character; nothing is sent then
+   */
+  sendDigits(digits: string, options: MethodOptions = {}): Promise<SendDigitsResult> {
+    return sendDigits(this, digits, options);
+  }
+
+  /**
+   * Starts sending DTMF (see {@link sendDigits}) and returns its {@link SendDigitsAction}; `stop()`
+   * takes effect before the next digit.
+   *
+   * @throws as {@link sendDigits}
+   */
+  sendDigitsAsync(digits: string, options: MethodOptions = {}): Promise<SendDigitsAction> {
+    return sendDigitsAsync(this, digits, options);
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // For the runtime and components
+
+  /**
+   * Attaches an AGI session (the inbound one, or one that came back after a Redirect): the call
+   * follows its hangup, and methods run on it.
+   */
+  attach(agi: Agi): void {
+    this.session = agi;
+    this.channelName = agi.env.channel;
+    agi.onHangup(async () => {
+      if (this.session !== agi) return;
+      this.advance('ending');
+      // Dead-channel commands still work until the session closes: read why it ended.
+      let cause: number | null = null;
+      try {
+        const value = await agi.getVariable('HANGUPCAUSE', { timeoutMs: 2000 });
+        cause = value === undefined ? null : Number.parseInt(value, 10);
+      } catch {
+        // the session closed first: AMI (if any) or the default reason tells
+      }
+      this.endWith(Number.isNaN(cause) ? null : cause);
+    });
+  }
+
+  /** Detaches the session (it is ending; the call may go on in the dialplan or come back). */
+  detach(agi: Agi): void {
+    if (this.session === agi) this.session = null;
+  }
+
+  /** Moves the state forward to `state`, emitting every step (see {@link statesBetween}). */
+  advance(state: CallState): void {
+    for (const next of statesBetween(this.stateValue, state)) {
+      this.prevStateValue = this.stateValue;
+      this.stateValue = next;
+      if (next === 'answered') this.wasAnswered = true;
+      this.fire('stateChange', next, this.prevStateValue);
+      if (next !== 'none') this.fire(next);
+      if (next === 'ended') this.runtime.forget(this);
+    }
+  }
+
+  /** The call was answered (by us, or seen so). */
+  markAnswered(): void {
+    this.advance('answered');
+  }
+
+  /** The call has ended with this Q.850 cause (`null`: unknown). */
+  endWith(cause: number | null): void {
+    if (this.ended) return;
+    if (!this.hangingUpOurselves) {
+      this.endReason = hangupReasonFromCause(cause, this.wasAnswered);
+      if (cause === 17) this.busyValue = true;
+    }
+    this.advance('ended');
+  }
+
+  /** Reads the channel state from the attached session: Ring/Ringing is `ringing`, Up is `answered`. */
+  async refreshState(): Promise<void> {
+    const agi = this.requireAgi('state');
+    const state = await agi.channelStatus();
+    if (state === ChannelState.Up) this.advance('answered');
+    else if (state === ChannelState.Ring || state === ChannelState.Ringing) this.advance('ringing');
+  }
+
+  /** Emits an event; a listener that throws is logged, never breaks the call. */
+  fire<K extends CallEventName>(event: K, ...args: CallEvents[K]): void {
+    try {
+      (this.emit as (event: string, ...rest: unknown[]) => boolean)(event, ...args);
+    } catch (error) {
+      this.log.error({ err: error, event }, 'a call event listener threw');
+    }
+  }
+
+  /**
+   * Emits an action's event (`play.finished`...) with its action. Takes any action: a component's
+   * handle is typed by its base class, its listeners by {@link CallEvents}.
+   */
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  fireAction(event: CallEventName, action: Action<any, any> | undefined): void {
+    if (action) (this.fire as (event: string, ...rest: unknown[]) => void)(event, action);
+  }
+}
+
+/** The event of an AGI command's reply. */
+export function agiEvent(command: string, payload: Record<string, unknown> = {}): RelayEvent {
+  return { name: 'agi.reply', payload: { command, ...payload } };
+}

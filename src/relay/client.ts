@@ -1,0 +1,118 @@
+/**
+ * {@link Client}: SignalWire Relay's `Relay.Client` on Asterisk: the connection a script or a web
+ * app uses for outbound requests (calls it places, messages it sends, tasks it delivers), without
+ * serving contexts the way a {@link Consumer} does. A consumer has one too, as `consumer.client`,
+ * sharing the consumer's AMI connection and calls.
+ *
+ * @module
+ */
+
+import { EventEmitter } from 'node:events';
+import { pino } from 'pino';
+import { AmiClient } from '../ami/client.js';
+import type { RelayConnection } from './consumer.js';
+import { RelayError } from './errors.js';
+import { RelayRuntime } from './runtime.js';
+
+/** AMI event classes the Relay layer listens to. */
+export const RELAY_AMI_EVENTS = 'call,dtmf,user,agi';
+
+/** What a {@link Client} is made with: the seed's `project` and `token`, and where Asterisk is. */
+export interface ClientOptions extends RelayConnection {
+  /** The Relay project: a namespace (AMI action ids, task keys). */
+  project: string;
+  /** The Relay token: the shared secret of task delivery. */
+  token: string;
+}
+
+/** Events of a {@link Client}. */
+export interface ClientEvents {
+  /** Connected: every method can be used now. */
+  ready: [client: Client];
+  /** The client was disconnected ({@link Client.disconnect}). */
+  disconnected: [client: Client];
+}
+
+/**
+ * A Relay client: `connect()`, then `on('ready')`, then its services (`calling`, `messaging`,
+ * `tasking`), then `disconnect()`.
+ *
+ * ```ts
+ * const client = new Client({ project: 'acme', token: process.env.RELAY_TOKEN!, ami: { host: '127.0.0.1', username: 'relay', secret: '…' } });
+ * client.on('ready', async () => { … });
+ * await client.connect();
+ * ```
+ */
+export class Client extends EventEmitter<ClientEvents> {
+  readonly project: string;
+  readonly token: string;
+  private runtimeValue: RelayRuntime | undefined;
+  private ownAmi: AmiClient | undefined;
+  private connecting: Promise<void> | undefined;
+
+  constructor(private readonly options: ClientOptions) {
+    super();
+    this.project = options.project;
+    this.token = options.token;
+  }
+
+  /**
+   * A client over a running consumer's runtime (its AMI and calls): what `consumer.client` is.
+   * Connected from the start; `disconnect()` leaves the consumer's connections alone.
+   */
+  static over(runtime: RelayRuntime, options: ClientOptions): Client {
+    const client = new Client(options);
+    client.runtimeValue = runtime;
+    return client;
+  }
+
+  /** `true` once connected, until disconnected. */
+  get connected(): boolean {
+    return this.runtimeValue !== undefined;
+  }
+
+  /** The runtime of a connected client; throws before `connect()`. */
+  get runtime(): RelayRuntime {
+    if (!this.runtimeValue) throw new RelayError('the Relay client is not connected: await client.connect() first');
+    return this.runtimeValue;
+  }
+
+  /**
+   * Connects: logs in to AMI when options for it were given (asking for the events the Relay layer
+   * needs), then emits `ready`. A second call returns the first one's promise.
+   */
+  connect(): Promise<void> {
+    this.connecting ??= (async () => {
+      const ami = this.options.ami;
+      const client = ami instanceof AmiClient ? ami : ami ? await AmiClient.connect({ ...ami, events: ami.events ?? RELAY_AMI_EVENTS }) : undefined;
+      if (ami !== undefined && !(ami instanceof AmiClient)) this.ownAmi = client;
+      this.runtimeValue = new RelayRuntime({
+        ami: client,
+        media: this.options.media,
+        speech: this.options.speech,
+        log: this.options.log ?? pino({ name: 'agikit-relay' }),
+      });
+      this.emit('ready', this);
+    })();
+    return this.connecting;
+  }
+
+  /** Disconnects: closes the AMI connection it opened (not one it was given). */
+  async disconnect(): Promise<void> {
+    const ami = this.ownAmi;
+    this.ownAmi = undefined;
+    this.runtimeValue = undefined;
+    this.connecting = undefined;
+    await ami?.close();
+    this.emit('disconnected', this);
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // calling (calling.ts)
+
+  // ---------------------------------------------------------------------------------------------
+  // messaging (messaging.ts)
+
+  // ---------------------------------------------------------------------------------------------
+  // tasking (task.ts)
+}

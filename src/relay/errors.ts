@@ -1,0 +1,74 @@
+/**
+ * Errors of the Relay layer. Like every agikit error they extend {@link AgiError}; a hangup during a
+ * Relay method is still an {@link AgiHangupError}, and media failures keep their media errors.
+ *
+ * @module
+ */
+
+import { AgiError } from '../errors.js';
+
+/** Base class of the Relay layer's own errors. */
+export class RelayError extends AgiError {
+  override name = 'RelayError';
+}
+
+/** What a Relay method may need beyond the call's AGI session. */
+export type RelayCapability = 'ami' | 'media-directory' | 'tts' | 'speech-recognizer' | 'mp3-encoder';
+
+/**
+ * The method needs something this Relay runtime was not given: an AMI connection (a second action
+ * while one runs, pause/resume/volume of a running play, stopping an `EXEC`'d application or a
+ * `RECORD FILE`), a media directory shared with Asterisk, a text to speech provider, a speech
+ * recognizer, or an MP3 encoder. Nothing was started; nothing degrades silently.
+ */
+export class RelayCapabilityError extends RelayError {
+  override name = 'RelayCapabilityError';
+  constructor(
+    readonly capability: RelayCapability,
+    /** The method or control that needed it, e.g. `PlayAction.pause`. */
+    readonly method: string,
+    detail?: string,
+  ) {
+    super(`${method} needs ${CAPABILITY_TEXT[capability]}${detail ? `: ${detail}` : ''}`);
+  }
+}
+
+const CAPABILITY_TEXT: Record<RelayCapability, string> = {
+  ami: 'an AMI connection (RelayOptions.ami)',
+  'media-directory': 'a media directory shared with Asterisk (RelayOptions.media.directory)',
+  tts: 'a text to speech provider (RelayOptions.media.tts)',
+  'speech-recognizer': 'a speech recognizer (RelayOptions.speech)',
+  'mp3-encoder': 'the LAME MP3 encoder (a `lame` command on the PATH of agikit\'s machine, e.g. apt-get install lame)',
+};
+
+/**
+ * The call has no AGI session to run the method on: it has ended, or it is a leg agikit knows only
+ * through AMI (e.g. the remote leg of a `connect`), which supports hangup, waiting and events but
+ * not methods that need the call's own AGI.
+ */
+export class CallNotControllableError extends RelayError {
+  override name = 'CallNotControllableError';
+  constructor(
+    readonly method: string,
+    readonly why: 'ended' | 'no-agi',
+  ) {
+    super(why === 'ended' ? `${method}: the call has ended` : `${method}: the call has no AGI session (it is controlled through AMI only)`);
+  }
+}
+
+/** A method was called with `{ queue: false }` while another action holds the call's AGI lane. */
+export class CallBusyError extends RelayError {
+  override name = 'CallBusyError';
+  constructor(
+    readonly method: string,
+    /** What holds the lane, e.g. `play`. */
+    readonly holder: string,
+  ) {
+    super(`${method}: the call is busy with ${holder} (queue: false)`);
+  }
+}
+
+/** A Relay argument is invalid (e.g. a character `sendDigits` cannot send). Nothing was sent. */
+export class RelayArgumentError extends RelayError {
+  override name = 'RelayArgumentError';
+}

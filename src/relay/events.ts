@@ -1,0 +1,46 @@
+/**
+ * The events a {@link Call} emits, with the seed's names: state events, and one family per kind of
+ * action (`play.*`, `record.*`, `prompt`, `sendDigits.finished`, ...). Listeners get the action the
+ * event is about.
+ *
+ * @module
+ */
+
+import type { CallState } from './state.js';
+import type { Action } from './component.js';
+import type { PlayAction } from './play.js';
+import type { PromptAction } from './prompt.js';
+import type { RelayResult } from './results.js';
+
+/** Any action, as event listeners receive it. */
+export type AnyAction = Action<RelayResult, string>;
+
+/** Event name → listener arguments, for `call.on(name, listener)`. */
+export interface CallEvents {
+  /** Every state change: the new state and the one before. */
+  stateChange: [state: CallState, previous: CallState];
+  created: [];
+  ringing: [];
+  answered: [];
+  ending: [];
+  ended: [];
+
+  'play.stateChange': [action: PlayAction];
+  'play.playing': [action: PlayAction];
+  'play.paused': [action: PlayAction];
+  'play.error': [action: PlayAction];
+  'play.finished': [action: PlayAction];
+
+  'record.stateChange': [action: AnyAction];
+  'record.recording': [action: AnyAction];
+  'record.no_input': [action: AnyAction];
+  'record.finished': [action: AnyAction];
+
+  /** A prompt has ended (the seed has this one event for prompts). */
+  prompt: [action: PromptAction];
+
+  'sendDigits.finished': [action: AnyAction];
+}
+
+/** A name {@link CallEvents} knows. */
+export type CallEventName = keyof CallEvents;

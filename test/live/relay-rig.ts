@@ -1,0 +1,187 @@
+/**
+ * Shared rig of the Relay live tests: one real Asterisk (with a media directory mounted from the
+ * host, and AMI when asked for), and one Relay {@link Consumer} serving the context `live`. A call
+ * placed with {@link RelayRig.run} reaches the consumer as an inbound {@link Call} and runs the given
+ * function; the far leg follows its harness script (DTMF, audio, silence, recording, hangup).
+ *
+ * Calls are told apart by the harness call id, which Asterisk sends as `agi_extension` and the Call
+ * has as `toNumber`.
+ *
+ * Not a test file: it only exports helpers.
+ */
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import path from 'node:path';
+import { pino } from 'pino';
+import type { MediaOptions } from '../../src/media/options.js';
+import { EspeakTtsProvider } from '../../src/media/tts.js';
+import type { Call } from '../../src/relay/call.js';
+import { Consumer, type RelayConnection } from '../../src/relay/consumer.js';
+import { AGIKIT_DIALPLAN, startAsterisk, type CallResult, type LiveAsterisk, type LiveCall, type OriginateOptions, type StartAsteriskOptions } from '../../src/testing/asterisk.js';
+import { wavStats } from '../../src/testing/wav.js';
+import { newCallId } from './rig.js';
+import { within } from '../support/settle.js';
+
+export { live, skip } from './rig.js';
+
+/** Where the container sees the media directory. */
+export const MOUNT = '/agikit-media';
+/** The Relay context the rig's consumer serves. */
+export const CONTEXT = 'live';
+
+/** A function run on one inbound call. */
+export type CallScript = (call: Call) => Promise<void>;
+
+/** The consumer of the rig: dispatches each call to the script registered for its call id. */
+class RigConsumer extends Consumer {
+  readonly scripts = new Map<string, CallScript>();
+  readonly outcomes = new Map<string, (outcome: { error?: unknown }) => void>();
+  private readyNow: (() => void) | undefined;
+  readonly isReady = new Promise<void>((resolve) => {
+    this.readyNow = resolve;
+  });
+
+  override setup(): void {
+    this.contexts = [CONTEXT];
+  }
+
+  override ready(): void {
+    this.readyNow?.();
+  }
+
+  override async onIncomingCall(call: Call): Promise<void> {
+    const script = this.scripts.get(call.toNumber);
+    const report = this.outcomes.get(call.toNumber);
+    if (!script) throw new Error(`no script for call ${call.toNumber}`);
+    try {
+      await script(call);
+      report?.({});
+    } catch (error) {
+      report?.({ error });
+    }
+  }
+}
+
+/** Options of {@link RelayRig.start}. */
+export interface RelayRigOptions extends Omit<StartAsteriskOptions, 'ami'> {
+  /** Extra consumer connection settings. */
+  readonly connection?: Omit<RelayConnection, 'agi' | 'media' | 'ami'>;
+  /**
+   * Give the consumer AMI (default `true`), with the classes the Relay layer documents it needs
+   * ({@link RELAY_AMI_CLASSES}); `false` runs the AGI-only subset.
+   */
+  readonly ami?: boolean;
+}
+
+/** The AMI user's classes the Relay layer needs (least privilege, as the README documents). */
+export const RELAY_AMI_CLASSES = { read: 'call,dtmf,user,agi', write: 'call,originate,system,message' } as const;
+
+/** What {@link RelayRig.run} observed. */
+export interface RelayRunResult {
+  readonly call: LiveCall;
+  /** What the dialplan recorded when the call's AGI side hung up. */
+  readonly result: CallResult;
+}
+
+/** One Asterisk, one media directory, one Relay consumer. */
+export class RelayRig {
+  private readonly stopped: Promise<void>;
+
+  private constructor(
+    readonly asterisk: LiveAsterisk,
+    private readonly consumer: RigConsumer,
+    /** The media directory on this machine (Asterisk sees it at {@link MOUNT}). */
+    readonly dir: string,
+    /** The media settings the consumer has. */
+    readonly media: MediaOptions,
+    running: Promise<void>,
+  ) {
+    this.stopped = running;
+  }
+
+  /** Starts Asterisk (media directory mounted) and the consumer (from `before`, only when live is ok). */
+  static async start(options: RelayRigOptions = {}): Promise<RelayRig> {
+    const dir = mkdtempSync('/tmp/agikit-relay-');
+    const { connection, ami = true, ...asteriskOptions } = options;
+    const asterisk = await startAsterisk({
+      ...asteriskOptions,
+      ...(ami ? { ami: RELAY_AMI_CLASSES } : {}),
+      bindMounts: [...(asteriskOptions.bindMounts ?? []), { source: dir, target: MOUNT, readOnly: false }],
+    });
+    const media: MediaOptions = {
+      directory: { local: dir, asterisk: MOUNT },
+      tts: new EspeakTtsProvider({ directory: { local: path.join(dir, 'tts'), asterisk: `${MOUNT}/tts` } }),
+    };
+    const consumer = new RigConsumer({
+      agi: { port: 0 },
+      media,
+      log: pino({ level: process.env['AGIKIT_LIVE_LOG'] ?? 'silent' }),
+      drainTimeoutMs: 2000,
+      ...(asterisk.ami ? { ami: { ...asterisk.ami } } : {}),
+      ...connection,
+    });
+    const running = consumer.run({ handleSignals: false });
+    try {
+      await within(Promise.race([consumer.isReady, running.then(() => Promise.reject(new Error('the consumer stopped before it was ready')))]), 20_000, 'the relay consumer to be ready');
+    } catch (error) {
+      consumer.stop();
+      await asterisk.stop();
+      rmSync(dir, { recursive: true, force: true });
+      throw error;
+    }
+    return new RelayRig(asterisk, consumer, dir, media, running);
+  }
+
+  /** The consumer's FastAGI port. */
+  get port(): number {
+    const address = this.consumer.address;
+    if (!address) throw new Error('the consumer is not listening');
+    return address.port;
+  }
+
+  /**
+   * Places a call that reaches the consumer as an inbound Call running `script`, waits until the
+   * call has ended on both sides, and rethrows what the script threw (a failed assertion).
+   */
+  async run(script: CallScript, options: Omit<OriginateOptions, 'agi' | 'callId'> = {}): Promise<RelayRunResult> {
+    const id = newCallId();
+    const outcome = new Promise<{ error?: unknown }>((resolve) => this.consumer.outcomes.set(id, resolve));
+    this.consumer.scripts.set(id, script);
+    try {
+      const call = await this.asterisk.originate({ ...options, callId: id, agi: { port: this.port, route: `relay/${CONTEXT}` } });
+      const result = await call.result();
+      const { error } = await within(outcome, 15_000, `call ${id}: the script did not finish (result: ${JSON.stringify(result)})`);
+      if (error) throw error;
+      return { call, result };
+    } finally {
+      this.consumer.scripts.delete(id);
+      this.consumer.outcomes.delete(id);
+    }
+  }
+
+  /**
+   * Registers `script` for calls whose `toNumber` is `id`, for a test that places its call itself
+   * (e.g. one that rings into the consumer). Returns a function that unregisters it.
+   */
+  addScript(id: string, script: CallScript): () => void {
+    this.consumer.scripts.set(id, script);
+    return () => this.consumer.scripts.delete(id);
+  }
+
+  /** Level statistics of a WAV file the far leg recorded into the media directory (`far.record(\`${MOUNT}/name.wav\`)`). */
+  heard(name: string): ReturnType<typeof wavStats> {
+    return wavStats(readFileSync(path.join(this.dir, name)));
+  }
+
+  async stop(): Promise<void> {
+    this.consumer.stop();
+    await this.stopped.catch(() => undefined);
+    await this.asterisk.stop();
+    rmSync(this.dir, { recursive: true, force: true });
+  }
+}
+
+/** Raises a harness signal the far leg waits for (`far.waitFor(name)`), through the call's AGI session. */
+export async function signalFar(call: Call, name: string): Promise<void> {
+  const agi = call.requireAgi('signalFar');
+  await agi.databasePut(`${AGIKIT_DIALPLAN.syncFamily}/${call.toNumber}`, name, '1');
+}
