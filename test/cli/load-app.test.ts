@@ -71,7 +71,7 @@ describe('agikit serve app.ts', () => {
 describe('agikit serve and simulate with a Relay Consumer class', () => {
   const consumer = fileURLToPath(new URL('../../../test/cli/fixtures/office-consumer.ts', import.meta.url));
 
-  it('serve runs it: ready(), a call on /relay/office, SIGTERM drains, teardown(), exit 0', async () => {
+  it('serve runs it: ready(), a call on /relay/office, SIGTERM during the call drains it, then teardown(), exit 0', async () => {
     const child = spawn(process.execPath, [bin, 'serve', consumer, '--port', '0'], { stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     let err = '';
@@ -91,13 +91,26 @@ describe('agikit serve and simulate with a Relay Consumer class', () => {
         'the consumer to listen',
       );
       const call = await FakeCall.connect(port, { script: 'relay/office' });
-      call.respond((cmd) => (cmd.words[0] === 'CHANNEL' ? '200 result=4' : cmd.words[0] === 'ANSWER' ? '200 result=0' : '200 result=1'));
+      await call.expectCommand('CHANNEL STATUS');
+      call.reply('200 result=4');
+      await call.expectCommand('ANSWER');
+      // SIGTERM while the call is in progress: the consumer lets it finish before teardown().
+      child.kill('SIGTERM');
+      await within(
+        (async () => {
+          while (!out.includes('draining calls')) await new Promise((resolve) => setTimeout(resolve, 10));
+        })(),
+        10_000,
+        'the consumer to start draining',
+      );
+      assert.doesNotMatch(err, /teardown/, 'teardown() waits for the call');
+      call.respond((cmd) => (cmd.words[0] === 'ANSWER' ? '200 result=0' : '200 result=1'));
+      call.reply('200 result=0');
       await within(call.closed, 10_000, 'the consumer to finish its call');
       assert.deepEqual(
         call.commands.map((c) => c.words.join(' ')),
         ['CHANNEL STATUS', 'ANSWER', 'SET VARIABLE RELAY_CONTEXT_SEEN office/answered', 'SET VARIABLE AGIKIT_STATUS SUCCESS'],
       );
-      child.kill('SIGTERM');
       assert.equal(await within(exit, 10_000, 'agikit serve to exit after SIGTERM'), 0);
       assert.match(err, /office consumer ready\n/);
       assert.match(err, /office consumer teardown\n/);
