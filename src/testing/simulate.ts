@@ -34,7 +34,16 @@ export interface RunOptions extends FakeHeaderOptions {
   onLine?: (line: TranscriptLine) => void;
   /** How long a handler may run on after a hangup (see the server option); default 30000 ms. */
   hangupGraceMs?: number;
+  /**
+   * How long the whole call may take (default 60000 ms). Past it the simulated caller hangs up and
+   * drops the connection, the server (TCP) is closed, and `run` rejects: a stuck app never keeps a
+   * test process alive.
+   */
+  timeoutMs?: number;
 }
+
+/** Default {@link RunOptions.timeoutMs}. */
+export const DEFAULT_SIMULATION_TIMEOUT_MS = 60_000;
 
 /** What happened when an app ran against {@link FakeAsterisk}. */
 export interface SimulationResult {
@@ -83,23 +92,32 @@ export class FakeAsterisk {
     return { call, channel };
   }
 
-  /** Runs an app for one call and resolves when the call is over. */
+  /** Runs an app for one call and resolves when the call is over (see {@link RunOptions.timeoutMs}). */
   async run(app: AgiApp, options: RunOptions = {}): Promise<SimulationResult> {
     const router = toRouter(app);
     const log = options.log ?? silent;
+    const timeoutMs = options.timeoutMs ?? DEFAULT_SIMULATION_TIMEOUT_MS;
     if (options.transport === 'tcp') {
       const server = new FastAgiServer({ port: 0, logger: log, router, ...(options.hangupGraceMs !== undefined ? { hangupGraceMs: options.hangupGraceMs } : {}) });
       const { port } = await server.listen();
+      let call: FakeCall | undefined;
+      let timedOut = false;
       try {
         const ended = once(server, 'callEnd') as Promise<[CallEnd]>;
-        const { call, channel } = await this.connect(port, options);
+        const connected = await this.connect(port, options);
+        call = connected.call;
         call.onLine = options.onLine;
         replayLines(call, options.onLine);
-        const [end] = await ended;
-        await call.closed;
-        return result(end, call, channel);
+        const giveUp = (): void => {
+          timedOut = true;
+          call?.destroy();
+        };
+        const [end] = await within(ended, timeoutMs, giveUp);
+        await within(call.closed, timeoutMs, giveUp);
+        return result(end, call, connected.channel);
       } finally {
-        await server.close({ timeoutMs: 1000 });
+        // After a timeout the app is stuck: end its session at once.
+        await server.close({ timeoutMs: timedOut ? 0 : 1000 });
       }
     }
     const [appSide, fakeSide] = duplexPair();
@@ -110,12 +128,19 @@ export class FakeAsterisk {
     const header = await connection.header;
     const channel = new SimulatedChannel(this.options, parseHeader(lines));
     call.respond((command) => this.reply(channel, command));
-    const end = await runCall(connection, header, router, {
-      log,
-      closeGraceMs: 1000,
-      ...(options.hangupGraceMs !== undefined ? { hangupGraceMs: options.hangupGraceMs } : {}),
-    });
-    await call.closed;
+    const end = await within(
+      runCall(connection, header, router, {
+        log,
+        closeGraceMs: 1000,
+        ...(options.hangupGraceMs !== undefined ? { hangupGraceMs: options.hangupGraceMs } : {}),
+      }),
+      timeoutMs,
+      () => {
+        call.destroy();
+        appSide.destroy();
+      },
+    );
+    await within(call.closed, timeoutMs, () => call.destroy());
     return result(end, call, channel);
   }
 
@@ -235,4 +260,20 @@ export async function replayTranscript(app: AgiApp, transcript: Transcript, opti
 
 function sameWords(a: readonly string[], b: readonly string[]): boolean {
   return a.length === b.length && a.every((w, i) => w === b[i]);
+}
+
+/** Waits for `promise` at most `ms`; past it, `giveUp` runs and the wait rejects. */
+async function within<T>(promise: Promise<T>, ms: number, giveUp: () => void): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => {
+      giveUp();
+      reject(new Error(`the simulated call did not end within ${ms} ms`));
+    }, ms);
+  });
+  try {
+    return await Promise.race([promise, late]);
+  } finally {
+    clearTimeout(timer);
+  }
 }

@@ -4,6 +4,7 @@ import { AGI_COMMANDS } from '../../src/agi/commands.js';
 import { encodeCommand } from '../../src/protocol/encode.js';
 import { parseHeader } from '../../src/protocol/header.js';
 import { fakeHeaderLines } from '../../src/testing/fake-asterisk.js';
+import { FakeAsterisk } from '../../src/testing/simulate.js';
 import { matchCommand, parseDtmfScript, SimulatedChannel } from '../../src/testing/simulator.js';
 
 const line = (words: string, ...args: Array<string | number>): string => encodeCommand(words, args, 8191).slice(0, -1);
@@ -76,4 +77,17 @@ describe('SimulatedChannel', () => {
     assert.deepEqual(ch.location, { context: 'sales', extension: '200', priority: '3' });
     assert.deepEqual(ch.respond(line('STREAM FILE', 'nope', '')), ['200 result=-1 endpos=0']);
   });
+});
+
+describe('FakeAsterisk.run with a stuck app', () => {
+  for (const transport of ['memory', 'tcp'] as const) {
+    it(`over ${transport}: rejects after timeoutMs and leaves nothing open`, async () => {
+      const stuck = async (): Promise<void> => {
+        await new Promise(() => {});
+      };
+      const started = Date.now();
+      await assert.rejects(new FakeAsterisk().run(stuck, { transport, timeoutMs: 300 }), /the simulated call did not end within 300 ms/);
+      assert.ok(Date.now() - started < 5000);
+    });
+  }
 });
