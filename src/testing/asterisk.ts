@@ -79,6 +79,7 @@
 export { agikitPackageRoot, defaultAsteriskConfigDir, liveAsteriskAvailable } from './availability.js';
 export { AGIKIT_DIALPLAN, fastAgiUrl, signalCommand } from './call-dialplan.js';
 export { startAsterisk } from './container.js';
+export { asteriskSockets, loopbackHex, type DaemonSocket } from './daemon-sockets.js';
 export { LiveAsteriskUnavailableError } from './errors.js';
 export {
   far,

@@ -17,6 +17,7 @@
 
 import { createSocket } from 'node:dgram';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { asteriskSockets, loopbackHex } from './daemon-sockets.js';
 import type { LiveAsterisk, LivePjsipOptions, PjsipLoopbackAccess } from './live-types.js';
 
 /**
@@ -133,22 +134,10 @@ export async function freeUdpPort(): Promise<number> {
   return port;
 }
 
-/**
- * Does the Asterisk daemon hold a UDP socket bound to 127.0.0.1:`port`? (Host networking: the
- * kernel's table lists every process's sockets, so the socket's inode is matched against Asterisk's
- * own file descriptors.)
- */
+/** Does the Asterisk daemon hold a UDP socket bound to 127.0.0.1:`port`? */
 async function holdsUdpPort(asterisk: Pick<LiveAsterisk, 'exec'>, port: number): Promise<boolean> {
-  const local = `0100007F:${port.toString(16).toUpperCase().padStart(4, '0')}`;
-  const script = [
-    'pid=$(for p in /proc/[0-9]*; do [ "$(cat $p/comm 2>/dev/null)" = asterisk ] && echo ${p#/proc/}; done | sort -n | head -n 1)',
-    'inodes=$(ls -l /proc/$pid/fd 2>/dev/null | sed -n "s/.*socket:\\[\\([0-9]*\\)\\]/\\1/p")',
-    `awk -v local=${local} 'NR > 1 && $2 == local { print $10 }' /proc/net/udp | while read inode; do`,
-    '  for i in $inodes; do [ "$i" = "$inode" ] && echo bound; done',
-    'done',
-  ].join('\n');
-  const r = await asterisk.exec(['sh', '-c', script]);
-  return r.stdout.includes('bound');
+  const local = loopbackHex(port);
+  return (await asteriskSockets(asterisk)).some((socket) => socket.proto === 'udp' && socket.local === local);
 }
 
 /**

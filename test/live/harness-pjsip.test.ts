@@ -12,7 +12,7 @@ import { after, before, describe, it } from 'node:test';
 import { pino } from 'pino';
 import { AmiClient } from '../../src/ami/client.js';
 import { addExtensionCommand } from '../../src/testing/dialplan-text.js';
-import { liveAsteriskAvailable, startAsterisk, type LiveAsterisk } from '../../src/testing/asterisk.js';
+import { asteriskSockets, liveAsteriskAvailable, loopbackHex, startAsterisk, type DaemonSocket, type LiveAsterisk } from '../../src/testing/asterisk.js';
 import { awaitPjsip, pjsipConf } from '../../src/testing/live-pjsip.js';
 import type { PjsipLoopbackAccess } from '../../src/testing/live-types.js';
 
@@ -32,37 +32,8 @@ async function dbValue(asterisk: LiveAsterisk, family: string, key: string, ms =
   }
 }
 
-/** A TCP/UDP socket of the Asterisk daemon, as the kernel lists it (hex addresses, hex state). */
-interface DaemonSocket {
-  readonly proto: string;
-  readonly local: string;
-  readonly remote: string;
-  readonly state: string;
-}
-
-/** The TCP/UDP sockets the Asterisk daemon holds. */
-async function daemonSockets(asterisk: LiveAsterisk): Promise<DaemonSocket[]> {
-  const script = [
-    'pid=$(for p in /proc/[0-9]*; do [ "$(cat $p/comm 2>/dev/null)" = asterisk ] && echo ${p#/proc/}; done | sort -n | head -n 1)',
-    'ls -l /proc/$pid/fd | sed -n "s/.*socket:\\[\\([0-9]*\\)\\]/\\1/p" > /tmp/agikit-inodes',
-    'for f in tcp tcp6 udp udp6; do awk -v f=$f \'NR > 1 { print f, $2, $3, $4, $10 }\' /proc/net/$f; done | grep -wFf /tmp/agikit-inodes || true',
-  ].join('\n');
-  const r = await asterisk.exec(['sh', '-c', script]);
-  assert.equal(r.exitCode, 0, r.stdout + r.stderr);
-  return r.stdout
-    .trim()
-    .split('\n')
-    .filter(Boolean)
-    .map((line) => {
-      const [proto = '', local = '', remote = '', state = ''] = line.split(' ');
-      return { proto, local, remote, state };
-    });
-}
-
 /** PJSIP's DNS resolver: an unconnected UDP socket on the any-address (IPv4 or IPv6), sending nothing by itself. */
 const isResolverSocket = (s: DaemonSocket): boolean => s.proto.startsWith('udp') && /^0+:[0-9A-F]{4}$/.test(s.local) && /^0+:0000$/.test(s.remote);
-
-const hexAddress = (port: number): string => `0100007F:${port.toString(16).toUpperCase().padStart(4, '0')}`;
 
 describe('live: PJSIP loopback of the test Asterisk', () => {
   let asterisk: LiveAsterisk | undefined;
@@ -92,12 +63,12 @@ describe('live: PJSIP loopback of the test Asterisk', () => {
     assert.ok(asterisk?.pjsip && asterisk.ami);
     const { host, port, endpoint, messageContext, context } = asterisk.pjsip;
     assert.deepEqual({ host, endpoint, messageContext, context }, { host: '127.0.0.1', endpoint: 'loop', messageContext: MESSAGE_CONTEXT, context: 'agikit-continue' });
-    const sockets = await daemonSockets(asterisk);
+    const sockets = await asteriskSockets(asterisk);
     const shown = sockets.map((s) => `${s.proto} ${s.local} ${s.remote} ${s.state}`).join('\n');
     const listening = sockets.filter((s) => !isResolverSocket(s) && !(s.proto === 'tcp' && s.state === '01'));
     assert.deepEqual(
       listening.map((s) => `${s.proto} ${s.local} ${s.state}`).sort(),
-      [`tcp ${hexAddress(asterisk.ami.port)} 0A`, `udp ${hexAddress(port)} 07`].sort(),
+      [`tcp ${loopbackHex(asterisk.ami.port)} 0A`, `udp ${loopbackHex(port)} 07`].sort(),
       `Asterisk holds:\n${shown}`,
     );
     // res_pjsip always makes a DNS resolver from resolv.conf; the harness points it at 127.0.0.1.
@@ -125,8 +96,8 @@ describe('live: PJSIP loopback of the test Asterisk', () => {
       const moved = await awaitPjsip(asterisk, wanted, { timeoutMs: 2000 });
       assert.notEqual(moved.port, takenPort);
       assert.notEqual(moved.port, asterisk.pjsip.port);
-      const udp = (await daemonSockets(asterisk)).filter((s) => s.proto.startsWith('udp') && !isResolverSocket(s));
-      assert.deepEqual(udp.map((s) => s.local), [hexAddress(moved.port)]);
+      const udp = (await asteriskSockets(asterisk)).filter((s) => s.proto.startsWith('udp') && !isResolverSocket(s));
+      assert.deepEqual(udp.map((s) => s.local), [loopbackHex(moved.port)]);
       assert.equal(await loop(moved, '+15550002', 'after the move'), 'after the move');
     } finally {
       taken.close();
