@@ -11,8 +11,8 @@
  *
  * A sweep (`DBGetTree relay-inbox`) at start, after an AMI reconnect and every minute claims what
  * waits in the inbox (messages that arrived while no consumer of their context ran, or whose event
- * was lost with the connection), and drops entries no one claimed within `maxAgeSeconds`, and
- * entries that are not agikit's format.
+ * was lost with the connection), and drops, whatever their context, entries no one claimed within
+ * `maxAgeSeconds` and entries that are not agikit's format.
  *
  * @module
  */
@@ -123,11 +123,11 @@ export class MessageInbox {
       if (!entry) {
         this.options.log.warn({ key }, 'inbound message inbox: an entry that is not agikit\'s format, dropped');
         await this.drop(id);
-      } else if (this.contexts.has(entry.context)) {
-        this.take(entry);
       } else if (now - entry.receivedAt > maxAge) {
         this.options.log.warn({ id, context: entry.context, ageSeconds: Math.round(now - entry.receivedAt) }, `inbound message for context ${entry.context} dropped: no consumer claimed it within ${maxAge} s`);
         await this.drop(id);
+      } else if (this.contexts.has(entry.context)) {
+        this.take(entry);
       }
     }
   }

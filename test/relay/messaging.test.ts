@@ -209,11 +209,12 @@ describe('MessageInbox (in-memory astdb)', () => {
     assert.equal(db.rows.size, 1, 'the sales message waits for its consumer');
   });
 
-  it('sweeps at start: claims what waits for its contexts, drops stale and unreadable entries', async () => {
+  it('sweeps at start: claims what waits for its contexts, drops stale entries of any context and unreadable ones', async () => {
     const db = new FakeAstdb();
     db.put(idOf(1), entry('office', 'waited'));
     db.put(idOf(2), entry('sales', 'fresh, not mine', NOW - 60));
     db.put(idOf(3), entry('sales', 'stale, nobody took it', NOW - 3601));
+    db.put(idOf(4), entry('office', 'stale too, though mine', NOW - 3601));
     db.put('Bad%Key', 'garbage');
     const got: Message[] = [];
     const box = inbox(db, ['office'], got);
@@ -222,7 +223,7 @@ describe('MessageInbox (in-memory astdb)', () => {
     assert.equal(got[0]?.body, 'waited');
     assert.deepEqual([...db.rows.keys()], [`/${INBOX_FAMILY}/${idOf(2)}`]);
     // The unreadable key is removed by its exact key (DBDel), never as a LIKE pattern.
-    assert.deepEqual(db.named('DBDel').map((f) => f['Key']).sort(), [idOf(3), 'Bad%Key'].sort());
+    assert.deepEqual(db.named('DBDel').map((f) => f['Key']).sort(), [idOf(3), idOf(4), 'Bad%Key'].sort());
   });
 
   it('sweeps again after an AMI reconnect (events sent while disconnected are lost)', async () => {
