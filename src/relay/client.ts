@@ -12,6 +12,7 @@ import { pino } from 'pino';
 import { AmiClient } from '../ami/client.js';
 import type { RelayConnection } from './consumer.js';
 import { RelayError } from './errors.js';
+import { Messaging } from './messaging.js';
 import { RelayRuntime } from './runtime.js';
 
 /** AMI event classes the Relay layer listens to. */
@@ -112,6 +113,17 @@ export class Client extends EventEmitter<ClientEvents> {
 
   // ---------------------------------------------------------------------------------------------
   // messaging (messaging.ts)
+
+  private messagingValue: Messaging | undefined;
+
+  /**
+   * The seed's `client.messaging`: `send()` text messages through Asterisk's PJSIP (needs AMI and
+   * `messaging.endpoint` in the options); its `state` events report each sent message's states.
+   */
+  get messaging(): Messaging {
+    this.messagingValue ??= new Messaging(() => this.runtime, this.options.messaging);
+    return this.messagingValue;
+  }
 
   // ---------------------------------------------------------------------------------------------
   // tasking (task.ts)

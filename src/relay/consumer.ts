@@ -14,7 +14,10 @@ import { FastAgiServer, type FastAgiServerOptions } from '../server/fastagi-serv
 import type { Router } from '../server/router.js';
 import type { Call } from './call.js';
 import { Client, RELAY_AMI_EVENTS } from './client.js';
-import { RelayError } from './errors.js';
+import { RelayCapabilityError, RelayError } from './errors.js';
+import type { Message } from './message.js';
+import { MessageInbox } from './message-inbox.js';
+import type { MessagingOptions } from './messaging.js';
 import { RelayRuntime, type SpeechRecognizer } from './runtime.js';
 
 /** Where a consumer listens and what it connects to. Everything is optional. */
@@ -37,6 +40,8 @@ export interface RelayConnection {
   server?: Omit<FastAgiServerOptions, 'host' | 'port' | 'router' | 'logger'>;
   /** How long calls in progress may take to finish on shutdown (default 30000 ms). */
   drainTimeoutMs?: number;
+  /** Messaging: the PJSIP endpoint messages leave through, the From domain, the inbound inbox. */
+  messaging?: MessagingOptions;
 }
 
 /** Options of {@link Consumer.run}. */
@@ -114,6 +119,54 @@ export abstract class Consumer {
   // messages (messaging.ts): onIncomingMessage, onMessageStateChange
 
   /**
+   * Each inbound message to one of the contexts (state `received`). However many consumers serve
+   * the context, exactly one of them gets each message (message-inbox.ts); messages that arrived
+   * while none ran are handed over when one starts. Needs AMI (events `user`, write `system`) and
+   * the `[relay-messages]` dialplan as the PJSIP endpoint's `message_context`.
+   */
+  onIncomingMessage?(message: Message): Promise<void> | void;
+
+  /**
+   * Each state change (`queued`, `initiated`, `sent` or `failed`) of a message this consumer's
+   * client sends in one of the consumer's contexts. `delivered`/`undelivered` never occur.
+   */
+  onMessageStateChange?(message: Message): Promise<void> | void;
+
+  /**
+   * The message hooks of a running consumer: state changes of its client's messages, and (with
+   * `onIncomingMessage`) the inbound inbox. Throws when `onIncomingMessage` has no AMI to work with.
+   */
+  private serveMessages(ami: AmiClient | undefined, log: Logger): { start(): void; close(): Promise<void> } {
+    const name = this.constructor.name;
+    if (this.onIncomingMessage && !ami) throw new RelayCapabilityError('ami', `${name}.onIncomingMessage`);
+    const onState = (message: Message): void => {
+      if (!this.onMessageStateChange || !this.contexts.includes(message.context)) return;
+      void (async () => {
+        try {
+          await this.onMessageStateChange?.(message);
+        } catch (error) {
+          log.error({ err: error, messageId: message.id }, `${name}.onMessageStateChange threw`);
+        }
+      })();
+    };
+    const inbox =
+      this.onIncomingMessage && ami
+        ? new MessageInbox(ami, { contexts: this.contexts, deliver: (message) => this.onIncomingMessage?.(message), log, ...this.connection.messaging?.inbox })
+        : undefined;
+    const messaging = this.client.messaging;
+    return {
+      start: () => {
+        messaging.on('state', onState);
+        inbox?.start();
+      },
+      close: async () => {
+        messaging.off('state', onState);
+        await inbox?.close();
+      },
+    };
+  }
+
+  /**
    * The consumer's {@link Client} (the seed's `consumer.client`): outbound calls, messages and tasks
    * over the consumer's own AMI connection. Available from `ready()` on.
    */
@@ -183,6 +236,7 @@ export abstract class Consumer {
         options.server ??
         new FastAgiServer({ ...connection.server, host: connection.agi?.host ?? '127.0.0.1', port: connection.agi?.port ?? 4573, logger: log });
       runtime.router(this.contexts, (call) => this.onIncomingCall?.(call), server);
+      const messages = this.serveMessages(ami, log);
       this.server = server;
       const stopped = new Promise<void>((resolve) => {
         if (this.shutdown.signal.aborted) resolve();
@@ -193,13 +247,14 @@ export abstract class Consumer {
       for (const name of stopSignals) process.on(name, onSignal);
       const address = server.address ?? (await server.listen());
       log.info({ contexts: this.contexts, port: address.port }, `relay consumer serving ${this.contexts.join(', ')} on ${address.address}:${address.port}`);
+      messages.start();
       try {
         await this.ready?.();
         await stopped;
         log.info({ drainTimeoutMs }, 'relay consumer shutting down: draining calls');
       } finally {
         draining = server.close({ timeoutMs: drainTimeoutMs });
-        await draining;
+        await Promise.all([draining, messages.close()]);
       }
       await this.teardown?.();
     } finally {

@@ -1,7 +1,7 @@
 /**
- * SignalWire Relay's calling model on Asterisk: {@link Consumer}, {@link Call} and its actions,
- * built on agikit's `Agi`, media layer and AMI client. Import from `agikit/relay` (or use the
- * `relay` namespace of `agikit`).
+ * SignalWire Relay's model on Asterisk: {@link Consumer}, {@link Client}, {@link Call} and its
+ * actions, {@link Messaging}, built on agikit's `Agi`, media layer and AMI client. Import from
+ * `agikit/relay` (or use the `relay` namespace of `agikit`).
  *
  * @module
  */
@@ -13,6 +13,17 @@ export { CallBusyError, CallNotControllableError, RelayArgumentError, RelayCapab
 export type { AnyAction, CallEventName, CallEvents } from './events.js';
 export { Lane, type LaneHolder, type LaneOptions } from './lane.js';
 export type { Media } from './media-list.js';
+export {
+  addressNumber,
+  MAX_BODY_BYTES,
+  MESSAGE_ID_HEADER,
+  segmentCount,
+  type Message,
+  type MessageDirection,
+  type MessageSendParams,
+  type MessageState,
+} from './message.js';
+export { Messaging, type MessagingEvents, type MessagingOptions } from './messaging.js';
 export { PlayAction, type PlayOptions, type PlayRingtoneParams, type PlayState, type PlayTTSParams } from './play.js';
 export { PromptAction, type PromptState } from './prompt.js';
 export {
@@ -37,6 +48,7 @@ export {
   type RelayEvent,
   type RelayResult,
   type SendDigitsResult,
+  type SendResult,
   type StopResult,
 } from './results.js';
 export { RECORDINGS_SUBDIRECTORY, RecordAction, type RecordState } from './record.js';

@@ -5,6 +5,8 @@
  * @module
  */
 
+import type { Message } from './message.js';
+
 /**
  * The last event that completed an operation (the seed's `Relay.Event`): on Asterisk, the AGI reply
  * or AMI event that settled it, e.g. `{ name: 'agi.reply', payload: { command: 'STREAM FILE', code: 200, result: '0' } }`.
@@ -65,6 +67,18 @@ export interface RecordResult extends RelayResult {
 
 /** Result of `sendDigits()`, and of the action `sendDigitsAsync()` returns. */
 export type SendDigitsResult = RelayResult;
+
+/**
+ * Result of `messaging.send()` (the seed's `Relay.Messaging.SendResult`): `successful` when Asterisk
+ * took the message and handed it to PJSIP (state `sent`); not a delivery report.
+ */
+export interface SendResult {
+  readonly successful: boolean;
+  /** The message's id, also sent as the SIP header `X-Agikit-Message-Id`. */
+  readonly messageId: string;
+  /** The message in its last state: `sent`, or `failed` with its `reason`. */
+  readonly message: Message;
+}
 
 /**
  * How a prompt ended (`PromptResult.type`). On success the kind of input, as the seed has it:

@@ -35,14 +35,22 @@
  * engine, and the image built by `scripts/asterisk-image.sh` (done
  * automatically; the first build takes about a minute). Containers use host
  * networking, so an AGI server listening on 127.0.0.1 is reachable from
- * Asterisk as `agi://127.0.0.1:<port>/...`. Nothing in the container
- * listens on a TCP/UDP port, so several containers can run side by side.
+ * Asterisk as `agi://127.0.0.1:<port>/...`. By default nothing in the
+ * container listens on a TCP/UDP port, and what the options below add
+ * listens on 127.0.0.1 at a port chosen per run, so several containers can
+ * run side by side.
  *
  * AMI, for tests that need it: `startAsterisk({ ami: true })` (or
  * `ami: { read, write }` classes) enables the manager on 127.0.0.1, on a
  * port chosen free for the run, with one user and a random secret, and
  * resolves once the manager answers; `AmiClient.connect(asterisk.ami)` logs
  * in (see {@link StartAsteriskOptions.ami}).
+ *
+ * SIP, for tests that need a peer: `startAsterisk({ pjsipLoopback: true })`
+ * adds a PJSIP UDP transport on 127.0.0.1 at a port chosen free for the run
+ * and an endpoint, `loop`, that sends to that transport, so a SIP MESSAGE
+ * sent to `pjsip:PJSIP/<user>@loop` comes back into the same Asterisk (see
+ * {@link StartAsteriskOptions.pjsipLoopback}).
  *
  * testcontainers' resource reaper (Ryuk) needs an image from a registry;
  * unless `TESTCONTAINERS_RYUK_DISABLED` is already set, {@link startAsterisk}
@@ -66,11 +74,12 @@
 
 // The kit, by job: far-leg steps (far-steps.ts), a call's dialplan (call-dialplan.ts, with the
 // quoting rules in dialplan-text.ts), Docker and the image (availability.ts), the container
-// (container.ts, console-log.ts, live-ami.ts for AMI), the running Asterisk (running-asterisk.ts) and its calls
+// (container.ts, console-log.ts, live-ami.ts for AMI, live-pjsip.ts for the PJSIP loopback), the running Asterisk (running-asterisk.ts) and its calls
 // (live-calls.ts); the public shapes are in live-types.ts, the errors in errors.ts.
 export { agikitPackageRoot, defaultAsteriskConfigDir, liveAsteriskAvailable } from './availability.js';
 export { AGIKIT_DIALPLAN, fastAgiUrl, signalCommand } from './call-dialplan.js';
 export { startAsterisk } from './container.js';
+export { asteriskSockets, loopbackHex, type DaemonSocket } from './daemon-sockets.js';
 export { LiveAsteriskUnavailableError } from './errors.js';
 export {
   far,
@@ -99,6 +108,8 @@ export type {
   LiveAmiOptions,
   LiveAsteriskAvailability,
   LiveCall,
+  LivePjsipOptions,
   OriginateOptions,
+  PjsipLoopbackAccess,
   StartAsteriskOptions,
 } from './live-types.js';

@@ -1,24 +1,33 @@
 /**
  * Starting Asterisk: {@link startAsterisk} checks that Docker and the image are there, assembles the
  * container (configuration, files, mounts, environment), starts it with testcontainers and waits
- * until Asterisk is fully booted (and, when asked for, its manager answers: live-ami.ts). Stopping
- * is {@link LiveAsterisk.stop}.
+ * until Asterisk is fully booted (and, when asked for, its manager answers: live-ami.ts; its PJSIP
+ * loopback is bound: live-pjsip.ts). Stopping is {@link LiveAsterisk.stop}.
  *
  * @module
  */
 
-import { readdirSync, statSync } from 'node:fs';
+import { readFileSync, readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import type { StartedTestContainer } from 'testcontainers';
 import { defaultAsteriskConfigDir, liveAsteriskAvailable } from './availability.js';
 import { ConsoleLog } from './console-log.js';
 import { LiveAsteriskUnavailableError } from './errors.js';
 import { amiUser, awaitManager, freeLocalPort, managerConf } from './live-ami.js';
+import { awaitPjsip, freeUdpPort, pjsipConf, pjsipPlan, withPjsipModules } from './live-pjsip.js';
 import type { LiveAsterisk, StartAsteriskOptions } from './live-types.js';
 import { RunningAsterisk } from './running-asterisk.js';
 
-/** PID 1 of the container: `sh -c LAUNCHER <lifetime seconds> <asterisk args...>`. */
+/**
+ * PID 1 of the container: `sh -c LAUNCHER <lifetime seconds> <asterisk args...>`. With
+ * `AGIKIT_NAMESERVER` set it first points the container's resolv.conf at that server, but only
+ * when that file is the engine's per-container copy (mounted from a `.../containers/<id>/`
+ * directory), never the host's own.
+ */
 const LAUNCHER = [
+  'if [ -n "$AGIKIT_NAMESERVER" ] && grep -q "/containers/[^ ]*/resolv.conf /etc/resolv.conf " /proc/self/mountinfo; then',
+  '  printf "nameserver %s\\n" "$AGIKIT_NAMESERVER" > /etc/resolv.conf',
+  'fi',
   'timeout "$0" /usr/sbin/asterisk "$@" &',
   'pid=$!',
   "trap 'kill -TERM $pid 2>/dev/null' TERM INT",
@@ -32,7 +41,7 @@ const LAUNCHER = [
  * Start Asterisk in a container with host networking and wait until it is
  * fully booted.
  *
- * @param options - image, configuration, files to copy or mount, AMI
+ * @param options - image, configuration, files to copy or mount, AMI, PJSIP loopback
  * @returns the running Asterisk
  * @throws LiveAsteriskUnavailableError if Docker or the image is unavailable
  */
@@ -76,7 +85,24 @@ export async function startAsterisk(options: StartAsteriskOptions = {}): Promise
   if (amiPlan && options.config?.['manager.conf'] !== undefined) {
     throw new Error('give either StartAsteriskOptions.ami or a manager.conf in config, not both');
   }
-  const config = { ...options.config, ...(amiPlan ? { 'manager.conf': managerConf(amiPlan.user, amiPlan.port) } : {}) };
+  // PJSIP loopback: pjsip.conf with a first port, and its modules appended to modules.conf.
+  const pjsipLoop =
+    options.pjsipLoopback === undefined || options.pjsipLoopback === false ? undefined : { ...pjsipPlan(options.pjsipLoopback), port: await freeUdpPort() };
+  if (pjsipLoop && options.config?.['pjsip.conf'] !== undefined) {
+    throw new Error('give either StartAsteriskOptions.pjsipLoopback or a pjsip.conf in config, not both');
+  }
+  const config = {
+    ...options.config,
+    ...(amiPlan ? { 'manager.conf': managerConf(amiPlan.user, amiPlan.port) } : {}),
+    ...(pjsipLoop
+      ? {
+          'pjsip.conf': pjsipConf(pjsipLoop),
+          'modules.conf': withPjsipModules(options.config?.['modules.conf'] ?? readFileSync(path.join(configDir, 'modules.conf'), 'utf8')),
+          // res_pjproject reads it; without one it logs an error at start.
+          'pjproject.conf': options.config?.['pjproject.conf'] ?? '; Written by the agikit test harness: pjproject defaults.\n',
+        }
+      : {}),
+  };
 
   const consoleLog = new ConsoleLog();
   let container = new GenericContainer(image)
@@ -107,7 +133,10 @@ export async function startAsterisk(options: StartAsteriskOptions = {}): Promise
       options.bindMounts.map((m) => ({ source: m.source, target: m.target, mode: m.readOnly === false ? 'rw' : 'ro' })),
     );
   }
-  if (options.env !== undefined) container = container.withEnvironment({ ...options.env });
+  // PJSIP makes a DNS resolver with the system's name servers (res_pjsip/config_system.c) even when
+  // every address is an IP: name one on 127.0.0.1, so that no query can ever leave the machine.
+  const env = { ...options.env, ...(pjsipLoop ? { AGIKIT_NAMESERVER: '127.0.0.1' } : {}) };
+  if (Object.keys(env).length > 0) container = container.withEnvironment(env);
 
   let started: StartedTestContainer;
   try {
@@ -122,6 +151,7 @@ export async function startAsterisk(options: StartAsteriskOptions = {}): Promise
   try {
     await live.init();
     if (amiPlan) live.ami = await awaitManager(live, amiPlan.user, amiPlan.port);
+    if (pjsipLoop) live.pjsip = await awaitPjsip(live, pjsipLoop);
   } catch (err) {
     await live.stop();
     throw err;

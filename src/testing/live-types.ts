@@ -162,6 +162,39 @@ export interface StartAsteriskOptions {
    * a `manager.conf` in {@link StartAsteriskOptions.config}.
    */
   readonly ami?: boolean | LiveAmiOptions;
+  /**
+   * Give Asterisk a PJSIP loopback (off by default): a UDP transport on 127.0.0.1 at a port chosen
+   * free for this run, and an endpoint (`loop`) whose contact is that transport, so that a SIP
+   * `MESSAGE` sent with `MessageSend` to `pjsip:PJSIP/<user>@loop` comes back into the same Asterisk,
+   * in the endpoint's `message_context` with exten `<user>`. The PJSIP modules are loaded only then
+   * (the default Asterisk opens no network socket). {@link LiveAsterisk.pjsip} says where it is.
+   * Cannot be combined with a `pjsip.conf` in {@link StartAsteriskOptions.config}.
+   */
+  readonly pjsipLoopback?: boolean | LivePjsipOptions;
+}
+
+/** Names of the PJSIP loopback of {@link StartAsteriskOptions.pjsipLoopback}. */
+export interface LivePjsipOptions {
+  /** Endpoint name (default `loop`). */
+  readonly endpoint?: string;
+  /** Dialplan context inbound SIP MESSAGEs go to (default `relay-messages`). */
+  readonly messageContext?: string;
+  /** Dialplan context inbound calls go to (default `agikit-continue`, which hangs up). */
+  readonly context?: string;
+}
+
+/** The PJSIP loopback of a live Asterisk ({@link LiveAsterisk.pjsip}). */
+export interface PjsipLoopbackAccess {
+  /** Always 127.0.0.1. */
+  readonly host: string;
+  /** The UDP port of the transport, chosen for this run. */
+  readonly port: number;
+  /** The endpoint: `MessageSend` to `pjsip:PJSIP/<user>@<endpoint>`, `Dial(PJSIP/<user>@<endpoint>)`. */
+  readonly endpoint: string;
+  /** Where inbound MESSAGEs go (the endpoint's `message_context`). */
+  readonly messageContext: string;
+  /** Where inbound calls go (the endpoint's `context`). */
+  readonly context: string;
 }
 
 /** Classes of the AMI user of {@link StartAsteriskOptions.ami}, as in manager.conf. */
@@ -212,6 +245,8 @@ export interface LiveAsterisk {
   readonly version: string;
   /** AMI login when started with {@link StartAsteriskOptions.ami}, else undefined. */
   readonly ami: AmiAccess | undefined;
+  /** The PJSIP loopback when started with {@link StartAsteriskOptions.pjsipLoopback}, else undefined. */
+  readonly pjsip: PjsipLoopbackAccess | undefined;
   /**
    * Run one CLI command (`asterisk -rx`).
    *

@@ -13,7 +13,7 @@ import { VARIABLE_NAME_PATTERN } from './call-dialplan.js';
 import type { ConsoleLog } from './console-log.js';
 import { MAX_CLI_COMMAND_BYTES, assertNoLineBreaks, cliCommandBytes, cliQuote } from './dialplan-text.js';
 import { LiveCalls } from './live-calls.js';
-import type { AmiAccess, CopySpec, ExecOutput, LiveAsterisk, LiveCall, OriginateOptions } from './live-types.js';
+import type { AmiAccess, CopySpec, ExecOutput, LiveAsterisk, LiveCall, OriginateOptions, PjsipLoopbackAccess } from './live-types.js';
 
 /** The {@link LiveAsterisk} of one container. */
 export class RunningAsterisk implements LiveAsterisk {
@@ -21,6 +21,7 @@ export class RunningAsterisk implements LiveAsterisk {
   readonly containerId: string;
   version = '';
   ami: AmiAccess | undefined;
+  pjsip: PjsipLoopbackAccess | undefined;
   private readonly container: StartedTestContainer;
   private readonly consoleLog: ConsoleLog;
   private readonly calls: LiveCalls;
