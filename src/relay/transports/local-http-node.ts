@@ -66,6 +66,11 @@ export class LocalTaskNode {
     this.own = createServer((req, res) => void this.runTask(req, res));
   }
 
+  /** `true` once closed (a transport then makes a new node to consume again). */
+  get isClosed(): boolean {
+    return this.closed;
+  }
+
   /** `true` while this process holds the configured port. */
   get isDoor(): boolean {
     return this.door !== undefined;

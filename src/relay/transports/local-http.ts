@@ -75,7 +75,7 @@ export class LocalHttpTaskTransport implements TaskTransport {
   }
 
   consume(subscription: TaskSubscription): Promise<TaskReceiver> {
-    this.node ??= new LocalTaskNode(this.port, this.concurrency, subscription.log);
+    if (!this.node || this.node.isClosed) this.node = new LocalTaskNode(this.port, this.concurrency, subscription.log);
     return this.node.add(subscription);
   }
 
