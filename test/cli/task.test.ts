@@ -87,3 +87,17 @@ describe('agikit task', () => {
     assert.match(down.stderr(), /not delivered \(unreachable\)/);
   });
 });
+
+describe('agikit serve --tasks', () => {
+  it('a served consumer takes tasks from the given transport', async (t) => {
+    const port = await freeLocalPort();
+    const consumer = fileURLToPath(new URL('../../../test/cli/fixtures/task-office-consumer.ts', import.meta.url));
+    const serve = spawnNode(t, [bin, 'serve', consumer, '--port', '0', '--tasks', `http://127.0.0.1:${port}`]);
+    await until(() => serve.stderr().includes('task consumer ready'), `the consumer did not get ready: ${serve.stderr()}`, 20_000);
+    const sent = spawnNode(t, [bin, 'task', 'office', '{"n":1}', '--project', 'acme', '--token', 'secret', '--url', `http://127.0.0.1:${port}`]);
+    assert.equal(await sent.exit('did not exit'), 0, sent.stderr());
+    await until(() => serve.stderr().includes('task office {"n":1}'), 'onTask did not run in the served consumer');
+    serve.child.kill('SIGTERM');
+    assert.equal(await serve.exit('did not exit on SIGTERM'), 0);
+  });
+});
