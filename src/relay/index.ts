@@ -51,7 +51,7 @@ export { RelayRuntime, type IncomingCallHandler, type RelayOptions, type SpeechR
 export { parseDigits, SendDigitsAction, type DigitStep, type SendDigitsState } from './send-digits.js';
 export { CALL_STATES, type CallState } from './state.js';
 export { serveTasks, Task, taskTransport, type TaskOptions, type TaskService, type TaskTransportSpec } from './task.js';
-export { MAX_TASK_BYTES, type JsonValue, type TaskMessage } from './task-message.js';
+export { decodeTaskMessage, encodeTaskMessage, MAX_TASK_BYTES, type JsonValue, type TaskMessage } from './task-message.js';
 export {
   DEFAULT_TASK_CONCURRENCY,
   notDelivered,
