@@ -5,7 +5,7 @@
  * from live consumers, retries then dead letters, and entries not signed with the token refused.
  */
 import assert from 'node:assert/strict';
-import { after, describe, it } from 'node:test';
+import { after, describe, it, type TestContext } from 'node:test';
 import { pino } from 'pino';
 import { Task } from '../../src/relay/task.js';
 import { RedisTaskTransport } from '../../src/relay/transports/redis.js';
@@ -37,13 +37,27 @@ function deadLetters(context: string): Array<Record<string, string>> {
   });
 }
 
+/** A task sender to the test's Redis, closed when the test ends. */
+function sender(t: TestContext, token = 'secret'): Task {
+  const task = new Task({ project: 'acme', token, transport: url });
+  t.after(() => task.close());
+  return task;
+}
+
+/** Two consumer processes of `context`, ready, and a sender. */
+async function twoConsumers(t: TestContext, context: string, env: Record<string, string> = {}): Promise<{ a: TaskConsumerProcess; b: TaskConsumerProcess; task: Task }> {
+  const a = spawnTaskConsumer(t, url, context, env);
+  const b = spawnTaskConsumer(t, url, context, env);
+  await Promise.all([a.ready(), b.ready()]);
+  return { a, b, task: sender(t) };
+}
+
 const done = (p: TaskConsumerProcess): unknown[] => p.events().filter((e) => e.event === 'done').map((e) => e.id);
 const started = (p: TaskConsumerProcess): unknown[] => p.events().filter((e) => e.event === 'task').map((e) => e.id);
 
 describe('Redis task transport', () => {
   it('a task delivered while no consumer runs waits in Redis; the first consumer takes it, intact', { skip }, async (t) => {
-    const task = new Task({ project: 'acme', token: 'secret', transport: url });
-    t.after(() => task.close());
+    const task = sender(t);
     const sent = { uuid: 'a1', text: 'Grüße 你好 📞 "quoted"\nnext line', nested: { list: [1, 2.5, { deep: [true, null, ''] }] } };
     assert.equal(await task.deliver('early', sent), true, 'Redis has it');
     const consumer = new Recorder({ contexts: ['early'] }, { tasks: new RedisTaskTransport({ url }), log, agi: { port: 0 } });
@@ -63,11 +77,7 @@ describe('Redis task transport', () => {
   });
 
   it('two consumer processes share the tasks, each task exactly once, all acknowledged', { skip }, async (t) => {
-    const a = spawnTaskConsumer(t, url, 'share');
-    const b = spawnTaskConsumer(t, url, 'share');
-    await Promise.all([a.ready(), b.ready()]);
-    const task = new Task({ project: 'acme', token: 'secret', transport: url });
-    t.after(() => task.close());
+    const { a, b, task } = await twoConsumers(t, 'share');
     for (let id = 0; id < 20; id++) {
       assert.equal(await task.deliver('share', { id }), true);
       // Paced a little, so both readers are blocked waiting when the next one comes.
@@ -80,32 +90,23 @@ describe('Redis task transport', () => {
   });
 
   it('a consumer killed mid-task (SIGKILL): another takes the task over after minIdleMs and finishes it', { skip }, async (t) => {
-    const env = { TASK_MIN_IDLE_MS: '1000' };
-    const a = spawnTaskConsumer(t, url, 'crash', env);
-    const b = spawnTaskConsumer(t, url, 'crash', env);
-    await Promise.all([a.ready(), b.ready()]);
-    const task = new Task({ project: 'acme', token: 'secret', transport: url });
-    t.after(() => task.close());
+    const { a, b, task } = await twoConsumers(t, 'crash', { TASK_MIN_IDLE_MS: '1000' });
     assert.equal(await task.deliver('crash', { id: 'k', hold: 1500 }), true);
     await until(() => started(a).includes('k') || started(b).includes('k'), 'nobody started the task', 10_000);
     const [victim, survivor] = started(a).includes('k') ? [a, b] : [b, a];
     victim.child.kill('SIGKILL');
     await victim.exit('was not killed');
     assert.deepEqual(done(victim), [], 'the victim did not finish it');
-    // Redis still holds it as pending on the dead consumer.
+    // Redis still holds it as pending on the dead consumer (named <host>:<pid>:<random>).
     assert.equal(pending('crash'), 1);
+    assert.match(server?.cli('XPENDING', 'relay:acme:tasks:crash', 'relay-consumers') ?? '', new RegExp(`:${victim.child.pid}:`));
     await until(() => done(survivor).includes('k'), 'the survivor did not finish the task of the killed consumer', 15_000);
     assert.deepEqual(started(survivor), ['k'], 'the survivor ran it once');
     await until(() => pending('crash') === 0, 'the task taken over was not acknowledged');
   });
 
   it('a long task is not taken from a live consumer (its running tasks are kept claimed)', { skip }, async (t) => {
-    const env = { TASK_MIN_IDLE_MS: '300' };
-    const a = spawnTaskConsumer(t, url, 'long', env);
-    const b = spawnTaskConsumer(t, url, 'long', env);
-    await Promise.all([a.ready(), b.ready()]);
-    const task = new Task({ project: 'acme', token: 'secret', transport: url });
-    t.after(() => task.close());
+    const { a, b, task } = await twoConsumers(t, 'long', { TASK_MIN_IDLE_MS: '300' });
     // Held for 6 times minIdleMs: without the heartbeat the idle consumer would take it over.
     assert.equal(await task.deliver('long', { id: 'l', hold: 1800 }), true);
     await until(() => done(a).includes('l') || done(b).includes('l'), 'the long task did not finish', 10_000);
@@ -117,8 +118,7 @@ describe('Redis task transport', () => {
     const consumer = new Recorder({ contexts: ['flaky'] }, { tasks: new RedisTaskTransport({ url, minIdleMs: 150, maxDeliveries: 3 }), log, agi: { port: 0 } });
     consumer.failWith = new Error('always');
     await start(t, consumer);
-    const task = new Task({ project: 'acme', token: 'secret', transport: url });
-    t.after(() => task.close());
+    const task = sender(t);
     assert.equal(await task.deliver('flaky', { id: 'f' }), true);
     await until(() => deadLetters('flaky').length === 1, 'the task did not reach the dead letters', 10_000);
     assert.equal(consumer.tasks.length, 3, 'tried maxDeliveries times');
@@ -132,8 +132,7 @@ describe('Redis task transport', () => {
   it('an entry not signed with the project\'s token is refused into the dead letters; onTask never sees it', { skip }, async (t) => {
     const consumer = new Recorder({ contexts: ['guarded'] }, { tasks: new RedisTaskTransport({ url }), log, agi: { port: 0 } });
     await start(t, consumer);
-    const intruder = new Task({ project: 'acme', token: 'guess', transport: url });
-    t.after(() => intruder.close());
+    const intruder = sender(t, 'guess');
     assert.equal(await intruder.deliver('guarded', { id: 'bad' }), true, 'Redis took it: the consumer judges it');
     server?.cli('XADD', 'relay:acme:tasks:guarded', '*', 'data', '{"id":"unsigned"}');
     await until(() => deadLetters('guarded').length === 2, 'the bad entries did not reach the dead letters');
@@ -144,8 +143,7 @@ describe('Redis task transport', () => {
         ['{"id":"unsigned"}', "refused: not signed with this project's token"],
       ],
     );
-    const task = new Task({ project: 'acme', token: 'secret', transport: url });
-    t.after(() => task.close());
+    const task = sender(t);
     assert.equal(await task.deliver('guarded', { id: 'good' }), true);
     await until(() => consumer.tasks.length === 1, 'the signed task did not arrive');
     assert.deepEqual(consumer.tasks.map((x) => x.message['id']), ['good']);

@@ -72,8 +72,12 @@ export async function readBody(req: IncomingMessage, limit = MAX_TASK_BYTES): Pr
   return Buffer.concat(chunks).toString('utf8');
 }
 
-/** Answers a task request with its outcome (202, or the failure's status) and closes the connection. */
+/**
+ * Answers a task request with its outcome (202, or the failure's status) and closes the connection.
+ * A body not read yet is drained, so the sender gets the answer rather than a reset.
+ */
 export function answer(res: ServerResponse, outcome: TaskDelivery | { status: number; detail: string }): void {
+  res.req.resume();
   const status = 'status' in outcome ? outcome.status : outcome.delivered ? 202 : FAILURE_STATUS[outcome.reason];
   const body = 'status' in outcome ? { delivered: false, detail: outcome.detail } : outcome;
   res.writeHead(status, { 'content-type': 'application/json', connection: 'close' }).end(`${JSON.stringify(body)}\n`);
