@@ -6,10 +6,12 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { fileURLToPath } from 'node:url';
 import { pino } from 'pino';
 import { Task } from '../../src/relay/task.js';
 import { LocalHttpTaskTransport } from '../../src/relay/transports/local-http.js';
 import { freeLocalPort } from '../../src/testing/live-ami.js';
+import { spawnNode } from '../support/child.js';
 import { until } from '../support/settle.js';
 import { Recorder, spawnTaskConsumer, start } from '../support/task-consumers.js';
 
@@ -102,6 +104,27 @@ describe('local HTTP task transport', () => {
     await second.exit('was not killed');
     const none = await task.attempt('office', { id: 'none' });
     assert.equal(none.delivered ? 'delivered' : none.reason, 'no-consumer');
+  });
+
+  it('under node:cluster the workers share the port through the primary, each task reaching one worker', async (t) => {
+    const port = await freeLocalPort();
+    const url = `http://127.0.0.1:${port}`;
+    const primary = spawnNode(t, [fileURLToPath(new URL('../fixtures/task-cluster.js', import.meta.url)), url]);
+    const ready = (): number => primary.stdout().split('\n').filter((l) => l.includes('"event":"ready"')).length;
+    await until(() => ready() === 2, `the two workers did not get ready: ${primary.stderr()}`, 20_000);
+    const task = new Task({ project: 'acme', token: 'secret', transport: url });
+    for (let id = 0; id < 6; id++) assert.equal(await task.deliver('office', { id }), true);
+    const done = (): Array<{ id: number; pid: number }> =>
+      primary
+        .stdout()
+        .split('\n')
+        .filter((l) => l.includes('"event":"done"'))
+        .map((l) => JSON.parse(l) as { id: number; pid: number });
+    await until(() => done().length === 6, 'not all 6 tasks ran');
+    assert.deepEqual(done().map((d) => d.id).sort(), [0, 1, 2, 3, 4, 5], 'each task once');
+    assert.equal(new Set(done().map((d) => d.pid)).size, 2, `both workers got tasks: ${JSON.stringify(done())}`);
+    primary.child.kill('SIGTERM');
+    assert.equal(await primary.exit('the cluster did not stop on SIGTERM'), 0);
   });
 
   it('a consumer started while another holds the port registers with it, and the holder passes tasks on', async (t) => {
