@@ -31,12 +31,17 @@ if (!env.AGIKIT_SKIP_LIVE) {
 // record's mp3 format; without them those tests skip with the reason.
 spawnSync('bash', ['scripts/install-espeak.sh'], { cwd: root, stdio: ['ignore', 'inherit', 'inherit'] });
 spawnSync('bash', ['scripts/install-command.sh', 'lame'], { cwd: root, stdio: ['ignore', 'inherit', 'inherit'] });
+// redis-server for the Redis task transport's tests (each test file starts its own on a free port);
+// without it they skip with this reason.
+const redis = spawnSync('bash', ['scripts/install-redis.sh'], { cwd: root, encoding: 'utf8', stdio: ['ignore', 'inherit', 'pipe'] });
+if (redis.status !== 0) env.AGIKIT_SKIP_REDIS = lastLine(redis.stderr) || `install-redis.sh exited ${redis.status}`;
 
 process.stderr.write(
   env.AGIKIT_SKIP_LIVE
     ? `run-tests: live Asterisk tests will be SKIPPED: ${env.AGIKIT_SKIP_LIVE}\n`
     : `run-tests: live Asterisk tests use ${env.AGIKIT_ASTERISK_IMAGE}\n`,
 );
+if (env.AGIKIT_SKIP_REDIS) process.stderr.write(`run-tests: Redis task transport tests will be SKIPPED: ${env.AGIKIT_SKIP_REDIS}\n`);
 
 // Test files are dist/test/**/*.test.js; fixtures and helpers beside them are not tests.
 const testFiles = readdirSync(join(root, 'dist/test'), { recursive: true })

@@ -3,6 +3,7 @@ import { Command } from 'commander';
 import { registerServe } from './serve.js';
 import { registerExec, registerShell } from './shell.js';
 import { registerSimulate } from './simulate.js';
+import { registerTask } from './task.js';
 
 const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string };
 
@@ -15,6 +16,7 @@ export function buildProgram(): Command {
   registerShell(program);
   registerSimulate(program);
   registerExec(program);
+  registerTask(program);
   return program;
 }
 

@@ -28,6 +28,7 @@ interface ServeOptions extends ListenOptions {
   ami?: string;
   mediaDir?: string;
   asteriskMediaDir?: string;
+  tasks?: string;
 }
 
 /** Reads a count or a duration in ms: an integer, at least `min`. */
@@ -60,6 +61,7 @@ export function registerServe(program: Command): void {
     .option('--ami <url>', 'Relay consumers: AMI to connect to, ami://user:secret@host:port')
     .option('--media-dir <dir>', 'Relay consumers: media directory shared with Asterisk (recordings, fetched audio, espeak-ng speech in <dir>/tts)')
     .option('--asterisk-media-dir <dir>', 'Relay consumers: the same directory as Asterisk sees it, when it differs')
+    .option('--tasks <url>', 'Relay consumers with onTask: where tasks come from, http://127.0.0.1:<port> (default port 4574) or redis://host:port')
     .addHelpText(
       'after',
       `
@@ -76,6 +78,7 @@ Examples:
   agikit serve ./app.js --max-connections 200 --allow 10.0.0.0/8 --record-dir recordings
   agikit serve ./app.js --command-timeout 60000 --metrics-port 9464
   agikit serve ./office-consumer.ts --ami ami://agikit:secret@127.0.0.1:5038 --media-dir /var/lib/agikit-media
+  agikit serve ./office-consumer.ts --tasks redis://127.0.0.1:6379
 
 In the dialplan:  same => n,AGI(agi://127.0.0.1:4573/hello,arg1,arg2)`,
     )
@@ -89,6 +92,7 @@ In the dialplan:  same => n,AGI(agi://127.0.0.1:4573/hello,arg1,arg2)`,
             log,
             ...(options.ami ? { ami: parseAmiUrl(options.ami) } : {}),
             ...(options.mediaDir ? { media: mediaFromFlags(options.mediaDir, options.asteriskMediaDir) } : {}),
+            ...(options.tasks ? { tasks: options.tasks } : {}),
           })
         : undefined;
       // A consumer adds its context routes to the server; a handler or router is the server's router.

@@ -14,6 +14,7 @@ import type { RelayConnection } from './consumer.js';
 import { RelayError } from './errors.js';
 import { Messaging } from './messaging.js';
 import { RelayRuntime } from './runtime.js';
+import { Task } from './task.js';
 
 /** AMI event classes the Relay layer listens to. */
 export const RELAY_AMI_EVENTS = 'call,dtmf,user,agi';
@@ -105,6 +106,7 @@ export class Client extends EventEmitter<ClientEvents> {
     this.runtimeValue = undefined;
     this.connecting = undefined;
     await ami?.close();
+    await this.taskValue?.close();
     this.emit('disconnected', this);
   }
 
@@ -127,4 +129,15 @@ export class Client extends EventEmitter<ClientEvents> {
 
   // ---------------------------------------------------------------------------------------------
   // tasking (task.ts)
+
+  private taskValue: Task | undefined;
+
+  /**
+   * The seed's `client.tasking`: `tasking.deliver(context, message)` sends a task to the consumers
+   * of this client's project, over the `tasks` transport of its options (see {@link Task}).
+   */
+  get tasking(): Task {
+    this.taskValue ??= new Task({ project: this.project, token: this.token, transport: this.options.tasks });
+    return this.taskValue;
+  }
 }

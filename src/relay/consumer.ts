@@ -19,6 +19,10 @@ import type { Message } from './message.js';
 import { MessageInbox } from './message-inbox.js';
 import type { MessagingOptions } from './messaging.js';
 import { RelayRuntime, type SpeechRecognizer } from './runtime.js';
+import { CONTEXT_NAME } from './context-name.js';
+import { serveTasks, type TaskTransportSpec } from './task.js';
+import type { TaskMessage } from './task-message.js';
+import type { TaskReceiver } from './task-transport.js';
 
 /** Where a consumer listens and what it connects to. Everything is optional. */
 export interface RelayConnection {
@@ -42,6 +46,12 @@ export interface RelayConnection {
   drainTimeoutMs?: number;
   /** Messaging: the PJSIP endpoint messages leave through, the From domain, the inbound inbox. */
   messaging?: MessagingOptions;
+  /**
+   * How tasks travel (a consumer with `onTask` receives them, `client.tasking` sends them): a
+   * transport, or a URL: `http://127.0.0.1:<port>` (one machine), `redis://host:port` (many).
+   * Default: the local transport on 127.0.0.1:4574. See docs/relay-tasks.md.
+   */
+  tasks?: TaskTransportSpec;
 }
 
 /** Options of {@link Consumer.run}. */
@@ -59,9 +69,6 @@ export interface RunOptions {
   /** Overrides `connection.drainTimeoutMs`. */
   drainTimeoutMs?: number;
 }
-
-/** Context names: what a FastAGI path segment and an astdb key carry without escaping. */
-const CONTEXT_NAME = /^[A-Za-z0-9_.-]{1,64}$/;
 
 /**
  * A Relay consumer. Subclass it, set `project`, `token` and `contexts` in {@link setup}, handle
@@ -114,6 +121,23 @@ export abstract class Consumer {
 
   // ---------------------------------------------------------------------------------------------
   // tasks (task.ts): onTask
+
+  /**
+   * Each task a {@link Task} (or a `client.tasking`) delivered to one of the contexts: the message
+   * as it was sent, and the context. Defining it makes {@link run} take tasks over
+   * `connection.tasks` (default: the local transport on 127.0.0.1:4574); each task reaches one
+   * consumer. With Redis a task may come again after a crash (at least once): make it idempotent.
+   * See docs/relay-tasks.md.
+   */
+  onTask?(message: TaskMessage, context: string): Promise<void> | void;
+
+  /** Starts taking tasks when `onTask` is defined (run() calls it once serving). */
+  private serveTasks(log: Logger): Promise<TaskReceiver | undefined> {
+    const onTask = this.onTask;
+    if (!onTask) return Promise.resolve(undefined);
+    const { project, token, contexts } = this;
+    return serveTasks({ owner: this.constructor.name, project, token, contexts, transport: this.connection.tasks, onTask: (message, context) => onTask.call(this, message, context), log });
+  }
 
   // ---------------------------------------------------------------------------------------------
   // messages (messaging.ts): onIncomingMessage, onMessageStateChange
@@ -248,13 +272,16 @@ export abstract class Consumer {
       const address = server.address ?? (await server.listen());
       log.info({ contexts: this.contexts, port: address.port }, `relay consumer serving ${this.contexts.join(', ')} on ${address.address}:${address.port}`);
       messages.start();
+      let tasks: TaskReceiver | undefined;
       try {
+        tasks = await this.serveTasks(log);
         await this.ready?.();
         await stopped;
         log.info({ drainTimeoutMs }, 'relay consumer shutting down: draining calls');
       } finally {
         draining = server.close({ timeoutMs: drainTimeoutMs });
-        await Promise.all([draining, messages.close()]);
+        // Tasks and messages stop coming in at once; running tasks finish alongside the calls.
+        await Promise.all([draining, messages.close(), tasks?.close(drainTimeoutMs)]);
       }
       await this.teardown?.();
     } finally {

@@ -1,7 +1,7 @@
 /**
  * SignalWire Relay's model on Asterisk: {@link Consumer}, {@link Client}, {@link Call} and its
- * actions, {@link Messaging}, built on agikit's `Agi`, media layer and AMI client. Import from
- * `agikit/relay` (or use the `relay` namespace of `agikit`).
+ * actions, {@link Messaging}, {@link Task}, built on agikit's `Agi`, media layer and AMI client.
+ * Import from `agikit/relay` (or use the `relay` namespace of `agikit`).
  *
  * @module
  */
@@ -62,4 +62,22 @@ export {
 export { RelayRuntime, type IncomingCallHandler, type RelayOptions, type SpeechRecognizer } from './runtime.js';
 export { parseDigits, SendDigitsAction, type DigitStep, type SendDigitsState } from './send-digits.js';
 export { CALL_STATES, type CallState } from './state.js';
+export { serveTasks, Task, taskTransport, type TaskOptions, type TaskService, type TaskTransportSpec } from './task.js';
+export { decodeTaskMessage, encodeTaskMessage, MAX_TASK_BYTES, type JsonValue, type TaskMessage } from './task-message.js';
+export {
+  DEFAULT_TASK_CONCURRENCY,
+  notDelivered,
+  TaskRoster,
+  TaskRuns,
+  type TaskAddress,
+  type TaskDelivery,
+  type TaskFailure,
+  type TaskMember,
+  type TaskReceiver,
+  type TaskSubscription,
+  type TaskTransport,
+} from './task-transport.js';
+export { InProcessTaskTransport } from './transports/in-process.js';
+export { DEFAULT_TASK_PORT, LocalHttpTaskTransport, type LocalHttpTaskOptions } from './transports/local-http.js';
+export { RedisTaskTransport, type RedisTaskOptions } from './transports/redis.js';
 export { RINGTONES, type RingtoneName } from './ringtones.js';

@@ -32,6 +32,15 @@ describe('layers', () => {
     assert.deepEqual(checkLayers(src), []);
   });
 
+  it('the optional redis package is imported in one file only, and only with import() (it may be missing)', () => {
+    const src = readImportGraph(`${root}src`);
+    const importers = [...src].filter(([, imports]) => imports.some((i) => i.pkg === 'redis')).map(([file]) => file);
+    assert.deepEqual(importers, ['relay/transports/redis-streams.ts']);
+    const text = readFileSync(`${root}src/relay/transports/redis-streams.ts`, 'utf8');
+    assert.doesNotMatch(text, /^\s*import\b[^(]*from\s+['"]redis['"]/m, 'no static import of redis');
+    assert.match(text, /await import\('redis'\)/);
+  });
+
   it('the table itself: nothing but the package entry and the CLI on top imports relay, agi and ami sit on protocol only', () => {
     for (const [layer, allowed] of Object.entries(LAYER_RULES)) {
       if (layer !== 'index' && layer !== 'cli') assert.ok(!allowed.includes('relay'), `${layer} may import relay`);

@@ -25,9 +25,9 @@ export interface TestChild {
   waitFor(pattern: RegExp, ms?: number): Promise<RegExpExecArray>;
 }
 
-/** Runs `node <args>`; the process is killed once test `t` ends if it is still running. */
-export function spawnNode(t: TestContext, args: readonly string[]): TestChild {
-  const child = spawn(process.execPath, args, { stdio: ['pipe', 'pipe', 'pipe'] });
+/** Runs `node <args>` (with `env` added to this process's environment); the process is killed once test `t` ends if it is still running. */
+export function spawnNode(t: TestContext, args: readonly string[], env: Readonly<Record<string, string>> = {}): TestChild {
+  const child = spawn(process.execPath, args, { stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, ...env } });
   let out = '';
   let err = '';
   child.stdout.on('data', (c: Buffer) => (out += c.toString()));
