@@ -6,6 +6,7 @@
  */
 
 import type { AddressInfo } from 'node:net';
+import { networkInterfaces } from 'node:os';
 import { pino, type Logger } from 'pino';
 import { AmiClient } from '../ami/client.js';
 import type { AmiClientOptions } from '../ami/options.js';
@@ -14,13 +15,21 @@ import { FastAgiServer, type FastAgiServerOptions } from '../server/fastagi-serv
 import type { Router } from '../server/router.js';
 import type { Call } from './call.js';
 import { Client, RELAY_AMI_EVENTS } from './client.js';
+import { advertisedOwner, ownerUrl, RESERVED_CONTEXT_NAMES } from './dialplan.js';
 import { RelayError } from './errors.js';
 import { RelayRuntime, type SpeechRecognizer } from './runtime.js';
 
 /** Where a consumer listens and what it connects to. Everything is optional. */
 export interface RelayConnection {
-  /** The FastAGI listener Asterisk's `AGI(agi://host:port/relay/<context>)` reaches (default 127.0.0.1:4573). */
-  agi?: { host?: string; port?: number };
+  /**
+   * The FastAGI listener Asterisk's `AGI(agi://host:port/relay/<context>)` reaches (default
+   * 127.0.0.1:4573). `advertise`: this process's own FastAGI URL as Asterisk reaches it
+   * (`agi://10.0.0.5:4573`), written on a channel as `RELAY_OWNER` so that a call that leaves AGI
+   * (a Redirect) comes back to this very process; default `agi://<host>:<port>` of the listener (for
+   * a wildcard host, the machine's first external IPv4 address). Set it when Asterisk reaches this
+   * process through another address (NAT, containers); never a balancer's address.
+   */
+  agi?: { host?: string; port?: number; advertise?: string };
   /**
    * AMI: a connected client (shared, not closed by the consumer), or options to connect with (the
    * consumer connects before `ready()`, asks for the events it needs, and closes it at the end).
@@ -37,6 +46,8 @@ export interface RelayConnection {
   server?: Omit<FastAgiServerOptions, 'host' | 'port' | 'router' | 'logger'>;
   /** How long calls in progress may take to finish on shutdown (default 30000 ms). */
   drainTimeoutMs?: number;
+  /** How long a call that left AGI may take to come back before it counts as lost (default 10000 ms). */
+  resumeTimeoutMs?: number;
 }
 
 /** Options of {@link Consumer.run}. */
@@ -192,7 +203,8 @@ export abstract class Consumer {
       if (options.signal?.aborted) this.stop();
       for (const name of stopSignals) process.on(name, onSignal);
       const address = server.address ?? (await server.listen());
-      log.info({ contexts: this.contexts, port: address.port }, `relay consumer serving ${this.contexts.join(', ')} on ${address.address}:${address.port}`);
+      runtime.setOwner(ownerUrl(address, connection.agi?.advertise, networkInterfaces()));
+      log.info({ contexts: this.contexts, owner: runtime.owner, port: address.port }, `relay consumer serving ${this.contexts.join(', ')} on ${address.address}:${address.port}`);
       try {
         await this.ready?.();
         await stopped;
@@ -210,7 +222,17 @@ export abstract class Consumer {
   }
 
   private makeRuntime(ami: AmiClient | undefined, log: Logger): RelayRuntime {
-    const runtime = new RelayRuntime({ ami, media: this.connection.media, speech: this.connection.speech, log });
+    const { media, speech, resumeTimeoutMs, agi } = this.connection;
+    const advertise = agi?.advertise;
+    const runtime = new RelayRuntime({
+      ami,
+      media,
+      speech,
+      log,
+      ...(resumeTimeoutMs !== undefined ? { resumeTimeoutMs } : {}),
+      // Mounted in a server of someone else's, the address is known only when advertised.
+      ...(advertise !== undefined ? { owner: advertisedOwner(advertise) } : {}),
+    });
     this.runtimeValue = runtime;
     this.clientValue = Client.over(runtime, { ...this.connection, project: this.project, token: this.token });
     return runtime;
@@ -220,6 +242,7 @@ export abstract class Consumer {
     if (this.contexts.length === 0) throw new RelayError(`${this.constructor.name}: set at least one context in setup() (this.contexts = ['office'])`);
     for (const context of this.contexts) {
       if (!CONTEXT_NAME.test(context)) throw new RelayError(`${this.constructor.name}: bad context ${JSON.stringify(context)} (letters, digits, '_', '.', '-'; at most 64)`);
+      if (RESERVED_CONTEXT_NAMES.includes(context)) throw new RelayError(`${this.constructor.name}: the context name ${JSON.stringify(context)} is reserved (${RESERVED_CONTEXT_NAMES.join(', ')} are the runtime's own routes)`);
     }
   }
 }
