@@ -130,6 +130,8 @@ export class ChannelAmi {
   private dispatch(event: AmiMessage): void {
     if (event.get('Uniqueid') === this.owner.id) this.onOwnEvent(event);
     const name = event.get('Event') ?? '';
+    if (this.listeners.size === 0) return;
+    // A copy: a listener that subscribes again while called is not called twice for one event.
     for (const entry of [...this.listeners]) if (!entry.names || entry.names.has(name)) entry.listener(event);
   }
 

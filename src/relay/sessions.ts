@@ -204,7 +204,8 @@ export class CallSessions {
   async leave(to: DialplanTarget, options: LeaveOptions = {}): Promise<void> {
     const ami = this.call.requireAmi('Call.leaveAgi');
     const agi = this.current;
-    if (!agi || agi.closed || agi.hangupReason || this.leaving) throw this.notControllable('leaveAgi', agi);
+    if (this.leaving) throw new RelayError('leaveAgi: the call is already leaving its AGI session');
+    if (!agi || agi.closed || agi.hangupReason) throw this.notControllable('leaveAgi', agi);
     if (to.context === RELAY_CONTEXTS.resume) await this.writeOwner('Call.leaveAgi');
     this.leaving = agi;
     this.resumeWithinMs = options.resumeWithinMs;
@@ -230,12 +231,13 @@ export class CallSessions {
   /**
    * Sends the call through `[relay-resume]` so that it runs a fresh AGI session attached to this
    * call: an attached call leaves its session first (which stops an `EXEC`'d application: D3); a call
-   * known through AMI only becomes controllable. `true` once attached.
+   * known through AMI only becomes controllable. `true` once attached. While the call is already on
+   * its way back, this only waits (a stop retried sends no second Redirect).
    */
   async returnToAgi(options: LeaveOptions = {}): Promise<boolean> {
     const ami = this.call.requireAmi('Call.returnToAgi');
     if (this.call.ended) return false;
-    if (this.current) {
+    if (this.current && !this.leaving) {
       await this.leave(RESUME_TARGET, options);
     } else if (!this.awaiting) {
       await this.writeOwner('Call.returnToAgi');
