@@ -464,9 +464,6 @@ export class Call extends EventEmitter<CallEvents> {
   }
 
   // ---------------------------------------------------------------------------------------------
-  // For the runtime and components
-
-  // ---------------------------------------------------------------------------------------------
   // AGI sessions (sessions.ts): a call is not an AGI session (D1)
 
   /**
