@@ -9,10 +9,12 @@
 import { EventEmitter } from 'node:events';
 import type { Logger } from 'pino';
 import type { Agi } from '../agi/agi.js';
+import type { AmiMessage } from '../ami/message.js';
 import { ChannelState } from '../agi/results.js';
 import { AgiHangupError } from '../errors.js';
+import { ChannelAmi, callSignalOf, type DialplanTarget } from './channel-ami.js';
 import type { Action, MethodOptions } from './component.js';
-import { CallNotControllableError } from './errors.js';
+import { CallNotControllableError, RelayCapabilityError } from './errors.js';
 import type { CallEventName, CallEvents } from './events.js';
 import { Lane } from './lane.js';
 import type { Media } from './media-list.js';
@@ -35,6 +37,7 @@ import { reached, statesBetween, unreachable, type CallState } from './state.js'
 import { record, recordAsync, type RecordAction } from './record.js';
 import type { RecordOptions } from './record-options.js';
 import { sendDigits, sendDigitsAsync, type SendDigitsAction } from './send-digits.js';
+import { CallSessions, RESUME_TARGET, type LeaveOptions } from './sessions.js';
 
 /** What a call is created with. */
 export interface CallInit {
@@ -49,6 +52,9 @@ export interface CallInit {
   /** The channel name (`PJSIP/alice-00000001`), when known. */
   readonly channel?: string;
 }
+
+/** `CHANNEL(state)` values (Asterisk's `ast_state2str`) as channel states. */
+const CHANNEL_STATE_NAMES: Readonly<Record<string, number>> = { Ring: ChannelState.Ring, Ringing: ChannelState.Ringing, Up: ChannelState.Up };
 
 /** Q.850 causes `hangup({ reason })` hangs up with. */
 const CAUSE_OF_REASON: Readonly<Record<HangupReason, number>> = {
@@ -87,9 +93,14 @@ export class Call extends EventEmitter<CallEvents> {
   readonly lane = new Lane();
   /** The call's logger (bindings: `uniqueid`). */
   readonly log: Logger;
+  /**
+   * AMI on the call's channel (its events and actions), when the runtime has AMI: the one place a
+   * call's AMI goes through. `undefined` without AMI.
+   */
+  readonly ami: ChannelAmi | undefined;
+  private readonly sessions: CallSessions;
   private stateValue: CallState = 'none';
   private prevStateValue: CallState = 'none';
-  private session: Agi | null = null;
   private channelName: string | undefined;
   private endReason: HangupReason | null = null;
   private hangingUpOurselves = false;
@@ -111,6 +122,9 @@ export class Call extends EventEmitter<CallEvents> {
     this.channelName = init.channel;
     this.callType = /^sips?:/i.test(init.toNumber) ? 'sip' : 'phone';
     this.log = runtime.log.child({ uniqueid: init.id });
+    this.sessions = new CallSessions(this);
+    const ami = runtime.ami;
+    this.ami = ami ? new ChannelAmi(ami, this, (event) => this.onOwnAmiEvent(event)) : undefined;
   }
 
   /** The current state. */
@@ -163,13 +177,18 @@ export class Call extends EventEmitter<CallEvents> {
    * commands sent on it do not wait for the call's lane.
    */
   get agi(): Agi | null {
-    return this.session;
+    return this.sessions.agi;
+  }
+
+  /** The call's AMI for a method that needs it; throws {@link RelayCapabilityError} (`ami`) without. */
+  requireAmi(method: string): ChannelAmi {
+    if (!this.ami) throw new RelayCapabilityError('ami', method);
+    return this.ami;
   }
 
   /** The attached session for a method that needs it; throws {@link CallNotControllableError} when there is none. */
   requireAgi(method: string): Agi {
-    if (this.session && !this.session.closed) return this.session;
-    throw new CallNotControllableError(method, this.ended || this.session?.hangupReason ? 'ended' : 'no-agi');
+    return this.sessions.require(method);
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -223,11 +242,12 @@ export class Call extends EventEmitter<CallEvents> {
   /** Answers the call (`ANSWER`); successful also when it was already answered. */
   async answer(options: MethodOptions = {}): Promise<AnswerResult> {
     try {
+      this.sessions.assertControllable('answer');
       await this.lane.run({ name: 'answer', stop: async () => undefined }, options, async () => {
-        await this.requireAgi('answer').answer({ signal: options.signal });
+        await (await this.agiForLane('answer')).answer({ signal: options.signal });
       });
     } catch (error) {
-      if (error instanceof AgiHangupError || error instanceof CallNotControllableError) return { successful: false, event: null };
+      if (error instanceof AgiHangupError || (error instanceof CallNotControllableError && error.why === 'ended')) return { successful: false, event: null };
       throw error;
     }
     this.markAnswered();
@@ -247,10 +267,9 @@ export class Call extends EventEmitter<CallEvents> {
     }
     this.hangingUpOurselves = true;
     const cause = CAUSE_OF_REASON[reason];
-    const ami = this.runtime.ami;
     try {
-      if (ami) {
-        await ami.action('Hangup', { Channel: this.channelName ?? this.id, Cause: cause });
+      if (this.ami) {
+        await this.ami.hangup(cause);
       } else {
         const agi = this.requireAgi('hangup');
         void this.lane.holder?.stop();
@@ -445,33 +464,107 @@ export class Call extends EventEmitter<CallEvents> {
   }
 
   // ---------------------------------------------------------------------------------------------
+  // AGI sessions (sessions.ts): a call is not an AGI session (D1)
+
+  /**
+   * Takes the call out of its AGI session with an AMI Redirect to `to` (default `[relay-resume]`,
+   * which brings it straight back on a new session) and resolves once the old session has let go.
+   * Whatever ran on that session ends (an `EXEC`'d application returns); no `ending` is emitted.
+   * The call is expected back through `[relay-resume]` (`RELAY_OWNER` is written on the channel
+   * first) within `resumeWithinMs` (default: the runtime's `resumeTimeoutMs`); meanwhile methods
+   * that need AGI wait for it. See {@link reattached}.
+   *
+   * @throws RelayCapabilityError without AMI (or, for `[relay-resume]`, without a FastAGI address)
+   * @throws CallNotControllableError when the call has no session to leave
+   */
+  leaveAgi(to: DialplanTarget = RESUME_TARGET, options: LeaveOptions = {}): Promise<void> {
+    return this.sessions.leave(to, options);
+  }
+
+  /**
+   * Resolves `true` once the call has an AGI session again after it left one (at once when it has
+   * one), `false` when it ends or does not come back in time.
+   */
+  reattached(): Promise<boolean> {
+    return this.sessions.reattached();
+  }
+
+  /**
+   * Sends the call through `[relay-resume]` so that it runs a fresh AGI session attached to this
+   * call, and resolves `true` once it does: for an attached call this stops whatever its session
+   * runs, even an `EXEC`'d application (D3); a call known through AMI only (`agi === null`) becomes
+   * controllable. `false` when it ends or does not come back in time.
+   *
+   * @throws RelayCapabilityError without AMI or a FastAGI address
+   */
+  returnToAgi(options: LeaveOptions = {}): Promise<boolean> {
+    return this.sessions.returnToAgi(options);
+  }
+
+  /**
+   * Writes `RELAY_OWNER` (this process's FastAGI URL, see `RelayRuntime.owner`) on the channel, once
+   * per call: for components that arm an async goto into `[relay-resume]` themselves (a fax-detect
+   * goto). {@link leaveAgi} and {@link returnToAgi} do it for their own Redirects.
+   *
+   * @throws RelayCapabilityError when the runtime has no FastAGI address
+   */
+  writeOwner(method = 'Call.writeOwner'): Promise<void> {
+    return this.sessions.writeOwner(method);
+  }
+
+  // ---------------------------------------------------------------------------------------------
   // For the runtime and components
 
   /**
-   * Attaches an AGI session (the inbound one, or one that came back after a Redirect): the call
-   * follows its hangup, and methods run on it.
+   * Attaches an AGI session (the inbound one, one that came back through `[relay-resume]`, or the
+   * first one of an outbound call): methods run on it, and its hangup is followed. `false` (nothing
+   * attached) when the call has ended or was released.
    */
-  attach(agi: Agi): void {
-    this.session = agi;
+  attach(agi: Agi): boolean {
+    if (!this.sessions.attach(agi)) return false;
     this.channelName = agi.env.channel;
-    agi.onHangup(async () => {
-      if (this.session !== agi) return;
-      this.advance('ending');
-      // Dead-channel commands still work until the session closes: read why it ended.
-      let cause: number | null = null;
-      try {
-        const value = await agi.getVariable('HANGUPCAUSE', { timeoutMs: 2000 });
-        cause = value === undefined ? null : Number.parseInt(value, 10);
-      } catch {
-        // the session closed first: AMI (if any) or the default reason tells
-      }
-      this.endWith(Number.isNaN(cause) ? null : cause);
-    });
+    this.ami?.follow();
+    return true;
   }
 
-  /** Detaches the session (it is ending; the call may go on in the dialplan or come back). */
-  detach(agi: Agi): void {
-    if (this.session === agi) this.session = null;
+  /** Resolves when the route handler of `agi` should end that session (see `CallSessions.done`). */
+  sessionDone(agi: Agi): Promise<void> {
+    return this.sessions.done(agi);
+  }
+
+  /**
+   * The session a component drives the call with, holding the lane: the attached one, or, while the
+   * call is away from AGI, the one it comes back on.
+   *
+   * @throws CallNotControllableError when there is none (ended, or known through AMI only)
+   */
+  agiForLane(method: string): Promise<Agi> {
+    return this.sessions.forLane(method);
+  }
+
+  /** Throws {@link CallNotControllableError} (`no-agi`) when the call has no AGI session and expects none (a leg known through AMI only). */
+  assertControllable(method: string): void {
+    this.sessions.assertControllable(method);
+  }
+
+  /** An application runs the call: it calls {@link release} when done (sessions are held until then). */
+  applicationStarted(): void {
+    this.sessions.applicationStarted();
+  }
+
+  /**
+   * Releases the call to the dialplan: the attached session ends (its handler rejects with `error`,
+   * the application's failure, when given) and this process stops following the call.
+   */
+  release(error?: unknown): void {
+    this.sessions.release(error);
+    this.ami?.close();
+    this.runtime.forget(this);
+  }
+
+  /** Starts following the call over AMI (a leg known through AMI only; attached calls follow from their first attach). */
+  follow(): void {
+    this.ami?.follow();
   }
 
   /** Moves the state forward to `state`, emitting every step (see {@link statesBetween}). */
@@ -482,7 +575,11 @@ export class Call extends EventEmitter<CallEvents> {
       if (next === 'answered') this.wasAnswered = true;
       this.fire('stateChange', next, this.prevStateValue);
       if (next !== 'none') this.fire(next);
-      if (next === 'ended') this.runtime.forget(this);
+      if (next === 'ended') {
+        this.ami?.close();
+        this.runtime.forget(this);
+        this.sessions.callEnded();
+      }
     }
   }
 
@@ -501,12 +598,32 @@ export class Call extends EventEmitter<CallEvents> {
     this.advance('ended');
   }
 
-  /** Reads the channel state from the attached session: Ring/Ringing is `ringing`, Up is `answered`. */
+  /** The call was lost (it left AGI, did not come back, and cannot be followed): ended, reason `error`. */
+  endLost(): void {
+    if (this.ended) return;
+    this.endReason ??= 'error';
+    this.advance('ended');
+  }
+
+  /**
+   * Reads the channel state: from the attached session (`CHANNEL STATUS`), else over AMI
+   * (`CHANNEL(state)`). Ring/Ringing is `ringing`, Up is `answered`.
+   */
   async refreshState(): Promise<void> {
-    const agi = this.requireAgi('state');
-    const state = await agi.channelStatus();
+    const agi = this.agi;
+    let state: number;
+    if (agi || !this.ami) state = await this.requireAgi('state').channelStatus();
+    else state = CHANNEL_STATE_NAMES[await this.ami.getVariable('CHANNEL(state)')] ?? ChannelState.Down;
     if (state === ChannelState.Up) this.advance('answered');
     else if (state === ChannelState.Ring || state === ChannelState.Ringing) this.advance('ringing');
+  }
+
+  /** An AMI event about the call's own channel: its state (see `callSignalOf`). */
+  private onOwnAmiEvent(event: AmiMessage): void {
+    const signal = callSignalOf(event);
+    if (!signal) return;
+    if (signal.state === 'ended') this.endWith(signal.cause);
+    else this.advance(signal.state);
   }
 
   /** Emits an event; a listener that throws is logged, never breaks the call. */

@@ -64,7 +64,8 @@ export abstract class Component<R extends RelayResult, S extends string> extends
     const release = await this.call.lane.acquire(this, { ...this.laneOptions, signal: this.unqueue.signal });
     this.holdsLane = true;
     try {
-      return await work(this.call.requireAgi(this.kind));
+      // While the call is away from AGI (a Redirect on its way back), this waits for the new session.
+      return await work(await this.call.agiForLane(this.kind));
     } finally {
       this.holdsLane = false;
       release();
@@ -142,10 +143,15 @@ export class Action<R extends RelayResult, S extends string = string> {
  * component; an already aborted signal stops it before it starts, so its work sends nothing.
  *
  * @throws CallBusyError as said
+ * @throws CallNotControllableError (`no-agi`) when it needs the lane and the call has no AGI session
+ *   and expects none (a leg known through AMI only)
  */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- a component's result and state types vary; the action is typed by makeAction
 export function startAction<C extends Component<any, any>, A>(component: C, makeAction: (component: C) => A, options: MethodOptions = {}, needsLane = true): A {
-  if (needsLane) component.call.lane.assertAvailable(component.kind, options);
+  if (needsLane) {
+    component.call.assertControllable(component.kind);
+    component.call.lane.assertAvailable(component.kind, options);
+  }
   const action = makeAction(component);
   const { signal } = options;
   const onAbort = (): void => void component.stop();

@@ -6,6 +6,7 @@
  */
 
 import type { AddressInfo } from 'node:net';
+import { networkInterfaces } from 'node:os';
 import { pino, type Logger } from 'pino';
 import { AmiClient } from '../ami/client.js';
 import type { AmiClientOptions } from '../ami/options.js';
@@ -14,6 +15,7 @@ import { FastAgiServer, type FastAgiServerOptions } from '../server/fastagi-serv
 import type { Router } from '../server/router.js';
 import type { Call } from './call.js';
 import { Client, RELAY_AMI_EVENTS } from './client.js';
+import { advertisedOwner, ownerUrl, RESERVED_CONTEXT_NAMES } from './dialplan.js';
 import { RelayCapabilityError, RelayError } from './errors.js';
 import type { Message } from './message.js';
 import { MessageInbox } from './message-inbox.js';
@@ -26,8 +28,15 @@ import type { TaskReceiver } from './task-transport.js';
 
 /** Where a consumer listens and what it connects to. Everything is optional. */
 export interface RelayConnection {
-  /** The FastAGI listener Asterisk's `AGI(agi://host:port/relay/<context>)` reaches (default 127.0.0.1:4573). */
-  agi?: { host?: string; port?: number };
+  /**
+   * The FastAGI listener Asterisk's `AGI(agi://host:port/relay/<context>)` reaches (default
+   * 127.0.0.1:4573). `advertise`: this process's own FastAGI URL as Asterisk reaches it
+   * (`agi://10.0.0.5:4573`), written on a channel as `RELAY_OWNER` so that a call that leaves AGI
+   * (a Redirect) comes back to this very process; default `agi://<host>:<port>` of the listener (for
+   * a wildcard host, the machine's first external IPv4 address). Set it when Asterisk reaches this
+   * process through another address (NAT, containers); never a balancer's address.
+   */
+  agi?: { host?: string; port?: number; advertise?: string };
   /**
    * AMI: a connected client (shared, not closed by the consumer), or options to connect with (the
    * consumer connects before `ready()`, asks for the events it needs, and closes it at the end).
@@ -52,6 +61,8 @@ export interface RelayConnection {
    * Default: the local transport on 127.0.0.1:4574. See docs/relay-tasks.md.
    */
   tasks?: TaskTransportSpec;
+  /** How long a call that left AGI may take to come back before it counts as lost (default 10000 ms). */
+  resumeTimeoutMs?: number;
 }
 
 /** Options of {@link Consumer.run}. */
@@ -270,7 +281,8 @@ export abstract class Consumer {
       if (options.signal?.aborted) this.stop();
       for (const name of stopSignals) process.on(name, onSignal);
       const address = server.address ?? (await server.listen());
-      log.info({ contexts: this.contexts, port: address.port }, `relay consumer serving ${this.contexts.join(', ')} on ${address.address}:${address.port}`);
+      runtime.setOwner(ownerUrl(address, connection.agi?.advertise, networkInterfaces()));
+      log.info({ contexts: this.contexts, owner: runtime.owner, port: address.port }, `relay consumer serving ${this.contexts.join(', ')} on ${address.address}:${address.port}`);
       messages.start();
       let tasks: TaskReceiver | undefined;
       try {
@@ -292,7 +304,17 @@ export abstract class Consumer {
   }
 
   private makeRuntime(ami: AmiClient | undefined, log: Logger): RelayRuntime {
-    const runtime = new RelayRuntime({ ami, media: this.connection.media, speech: this.connection.speech, log });
+    const { media, speech, resumeTimeoutMs, agi } = this.connection;
+    const advertise = agi?.advertise;
+    const runtime = new RelayRuntime({
+      ami,
+      media,
+      speech,
+      log,
+      ...(resumeTimeoutMs !== undefined ? { resumeTimeoutMs } : {}),
+      // Mounted in a server of someone else's, the address is known only when advertised.
+      ...(advertise !== undefined ? { owner: advertisedOwner(advertise) } : {}),
+    });
     this.runtimeValue = runtime;
     this.clientValue = Client.over(runtime, { ...this.connection, project: this.project, token: this.token });
     return runtime;
@@ -302,6 +324,7 @@ export abstract class Consumer {
     if (this.contexts.length === 0) throw new RelayError(`${this.constructor.name}: set at least one context in setup() (this.contexts = ['office'])`);
     for (const context of this.contexts) {
       if (!CONTEXT_NAME.test(context)) throw new RelayError(`${this.constructor.name}: bad context ${JSON.stringify(context)} (letters, digits, '_', '.', '-'; at most 64)`);
+      if (RESERVED_CONTEXT_NAMES.includes(context)) throw new RelayError(`${this.constructor.name}: the context name ${JSON.stringify(context)} is reserved (${RESERVED_CONTEXT_NAMES.join(', ')} are the runtime's own routes)`);
     }
   }
 }

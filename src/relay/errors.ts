@@ -13,14 +13,15 @@ export class RelayError extends AgiError {
 }
 
 /** What a Relay method may need beyond the call's AGI session. */
-export type RelayCapability = 'ami' | 'media-directory' | 'tts' | 'speech-recognizer' | 'mp3-encoder' | 'messaging-endpoint' | 'redis-client';
+export type RelayCapability = 'ami' | 'agi-server' | 'media-directory' | 'tts' | 'speech-recognizer' | 'mp3-encoder' | 'messaging-endpoint' | 'redis-client';
 
 /**
  * The method needs something this Relay runtime was not given: an AMI connection (a second action
  * while one runs, pause/resume/volume of a running play, stopping an `EXEC`'d application or a
- * `RECORD FILE`), a media directory shared with Asterisk, a text to speech provider, a speech
- * recognizer, an MP3 encoder, the PJSIP endpoint messages leave through, or the `redis` package of
- * the Redis task transport. Nothing was started; nothing degrades silently.
+ * `RECORD FILE`), a FastAGI address Asterisk can send calls back to (a Redirect that returns, a helper
+ * channel), a media directory shared with Asterisk, a text to speech provider, a speech recognizer,
+ * an MP3 encoder, the PJSIP endpoint messages leave through, or the `redis` package of the Redis
+ * task transport. Nothing was started; nothing degrades silently.
  */
 export class RelayCapabilityError extends RelayError {
   override name = 'RelayCapabilityError';
@@ -36,6 +37,7 @@ export class RelayCapabilityError extends RelayError {
 
 const CAPABILITY_TEXT: Record<RelayCapability, string> = {
   ami: 'an AMI connection (RelayOptions.ami)',
+  'agi-server': "this process's FastAGI address, for calls to come back to (a running Consumer, or RelayOptions.owner)",
   'media-directory': 'a media directory shared with Asterisk (RelayOptions.media.directory)',
   tts: 'a text to speech provider (RelayOptions.media.tts)',
   'speech-recognizer': 'a speech recognizer (RelayOptions.speech)',

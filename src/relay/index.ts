@@ -6,11 +6,14 @@
  * @module
  */
 export { Call, type CallInit } from './call.js';
+export { CALL_STATE_EVENTS, callSignalOf, ChannelAmi, type CallEventListener, type CallSignal, type DialplanTarget } from './channel-ami.js';
 export { Action, Component, startAction, type ComponentKind, type MethodOptions } from './component.js';
 export { Client, RELAY_AMI_EVENTS, type ClientEvents, type ClientOptions } from './client.js';
 export { Consumer, type RelayConnection, type RunOptions } from './consumer.js';
+export { advertisedOwner, ownerUrl, RELAY_CONTEXTS, RELAY_DIALPLAN, RELAY_ROUTES, RELAY_VARIABLES, RESERVED_CONTEXT_NAMES } from './dialplan.js';
 export { CallBusyError, CallNotControllableError, RelayArgumentError, RelayCapabilityError, RelayError, type RelayCapability } from './errors.js';
 export type { AnyAction, CallEventName, CallEvents } from './events.js';
+export { HelperChannel, type HelperOptions } from './helper.js';
 export { Lane, type LaneHolder, type LaneOptions } from './lane.js';
 export type { Media } from './media-list.js';
 export {
@@ -60,6 +63,7 @@ export {
   type RecordOptions,
 } from './record-options.js';
 export { RelayRuntime, type IncomingCallHandler, type RelayOptions, type SpeechRecognizer } from './runtime.js';
+export { RESUME_TARGET, type LeaveOptions } from './sessions.js';
 export { parseDigits, SendDigitsAction, type DigitStep, type SendDigitsState } from './send-digits.js';
 export { CALL_STATES, type CallState } from './state.js';
 export { serveTasks, Task, taskTransport, type TaskOptions, type TaskService, type TaskTransportSpec } from './task.js';

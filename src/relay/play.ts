@@ -25,7 +25,6 @@
  */
 
 import type { Agi } from '../agi/agi.js';
-import type { AmiClient } from '../ami/client.js';
 import { AgiAbortError, AgiCommandError, AgiHangupError, AgiInterruptedError } from '../errors.js';
 import { MEDIA_COMMAND_TIMEOUT_MS } from '../media/call.js';
 import { agiEvent, type Call } from './call.js';
@@ -146,14 +145,14 @@ export class PlayComponent extends Component<PlayResult, PlayState> {
 
   /** Sets the volume (dB, -40..+40) of the running play over AMI, and of what is left of it. */
   async volume(db: number): Promise<ControlResult> {
-    const ami = this.call.runtime.requireAmi('PlayAction.volume');
+    const ami = this.call.requireAmi('PlayAction.volume');
     const value = checkVolume(db, 'PlayAction.volume');
     if (this.completed) return { successful: false };
     this.volumeDb = value;
     if (this.state === 'none') return { successful: true };
     this.volumeTouched = true;
     try {
-      await setVolumeOverAmi(ami, this.channel, value);
+      await setVolumeOverAmi(ami, value);
       return { successful: true };
     } catch (error) {
       this.call.log.warn({ err: error }, 'PlayAction.volume: AMI Setvar failed');
@@ -205,11 +204,6 @@ export class PlayComponent extends Component<PlayResult, PlayState> {
     return this.endStep();
   }
 
-  /** The channel as AMI addresses it. */
-  private get channel(): string {
-    return this.call.channel ?? this.call.id;
-  }
-
   private async playList(agi: Agi, prepare: (index: number) => Promise<PreparedMedia>): Promise<PlayResult> {
     if (this.stopRequested) return { successful: false, event: null };
     if (this.volumeDb !== 0) {
@@ -247,7 +241,7 @@ export class PlayComponent extends Component<PlayResult, PlayState> {
   }
 
   private async playFile(agi: Agi, file: string, atMs: number): Promise<ItemOutcome> {
-    if (this.call.runtime.ami?.connected) {
+    if (this.call.ami?.connected) {
       this.step = 'control';
       const stop = this.amiStop;
       let reply;
@@ -332,10 +326,10 @@ export class PlayComponent extends Component<PlayResult, PlayState> {
       agi.interrupt();
       return;
     }
-    const ami = this.call.runtime.ami;
+    const ami = this.call.ami;
     if (!ami || Date.now() - this.lastAmiStopAt < AMI_STOP_SPACING_MS) return;
     this.lastAmiStopAt = Date.now();
-    this.amiStop = stopPlayback(ami, this.channel).catch((error: unknown) => this.call.log.warn({ err: error }, 'play: AMI ControlPlayback stop failed'));
+    this.amiStop = ami.controlPlayback('stop').catch((error: unknown) => this.call.log.warn({ err: error }, 'play: AMI ControlPlayback stop failed'));
     await this.amiStop;
   }
 
@@ -363,11 +357,6 @@ export class PlayComponent extends Component<PlayResult, PlayState> {
 /** The events a play emits when it moves to `state`: `play.stateChange`, then `play.<state>`. */
 export function playEvents(state: PlayState): CallEventName[] {
   return state === 'none' ? [] : ['play.stateChange', `play.${state}` as const];
-}
-
-/** AMI `ControlPlayback stop` of what the channel plays with `CONTROL STREAM FILE` (all of this file's AMI besides the volume). */
-function stopPlayback(ami: AmiClient, channel: string): Promise<unknown> {
-  return ami.action('ControlPlayback', { Channel: channel, Control: 'stop' });
 }
 
 /**

@@ -93,14 +93,14 @@ class PromptComponent extends Component<PromptResult, PromptState> {
 
   /** `PromptAction.volume`: changes the media's volume, over AMI while it plays. */
   async changeVolume(db: number): Promise<ControlResult> {
-    const ami = this.call.runtime.requireAmi('PromptAction.volume');
+    const ami = this.call.requireAmi('PromptAction.volume');
     checkVolume(db, 'PromptAction.volume');
     if (this.completed) return { successful: false };
     // Before the media starts it is applied then; after it there is nothing left to make louder.
     this.volumeDb = db;
     if (!this.mediaPlaying) return { successful: true };
     this.volumeSet = true;
-    const change = setVolumeOverAmi(ami, this.call.channel ?? this.call.id, db);
+    const change = setVolumeOverAmi(ami, db);
     this.volumeChanges = this.volumeChanges.then(() => change).catch(() => undefined);
     try {
       await change;
@@ -309,11 +309,11 @@ class PromptComponent extends Component<PromptResult, PromptState> {
 
   /** Ends `RECORD FILE` by having Asterisk receive the stop key (AMI `PlayDTMF`, `Receive: yes`). */
   private async stopRecording(deadline: number): Promise<void> {
-    const ami = this.call.runtime.ami;
+    const ami = this.call.ami;
     if (!ami || this.stopKeySent) return;
     this.stopKeySent = true;
     try {
-      await ami.playDtmf(this.call.channel ?? this.call.id, this.job.stopDigit, { receive: true, timeoutMs: Math.max(1, deadline - Date.now()) });
+      await ami.receiveDigit(this.job.stopDigit, Math.max(1, deadline - Date.now()));
     } catch (error) {
       if (!this.completed) this.call.log.debug({ err: error }, 'AMI PlayDTMF to stop a speech prompt failed');
     }

@@ -25,7 +25,7 @@ import { MEDIA_COMMAND_TIMEOUT_MS } from '../media/call.js';
 import { PathMapping } from '../media/paths.js';
 import type { AmiMessage } from '../ami/message.js';
 import { agiEvent, type Call } from './call.js';
-import { ChannelAmi } from './channel-ami.js';
+import type { ChannelAmi } from './channel-ami.js';
 import { Action, Component, startAction } from './component.js';
 import { CallNotControllableError, RelayCapabilityError, RelayError } from './errors.js';
 import {
@@ -103,8 +103,7 @@ class RecordComponent extends Component<RecordResult, RecordState> {
     const base = path.join(mapping.localRoot, RECORDINGS_SUBDIRECTORY, this.controlId);
     this.localBase = base;
     this.asteriskBase = mapping.toAsterisk(base) ?? base;
-    const ami = call.runtime.ami;
-    this.ami = ami ? new ChannelAmi(ami, call) : undefined;
+    this.ami = call.ami;
     this.stopDigit = call.runtime.media.stopDigit ?? 'D';
   }
 

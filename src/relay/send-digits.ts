@@ -14,7 +14,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { Agi } from '../agi/agi.js';
 import { AgiAbortError, AgiHangupError } from '../errors.js';
 import { agiEvent, type Call } from './call.js';
-import { ChannelAmi } from './channel-ami.js';
+import type { ChannelAmi } from './channel-ami.js';
 import { Action, Component, startAction, type MethodOptions } from './component.js';
 import { CallNotControllableError, RelayArgumentError } from './errors.js';
 import type { RelayEvent, SendDigitsResult } from './results.js';
@@ -70,8 +70,7 @@ class SendDigitsComponent extends Component<SendDigitsResult, SendDigitsState> {
     options: MethodOptions,
   ) {
     super(call, 'sendDigits', { digits }, 'sending', { queue: options.queue, preempt: options.preempt });
-    const ami = call.runtime.ami;
-    this.ami = ami ? new ChannelAmi(ami, call) : undefined;
+    this.ami = call.ami;
   }
 
   protected async execute(): Promise<SendDigitsResult> {

@@ -9,7 +9,7 @@
  */
 
 import type { Agi } from '../agi/agi.js';
-import type { AmiClient } from '../ami/client.js';
+import type { ChannelAmi } from './channel-ami.js';
 import { RelayArgumentError } from './errors.js';
 
 /** The dialplan function that sets the channel's transmit gain (needs `func_volume.so`). */
@@ -46,6 +46,6 @@ export async function setVolumeOverAgi(agi: Agi, db: number): Promise<void> {
 }
 
 /** Sets the channel's transmit gain over AMI (`Setvar`), which works while an AGI command runs. */
-export async function setVolumeOverAmi(ami: AmiClient, channel: string, db: number): Promise<void> {
-  await ami.action('Setvar', { Channel: channel, Variable: VOLUME_TX, Value: volumeValue(db) });
+export async function setVolumeOverAmi(ami: ChannelAmi, db: number): Promise<void> {
+  await ami.setVariable(VOLUME_TX, volumeValue(db));
 }

@@ -5,7 +5,8 @@
  *
  * Not a test file: it only exports helpers.
  */
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { decodeWav, encodeWav } from '../../src/media/audio.js';
@@ -87,6 +88,22 @@ export class Heard {
     return new Heard(readFileSync(file));
   }
 
+  /**
+   * The recording `file` once Asterisk has closed it (format_wav writes the sizes into the header on
+   * close, and the far leg may close it a moment after the call's result is in); fails after 5 s.
+   */
+  static async closed(file: string): Promise<Heard> {
+    const deadline = Date.now() + 5000;
+    for (;;) {
+      if (existsSync(file)) {
+        const bytes = readFileSync(file);
+        if (bytes.length > 44 && bytes.readUInt32LE(4) === bytes.length - 8) return new Heard(bytes);
+      }
+      if (Date.now() > deadline) throw new Error(`the recording ${file} was not closed within 5 s (${existsSync(file) ? statSync(file).size : 'no'} bytes)`);
+      await sleep(50);
+    }
+  }
+
   get durationMs(): number {
     return (this.samples.length * 1000) / this.sampleRate;
   }
@@ -149,6 +166,11 @@ export class Heard {
     for (let i = from; i < to; i++) sum += (this.samples[i] as number) ** 2;
     return Math.sqrt(sum / (to - from));
   }
+}
+
+/** The loud/silent shape of a recording as text, for assertion messages (`L2000 s500 ...`, ms). */
+export function shape(runs: readonly Run[]): string {
+  return runs.map((r) => `${r.loud ? 'L' : 's'}${Math.round(r.durationMs)}`).join(' ');
 }
 
 /** Power of `samples` at `hz` (Goertzel's algorithm), normalised by the length. */

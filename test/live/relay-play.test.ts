@@ -13,7 +13,6 @@
  * with {@link waited}, at most the time waited (+ 200 ms) and at least half of it.
  */
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, it } from 'node:test';
@@ -21,7 +20,7 @@ import type { Call } from '../../src/relay/call.js';
 import { RelayCapabilityError } from '../../src/relay/errors.js';
 import type { PlayAction, PlayState } from '../../src/relay/play.js';
 import { far } from '../../src/testing/asterisk.js';
-import { chirpWav, Heard, MediaServer, sineWav, type Run } from './relay-audio.js';
+import { chirpWav, Heard, MediaServer, shape, sineWav, type Run } from './relay-audio.js';
 import { MOUNT, RelayRig, live, skip } from './relay-rig.js';
 import { within } from '../support/settle.js';
 
@@ -54,21 +53,9 @@ async function untilState(action: PlayAction, state: PlayState, ms = 10_000): Pr
   }
 }
 
-/**
- * The far leg's recording once Asterisk has closed it (format_wav writes the sizes into the header
- * on close, and the far leg may close it a moment after the call's result is in).
- */
-async function recording(rig: RelayRig, name: string): Promise<Heard> {
-  const file = path.join(rig.dir, name);
-  const deadline = Date.now() + 5000;
-  for (;;) {
-    if (existsSync(file)) {
-      const bytes = readFileSync(file);
-      if (bytes.length > 44 && bytes.readUInt32LE(4) === bytes.length - 8) return new Heard(bytes);
-    }
-    if (Date.now() > deadline) throw new Error(`the far leg's recording ${name} was not closed within 5 s (${existsSync(file) ? statSync(file).size : 'no'} bytes)`);
-    await sleep(50);
-  }
+/** The far leg's recording `name` in the rig's media directory, once Asterisk has closed it. */
+function recording(rig: RelayRig, name: string): Promise<Heard> {
+  return Heard.closed(path.join(rig.dir, name));
 }
 
 /** Asserts `actual` is within `tolerance` (relative) of `expected`. */
@@ -87,11 +74,6 @@ function nearMs(actual: number, expected: number, ms: number, what: string, runs
  */
 function waited(actual: number, waitedMs: number, what: string, runs: readonly Run[]): void {
   assert.ok(actual <= waitedMs + 200 && actual >= waitedMs / 2, `${what}: ${actual.toFixed(0)} ms for ${waitedMs.toFixed(0)} ms waited (heard ${shape(runs)})`);
-}
-
-/** The loud/silent shape of a recording as text, for assertion messages. */
-function shape(runs: readonly Run[]): string {
-  return runs.map((r) => `${r.loud ? 'L' : 's'}${Math.round(r.durationMs)}`).join(' ');
 }
 
 /** Places a call whose far leg records into `<name>.wav` while `script` runs; returns the recording. */

@@ -15,6 +15,7 @@ import { pino } from 'pino';
 import type { MediaOptions } from '../../src/media/options.js';
 import { EspeakTtsProvider } from '../../src/media/tts.js';
 import type { Call } from '../../src/relay/call.js';
+import type { RelayRuntime } from '../../src/relay/runtime.js';
 import { Consumer, type RelayConnection } from '../../src/relay/consumer.js';
 import { AGIKIT_DIALPLAN, startAsterisk, type CallResult, type LiveAsterisk, type LiveCall, type OriginateOptions, type StartAsteriskOptions } from '../../src/testing/asterisk.js';
 import { wavStats } from '../../src/testing/wav.js';
@@ -82,53 +83,31 @@ export interface RelayRunResult {
   readonly result: CallResult;
 }
 
-/** One Asterisk, one media directory, one Relay consumer. */
-export class RelayRig {
-  private readonly stopped: Promise<void>;
+/** How a rig consumer is made: the consumer settings besides where it listens. */
+type PeerSettings = Omit<RelayConnection, 'agi'>;
 
+/**
+ * A consumer of the rig serving the context `live` (the rig's own, or one more on the same Asterisk:
+ * {@link RelayRig.addConsumer}), with the calls it is given to run.
+ */
+export class RigPeer {
   private constructor(
     readonly asterisk: LiveAsterisk,
     private readonly consumer: RigConsumer,
-    /** The media directory on this machine (Asterisk sees it at {@link MOUNT}). */
-    readonly dir: string,
-    /** The media settings the consumer has. */
-    readonly media: MediaOptions,
-    running: Promise<void>,
-  ) {
-    this.stopped = running;
-  }
+    private readonly running: Promise<void>,
+  ) {}
 
-  /** Starts Asterisk (media directory mounted) and the consumer (from `before`, only when live is ok). */
-  static async start(options: RelayRigOptions = {}): Promise<RelayRig> {
-    const dir = mkdtempSync('/tmp/agikit-relay-');
-    const { connection, ami = true, ...asteriskOptions } = options;
-    const asterisk = await startAsterisk({
-      ...asteriskOptions,
-      ...(ami ? { ami: RELAY_AMI_CLASSES } : {}),
-      bindMounts: [...(asteriskOptions.bindMounts ?? []), { source: dir, target: MOUNT, readOnly: false }],
-    });
-    const media: MediaOptions = {
-      directory: { local: dir, asterisk: MOUNT },
-      tts: new EspeakTtsProvider({ directory: { local: path.join(dir, 'tts'), asterisk: `${MOUNT}/tts` } }),
-    };
-    const consumer = new RigConsumer({
-      agi: { port: 0 },
-      media,
-      log: pino({ level: process.env['AGIKIT_LIVE_LOG'] ?? 'silent' }),
-      drainTimeoutMs: 2000,
-      ...(asterisk.ami ? { ami: { ...asterisk.ami } } : {}),
-      ...connection,
-    });
+  /** Starts a consumer on `asterisk` and waits until it is ready. */
+  static async start(asterisk: LiveAsterisk, settings: PeerSettings): Promise<RigPeer> {
+    const consumer = new RigConsumer({ agi: { port: 0 }, ...settings });
     const running = consumer.run({ handleSignals: false });
     try {
       await within(Promise.race([consumer.isReady, running.then(() => Promise.reject(new Error('the consumer stopped before it was ready')))]), 20_000, 'the relay consumer to be ready');
     } catch (error) {
       consumer.stop();
-      await asterisk.stop();
-      rmSync(dir, { recursive: true, force: true });
       throw error;
     }
-    return new RelayRig(asterisk, consumer, dir, media, running);
+    return new RigPeer(asterisk, consumer, running);
   }
 
   /** The consumer's FastAGI port. */
@@ -136,6 +115,13 @@ export class RelayRig {
     const address = this.consumer.address;
     if (!address) throw new Error('the consumer is not listening');
     return address.port;
+  }
+
+  /** The consumer's runtime (its calls, AMI, helper channels). */
+  get runtime(): RelayRuntime {
+    const runtime = this.consumer.runtime;
+    if (!runtime) throw new Error('the consumer is not running');
+    return runtime;
   }
 
   /**
@@ -167,14 +153,95 @@ export class RelayRig {
     return () => this.consumer.scripts.delete(id);
   }
 
+  /** Stops the consumer (its calls in progress drain first). */
+  async stop(): Promise<void> {
+    this.consumer.stop();
+    await this.running.catch(() => undefined);
+  }
+}
+
+/** One Asterisk, one media directory, one Relay consumer (and more on demand: {@link addConsumer}). */
+export class RelayRig {
+  private readonly peers: RigPeer[] = [];
+
+  private constructor(
+    readonly asterisk: LiveAsterisk,
+    private readonly main: RigPeer,
+    /** The media directory on this machine (Asterisk sees it at {@link MOUNT}). */
+    readonly dir: string,
+    /** The media settings the consumer has. */
+    readonly media: MediaOptions,
+    private readonly settings: PeerSettings,
+  ) {}
+
+  /** Starts Asterisk (media directory mounted) and the consumer (from `before`, only when live is ok). */
+  static async start(options: RelayRigOptions = {}): Promise<RelayRig> {
+    const dir = mkdtempSync('/tmp/agikit-relay-');
+    const { connection, ami = true, ...asteriskOptions } = options;
+    const asterisk = await startAsterisk({
+      ...asteriskOptions,
+      ...(ami ? { ami: RELAY_AMI_CLASSES } : {}),
+      bindMounts: [...(asteriskOptions.bindMounts ?? []), { source: dir, target: MOUNT, readOnly: false }],
+    });
+    const media: MediaOptions = {
+      directory: { local: dir, asterisk: MOUNT },
+      tts: new EspeakTtsProvider({ directory: { local: path.join(dir, 'tts'), asterisk: `${MOUNT}/tts` } }),
+    };
+    const settings: PeerSettings = {
+      media,
+      log: pino({ level: process.env['AGIKIT_LIVE_LOG'] ?? 'silent' }),
+      drainTimeoutMs: 2000,
+      ...(asterisk.ami ? { ami: { ...asterisk.ami } } : {}),
+      ...connection,
+    };
+    let main: RigPeer;
+    try {
+      main = await RigPeer.start(asterisk, settings);
+    } catch (error) {
+      await asterisk.stop();
+      rmSync(dir, { recursive: true, force: true });
+      throw error;
+    }
+    return new RelayRig(asterisk, main, dir, media, settings);
+  }
+
+  /** The consumer's FastAGI port. */
+  get port(): number {
+    return this.main.port;
+  }
+
+  /** The consumer's runtime (its calls, AMI, helper channels). */
+  get runtime(): RelayRuntime {
+    return this.main.runtime;
+  }
+
+  /** See {@link RigPeer.run}: a call into the rig's consumer. */
+  run(script: CallScript, options: Omit<OriginateOptions, 'agi' | 'callId'> = {}): Promise<RelayRunResult> {
+    return this.main.run(script, options);
+  }
+
+  /** See {@link RigPeer.addScript}. */
+  addScript(id: string, script: CallScript): () => void {
+    return this.main.addScript(id, script);
+  }
+
+  /**
+   * Starts one more consumer serving `live` on the same Asterisk, with its own FastAGI port, AMI
+   * connection and runtime (as a second consumer process would have); stopped with the rig.
+   */
+  async addConsumer(): Promise<RigPeer> {
+    const peer = await RigPeer.start(this.asterisk, this.settings);
+    this.peers.push(peer);
+    return peer;
+  }
+
   /** Level statistics of a WAV file the far leg recorded into the media directory (`far.record(\`${MOUNT}/name.wav\`)`). */
   heard(name: string): ReturnType<typeof wavStats> {
     return wavStats(readFileSync(path.join(this.dir, name)));
   }
 
   async stop(): Promise<void> {
-    this.consumer.stop();
-    await this.stopped.catch(() => undefined);
+    await Promise.all([this.main, ...this.peers].map((peer) => peer.stop()));
     await this.asterisk.stop();
     rmSync(this.dir, { recursive: true, force: true });
   }

@@ -34,6 +34,11 @@ class FakeAmi {
   connected = true;
   onAction: ((name: string, fields: AmiFields) => void) | undefined;
 
+  /** The call's event subscription (this fake sends no events). */
+  channel(id: string): { id: string; active: boolean; unsubscribe(): void } {
+    return { id, active: true, unsubscribe: () => undefined };
+  }
+
   async action(name: string, fields: AmiFields = {}): Promise<Map<string, string>> {
     this.actions.push({ name, fields });
     this.onAction?.(name, fields);

@@ -57,6 +57,7 @@ function fakeAmi(): { ami: AmiClient; sent: string[] } {
     playDtmf: async (channel: string, digit: string, options: { receive?: boolean }) => {
       sent.push(`PlayDTMF ${channel} ${digit} receive=${String(options.receive)}`);
     },
+    channel: (id: string) => ({ id, active: true, unsubscribe: () => undefined }),
   };
   return { ami: ami as unknown as AmiClient, sent };
 }

@@ -23,6 +23,7 @@ function fakeCall(over: 'ami' | 'agi'): { call: Call; sent: Array<[string, numbe
       sent.push([digit, Date.now() - start]);
       await new Promise((resolve) => setTimeout(resolve, options.durationMs));
     },
+    channel: (id: string) => ({ id, active: true, unsubscribe: () => undefined }),
   } as unknown as AmiClient;
   const runtime = new RelayRuntime(over === 'ami' ? { ami } : {});
   const call = new Call(runtime, { id: 'u1', context: 'c', fromNumber: '', toNumber: '', channel: 'Local/x;1' });
