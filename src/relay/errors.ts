@@ -13,13 +13,14 @@ export class RelayError extends AgiError {
 }
 
 /** What a Relay method may need beyond the call's AGI session. */
-export type RelayCapability = 'ami' | 'media-directory' | 'tts' | 'speech-recognizer' | 'mp3-encoder';
+export type RelayCapability = 'ami' | 'media-directory' | 'tts' | 'speech-recognizer' | 'mp3-encoder' | 'ws-client';
 
 /**
  * The method needs something this Relay runtime was not given: an AMI connection (a second action
  * while one runs, pause/resume/volume of a running play, stopping an `EXEC`'d application or a
  * `RECORD FILE`), a media directory shared with Asterisk, a text to speech provider, a speech
- * recognizer, or an MP3 encoder. Nothing was started; nothing degrades silently.
+ * recognizer, an MP3 encoder, or a WebSocket client (ws taps). Nothing was started; nothing degrades
+ * silently.
  */
 export class RelayCapabilityError extends RelayError {
   override name = 'RelayCapabilityError';
@@ -39,6 +40,7 @@ const CAPABILITY_TEXT: Record<RelayCapability, string> = {
   tts: 'a text to speech provider (RelayOptions.media.tts)',
   'speech-recognizer': 'a speech recognizer (RelayOptions.speech)',
   'mp3-encoder': 'the LAME MP3 encoder (a `lame` command on the PATH of agikit\'s machine, e.g. apt-get install lame)',
+  'ws-client': 'a WebSocket client: Node 22 or later, or the `ws` package (npm install ws)',
 };
 
 /**

@@ -38,6 +38,7 @@ export {
   type RelayResult,
   type SendDigitsResult,
   type StopResult,
+  type TapResult,
 } from './results.js';
 export { RECORDINGS_SUBDIRECTORY, RecordAction, type RecordState } from './record.js';
 export {
@@ -50,4 +51,16 @@ export {
 export { RelayRuntime, type IncomingCallHandler, type RelayOptions, type SpeechRecognizer } from './runtime.js';
 export { parseDigits, SendDigitsAction, type DigitStep, type SendDigitsState } from './send-digits.js';
 export { CALL_STATES, type CallState } from './state.js';
+export { TapAction, TAPS_SUBDIRECTORY, type TapState } from './tap.js';
+export {
+  checkTapParams,
+  type TapCodec,
+  type TapDescription,
+  type TapDevice,
+  type TapDeviceParams,
+  type TapDirection,
+  type TapMechanism,
+  type TapParams,
+  type TapTargetType,
+} from './tap-params.js';
 export { RINGTONES, type RingtoneName } from './ringtones.js';
