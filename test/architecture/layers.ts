@@ -41,6 +41,8 @@ export const PACKAGE_RULES: Readonly<Record<string, readonly string[]>> = {
   // The operations endpoint of `agikit serve` (loaded only with --metrics-port).
   'prom-client': ['cli'],
   testcontainers: ['testing'],
+  // The WebSocket client of Relay ws taps on Node 20 (an optional peer, loaded only for them).
+  ws: ['relay'],
 };
 
 /** One import of a file: a path relative to the source root (`media/audio.ts`) or a package name. */
