@@ -272,8 +272,11 @@ class TapComponent extends Component<TapResult, TapState> {
     });
     const { result, unwatch } = await this.ami.spy(dial, options, channelId, { spying, gone });
     let media: { ended: Promise<End>; close(): void } | undefined;
+    if (!result.success) {
+      unwatch();
+      return { why: 'start-failed', event: amiEvent(result.event) };
+    }
     try {
-      if (!result.success) return { why: 'start-failed', event: amiEvent(result.event) };
       const first = await this.until(started.then(() => null), hungUp, SPY_START_MS, 'the spy channel did not start spying');
       if (first) return first;
       try {

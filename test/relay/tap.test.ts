@@ -245,8 +245,10 @@ describe('tap component', () => {
   it('a spy that cannot be originated: unsuccessful, with the OriginateResponse', async () => {
     const ami = new FakeTapAmi();
     ami.originateResult = { success: false, reason: 0 };
-    const result = await fakeCall(ami).tap(RTP);
+    const result = await within(fakeCall(ami).tap(RTP), 1000, 'an unsuccessful tap at once (no channel to hang up)');
     assert.deepEqual([result.successful, result.event?.name, result.sourceDevice], [false, 'ami.OriginateResponse', null]);
+    assert.deepEqual(ami.actions.map(([name]) => name), ['Originate']);
+    assert.equal(ami.channels.size, 0);
   });
 
   it('a WebSocket target that refuses: unsuccessful before any spy is originated', async () => {
