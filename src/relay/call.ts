@@ -31,6 +31,7 @@ import {
   type RecordResult,
   type RelayEvent,
   type SendDigitsResult,
+  type TapResult,
 } from './results.js';
 import type { RelayRuntime } from './runtime.js';
 import { reached, statesBetween, unreachable, type CallState } from './state.js';
@@ -38,6 +39,8 @@ import { record, recordAsync, type RecordAction } from './record.js';
 import type { RecordOptions } from './record-options.js';
 import { sendDigits, sendDigitsAsync, type SendDigitsAction } from './send-digits.js';
 import { CallSessions, RESUME_TARGET, type LeaveOptions } from './sessions.js';
+import { tap, tapAsync, type TapAction } from './tap.js';
+import type { TapParams } from './tap-params.js';
 
 /** What a call is created with. */
 export interface CallInit {
@@ -510,6 +513,35 @@ export class Call extends EventEmitter<CallEvents> {
    */
   writeOwner(method = 'Call.writeOwner'): Promise<void> {
     return this.sessions.writeOwner(method);
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // tap (tap.ts)
+
+  /**
+   * Streams the call's audio to an RTP receiver (`targetType: 'rtp'`, `targetAddr`, `targetPort`) or
+   * a WebSocket server (`'ws'`, `targetUri`) and resolves once the tap has ended: stopped (`signal`),
+   * the call ended, or the target went away. `audioDirection`: `listen` (what the caller hears),
+   * `speak` (what the caller says), `both`. `codec` `PCMU` (default) or `PCMA`; `targetPtime` is
+   * honoured except for RTP of `speak`/`both`, which Asterisk sends in 20 ms packets (the result's
+   * `destinationDevice` says what was used). Needs AMI; `listen` also a media directory on the
+   * Asterisk machine. See docs/relay-tap.md.
+   *
+   * @throws RelayArgumentError for bad parameters
+   * @throws RelayCapabilityError without AMI, for `listen` without a media directory, for `ws` without a WebSocket client
+   */
+  tap(params: TapParams, options: MethodOptions = {}): Promise<TapResult> {
+    return tap(this, params, options);
+  }
+
+  /**
+   * Starts a tap (see {@link tap}) and returns its {@link TapAction} (`stop()`, `state`, `completed`,
+   * `result`, `done`, `sourceDevice`). Events: `tap.tapping` once audio flows, `tap.finished`.
+   *
+   * @throws as {@link tap}
+   */
+  tapAsync(params: TapParams, options: MethodOptions = {}): Promise<TapAction> {
+    return tapAsync(this, params, options);
   }
 
   // ---------------------------------------------------------------------------------------------

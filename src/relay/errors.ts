@@ -13,15 +13,24 @@ export class RelayError extends AgiError {
 }
 
 /** What a Relay method may need beyond the call's AGI session. */
-export type RelayCapability = 'ami' | 'agi-server' | 'media-directory' | 'tts' | 'speech-recognizer' | 'mp3-encoder' | 'messaging-endpoint' | 'redis-client';
+export type RelayCapability =
+  | 'ami'
+  | 'agi-server'
+  | 'media-directory'
+  | 'tts'
+  | 'speech-recognizer'
+  | 'mp3-encoder'
+  | 'messaging-endpoint'
+  | 'redis-client'
+  | 'ws-client';
 
 /**
  * The method needs something this Relay runtime was not given: an AMI connection (a second action
  * while one runs, pause/resume/volume of a running play, stopping an `EXEC`'d application or a
  * `RECORD FILE`), a FastAGI address Asterisk can send calls back to (a Redirect that returns, a helper
  * channel), a media directory shared with Asterisk, a text to speech provider, a speech recognizer,
- * an MP3 encoder, the PJSIP endpoint messages leave through, or the `redis` package of the Redis
- * task transport. Nothing was started; nothing degrades silently.
+ * an MP3 encoder, the PJSIP endpoint messages leave through, the `redis` package of the Redis task
+ * transport, or a WebSocket client (ws taps). Nothing was started; nothing degrades silently.
  */
 export class RelayCapabilityError extends RelayError {
   override name = 'RelayCapabilityError';
@@ -44,6 +53,7 @@ const CAPABILITY_TEXT: Record<RelayCapability, string> = {
   'mp3-encoder': 'the LAME MP3 encoder (a `lame` command on the PATH of agikit\'s machine, e.g. apt-get install lame)',
   'messaging-endpoint': 'the PJSIP endpoint messages leave through (RelayConnection.messaging.endpoint)',
   'redis-client': 'the `redis` package, an optional dependency of agikit (npm install redis)',
+  'ws-client': 'a WebSocket client: Node 22 or later, or the `ws` package (npm install ws)',
 };
 
 /**

@@ -11,6 +11,7 @@ import type { Action } from './component.js';
 import type { PlayAction } from './play.js';
 import type { PromptAction } from './prompt.js';
 import type { RelayResult } from './results.js';
+import type { TapAction } from './tap.js';
 
 /** Any action, as event listeners receive it. */
 export type AnyAction = Action<RelayResult, string>;
@@ -40,6 +41,11 @@ export interface CallEvents {
   prompt: [action: PromptAction];
 
   'sendDigits.finished': [action: AnyAction];
+
+  /** A tap has started: audio flows to the target. */
+  'tap.tapping': [action: TapAction];
+  /** A tap has ended (its result is on the action). */
+  'tap.finished': [action: TapAction];
 }
 
 /** A name {@link CallEvents} knows. */

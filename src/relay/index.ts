@@ -53,6 +53,7 @@ export {
   type SendDigitsResult,
   type SendResult,
   type StopResult,
+  type TapResult,
 } from './results.js';
 export { RECORDINGS_SUBDIRECTORY, RecordAction, type RecordState } from './record.js';
 export {
@@ -84,4 +85,16 @@ export {
 export { InProcessTaskTransport } from './transports/in-process.js';
 export { DEFAULT_TASK_PORT, LocalHttpTaskTransport, type LocalHttpTaskOptions } from './transports/local-http.js';
 export { RedisTaskTransport, type RedisTaskOptions } from './transports/redis.js';
+export { TapAction, TAPS_SUBDIRECTORY, type TapState } from './tap.js';
+export {
+  checkTapParams,
+  type TapCodec,
+  type TapDescription,
+  type TapDevice,
+  type TapDeviceParams,
+  type TapDirection,
+  type TapMechanism,
+  type TapParams,
+  type TapTargetType,
+} from './tap-params.js';
 export { RINGTONES, type RingtoneName } from './ringtones.js';

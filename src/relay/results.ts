@@ -6,6 +6,7 @@
  */
 
 import type { Message } from './message.js';
+import type { TapDescription, TapDevice } from './tap-params.js';
 
 /**
  * The last event that completed an operation (the seed's `Relay.Event`): on Asterisk, the AGI reply
@@ -103,6 +104,20 @@ export interface PromptResult extends RelayResult {
   readonly terminator: string | null;
   /** The recognizer's confidence (0..1) for a speech result, else `null`. */
   readonly confidence: number | null;
+}
+
+/**
+ * Result of `tap()`, and of the action `tapAsync()` returns (the seed's `TapResult`). `successful`
+ * when audio was tapped and the tap ended by `stop()`, the call's end or Asterisk's; `false` when it
+ * could not start (the spy channel, MixMonitor or the target failed) or the target went away.
+ */
+export interface TapResult extends RelayResult {
+  /** What was tapped: `{ type: 'audio', params: { direction } }`. */
+  readonly tap: TapDescription;
+  /** The device the target got the media from (Asterisk's RTP socket, or agikit's); `null` when it never started. */
+  readonly sourceDevice: TapDevice | null;
+  /** The target, with the codec and the ptime actually used (20 ms for RTP sent by Asterisk, whatever was asked). */
+  readonly destinationDevice: TapDevice;
 }
 
 /**

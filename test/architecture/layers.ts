@@ -43,6 +43,8 @@ export const PACKAGE_RULES: Readonly<Record<string, readonly string[]>> = {
   testcontainers: ['testing'],
   // The Redis task transport's client: an optional peer, loaded with import() in one file (see layers.test.ts).
   redis: ['relay'],
+  // The WebSocket client of Relay ws taps on Node 20 (an optional peer, loaded only for them).
+  ws: ['relay'],
 };
 
 /** One import of a file: a path relative to the source root (`media/audio.ts`) or a package name. */
