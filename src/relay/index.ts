@@ -10,6 +10,22 @@ export { Action, Component, startAction, type ComponentKind, type MethodOptions 
 export { Client, RELAY_AMI_EVENTS, type ClientEvents, type ClientOptions } from './client.js';
 export { Consumer, type RelayConnection, type RunOptions } from './consumer.js';
 export { CallBusyError, CallNotControllableError, RelayArgumentError, RelayCapabilityError, RelayError, type RelayCapability } from './errors.js';
+export { DetectAction, TONE_POLL_MS, type DetectState } from './detect.js';
+export {
+  AMD_DEFAULTS,
+  BEEP_TONE,
+  DIGIT_DETECT_DEFAULTS,
+  FAX_DETECT_DEFAULTS,
+  FAX_TONES,
+  MAX_DETECT_SECONDS,
+  type AmdParams,
+  type DetectParams,
+  type DigitDetectParams,
+  type FaxDetectParams,
+  type FaxTone,
+  type MachineVerdict,
+  type ToneSpec,
+} from './detect-options.js';
 export type { AnyAction, CallEventName, CallEvents } from './events.js';
 export { Lane, type LaneHolder, type LaneOptions } from './lane.js';
 export type { Media } from './media-list.js';
@@ -28,6 +44,8 @@ export {
   hangupReasonFromCause,
   type AnswerResult,
   type ControlResult,
+  type DetectResult,
+  type DetectType,
   type HangupReason,
   type HangupResult,
   type PlayResult,
