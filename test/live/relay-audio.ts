@@ -5,7 +5,8 @@
  *
  * Not a test file: it only exports helpers.
  */
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { decodeWav, encodeWav } from '../../src/media/audio.js';
@@ -85,6 +86,22 @@ export class Heard {
 
   static read(file: string): Heard {
     return new Heard(readFileSync(file));
+  }
+
+  /**
+   * A far-leg recording once Asterisk has closed it (format_wav writes the sizes into the header on
+   * close, which may come a moment after the call ended); fails after `timeoutMs`.
+   */
+  static async closed(file: string, timeoutMs = 5000): Promise<Heard> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      if (existsSync(file)) {
+        const bytes = readFileSync(file);
+        if (bytes.length > 44 && bytes.readUInt32LE(4) === bytes.length - 8) return new Heard(bytes);
+      }
+      if (Date.now() > deadline) throw new Error(`the far leg's recording ${file} was not closed within ${timeoutMs} ms (${existsSync(file) ? statSync(file).size : 'no'} bytes)`);
+      await sleep(50);
+    }
   }
 
   get durationMs(): number {

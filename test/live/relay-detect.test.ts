@@ -6,7 +6,7 @@
  * that a play ran beside an AMI detector. The times measured are logged with `t.diagnostic`.
  */
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, it, type TestContext } from 'node:test';
@@ -57,20 +57,6 @@ async function farSignalled(rig: RelayRig, call: Call, name: string, timeoutMs =
 /** Far-leg step: record, in the background, what the far leg receives from the call. */
 function listenAs(name: string): FarStep {
   return far.app('MixMonitor', `${MOUNT}/${name}-mix.wav,r(${MOUNT}/${name}.wav)`);
-}
-
-/** The far leg's recording once MixMonitor has closed it. */
-async function heard(rig: RelayRig, name: string): Promise<Heard> {
-  const file = path.join(rig.dir, `${name}.wav`);
-  const deadline = Date.now() + 5000;
-  for (;;) {
-    if (existsSync(file)) {
-      const bytes = readFileSync(file);
-      if (bytes.length > 44 && bytes.readUInt32LE(4) === bytes.length - 8) return new Heard(bytes);
-    }
-    if (Date.now() > deadline) throw new Error(`the far leg's recording ${name}.wav was not closed within 5 s (${existsSync(file) ? statSync(file).size : 'no'} bytes)`);
-    await sleep(50);
-  }
 }
 
 /** A 440 Hz tone file of `seconds` in the rig's media directory (what the call plays beside a detector). */
@@ -251,7 +237,7 @@ describe('live: Relay detect with AMI', { concurrency: true }, () => {
     assert.equal(result?.event?.name, 'detect.stop');
     assert.equal(playingAtStop, true, 'the play was still playing when the detector had both digits');
     assert.equal(playResult, true);
-    const loud = (await heard(r, 'digits')).loudRuns();
+    const loud = (await Heard.closed(path.join(r.dir, 'digits.wav'))).loudRuns();
     const loudMs = loud.reduce((sum, run) => sum + run.durationMs, 0);
     assert.ok(loudMs >= 4500 && loudMs <= 5500, `the far leg heard ${loudMs} ms of the 5 s play`);
   });
@@ -308,7 +294,7 @@ describe('live: Relay detect with AMI', { concurrency: true }, () => {
     assert.deepEqual(fields(result), { successful: true, type: 'fax', result: 'CNG' });
     assert.equal(playingAtDetection, true, 'the play was playing when CNG was detected');
     assert.ok(tookMs < 3000, `CNG after ${tookMs} ms`);
-    const loudMs = (await heard(r, 'cng')).loudRuns().reduce((sum, run) => sum + run.durationMs, 0);
+    const loudMs = (await Heard.closed(path.join(r.dir, 'cng.wav'))).loudRuns().reduce((sum, run) => sum + run.durationMs, 0);
     assert.ok(loudMs >= 4500, `the far leg heard ${loudMs} ms of the 5 s play`);
   });
 
