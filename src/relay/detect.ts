@@ -170,7 +170,7 @@ class DetectComponent extends Component<DetectResult, DetectState> {
     const ami = this.ami;
     switch (plan.type) {
       case 'machine':
-        return this.onSeat((seat) => this.answeringMachine(seat, deadline));
+        return this.onSeat((seat) => this.answeringMachine(seat, plan, deadline));
       case 'digit':
         return ami ? this.digitsOverAmi(ami, plan.digits, deadline) : this.inLane((agi) => this.digitsOverAgi(agi, plan.digits, deadline));
       case 'fax':
@@ -255,9 +255,7 @@ class DetectComponent extends Component<DetectResult, DetectState> {
   }
 
   /** `AMD`, then (with `waitForBeep`, after a `MACHINE`) the beep. */
-  private async answeringMachine(seat: Seat, deadline: number): Promise<DetectResult> {
-    const plan = this.request.plan;
-    if (plan.type !== 'machine') throw new RelayError('detect: not a machine detector');
+  private async answeringMachine(seat: Seat, plan: DetectPlan & { type: 'machine' }, deadline: number): Promise<DetectResult> {
     const { agi } = seat;
     this.phase = 'exec';
     await agi.exec('AMD', ...amdArguments(plan.amd), { timeoutMs: plan.timeout * 1000 + COMMAND_MARGIN_MS });
