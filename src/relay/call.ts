@@ -14,6 +14,8 @@ import { ChannelState } from '../agi/results.js';
 import { AgiHangupError } from '../errors.js';
 import { ChannelAmi, callSignalOf, type DialplanTarget } from './channel-ami.js';
 import type { Action, MethodOptions } from './component.js';
+import { detect, detectAsync, type DetectAction } from './detect.js';
+import type { AmdParams, DetectParams, DigitDetectParams, FaxDetectParams } from './detect-options.js';
 import { CallNotControllableError, RelayCapabilityError } from './errors.js';
 import type { CallEventName, CallEvents } from './events.js';
 import { Lane } from './lane.js';
@@ -24,6 +26,7 @@ import { audioPrompt, listPrompt, ringtonePrompt, startPrompt, ttsPrompt, type P
 import {
   hangupReasonFromCause,
   type AnswerResult,
+  type DetectResult,
   type HangupReason,
   type HangupResult,
   type PlayResult,
@@ -542,6 +545,126 @@ export class Call extends EventEmitter<CallEvents> {
    */
   tapAsync(params: TapParams, options: MethodOptions = {}): Promise<TapAction> {
     return tapAsync(this, params, options);
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // detect (detect.ts)
+
+  /**
+   * Runs a detector (`detectType` `machine`, `digit` or `fax`, with that detector's parameters) and
+   * resolves with its {@link DetectResult} once it has ended: a digit detector with the first digit,
+   * the others with their verdict or tone, or at `timeout`. See the helpers for each type, and
+   * docs/relay-detect.md for the mechanisms and limits.
+   *
+   * @throws RelayArgumentError for bad parameters
+   * @throws RelayCapabilityError for a `signal` on a detector nothing can stop (an `EXEC`'d AMD, or a fax tone without AMI)
+   * @throws CallBusyError with `queue: false` when the detector needs the call's lane and something holds it
+   */
+  detect(params: DetectParams, options: MethodOptions = {}): Promise<DetectResult> {
+    return detect(this, 'detect', params, options);
+  }
+
+  /**
+   * Starts a detector (see {@link detect}) and returns its {@link DetectAction}. A digit detector
+   * collects every digit (one `detect.update` each) until its `timeout` or `stop()`.
+   *
+   * @throws as {@link detect}
+   */
+  detectAsync(params: DetectParams, options: MethodOptions = {}): Promise<DetectAction> {
+    return detectAsync(this, 'detectAsync', params, options);
+  }
+
+  /**
+   * Answering-machine detection (Asterisk's `AMD()` on the call, in its lane): resolves with
+   * `MACHINE`, `HUMAN` or `UNKNOWN` (`detect.update` with it). With `waitForBeep`, a `MACHINE` is
+   * followed by a wait for the machine's beep (a 1 kHz tone: an approximation, Asterisk has no
+   * beep detector) and `detect.update` `READY`; the result stays `MACHINE`, successful once `READY`
+   * came. Defaults (seconds): `timeout` 30, `initialTimeout` 4.5, `endSilenceTimeout` 1,
+   * `machineVoiceThreshold` 1.25, `machineWordsThreshold` 6 words.
+   *
+   * @throws as {@link detect}
+   */
+  detectAnsweringMachine(params: AmdParams = {}, options: MethodOptions = {}): Promise<DetectResult> {
+    return detect(this, 'detectAnsweringMachine', { ...params, detectType: 'machine' }, options);
+  }
+
+  /**
+   * {@link detectAnsweringMachine}, returning its {@link DetectAction}. AMD runs in the call's lane
+   * (other actions on the call's AGI wait for it), and `stop()` cannot interrupt it over AGI.
+   *
+   * @throws as {@link detect}
+   */
+  detectAnsweringMachineAsync(params: AmdParams = {}, options: MethodOptions = {}): Promise<DetectAction> {
+    return detectAsync(this, 'detectAnsweringMachineAsync', { ...params, detectType: 'machine' }, options);
+  }
+
+  /** Alias of {@link detectAnsweringMachine}. */
+  amd(params: AmdParams = {}, options: MethodOptions = {}): Promise<DetectResult> {
+    return detect(this, 'amd', { ...params, detectType: 'machine' }, options);
+  }
+
+  /** Alias of {@link detectAnsweringMachineAsync}. */
+  amdAsync(params: AmdParams = {}, options: MethodOptions = {}): Promise<DetectAction> {
+    return detectAsync(this, 'amdAsync', { ...params, detectType: 'machine' }, options);
+  }
+
+  /** {@link detectAnsweringMachine}, successful only when the verdict is `HUMAN` (the JS SDK's helper). */
+  detectHuman(params: AmdParams = {}, options: MethodOptions = {}): Promise<DetectResult> {
+    return detect(this, 'detectHuman', { ...params, detectType: 'machine' }, options, 'HUMAN');
+  }
+
+  /** {@link detectHuman}, returning its {@link DetectAction}. */
+  detectHumanAsync(params: AmdParams = {}, options: MethodOptions = {}): Promise<DetectAction> {
+    return detectAsync(this, 'detectHumanAsync', { ...params, detectType: 'machine' }, options, 'HUMAN');
+  }
+
+  /** {@link detectAnsweringMachine}, successful only when the verdict is `MACHINE` (the JS SDK's helper). */
+  detectMachine(params: AmdParams = {}, options: MethodOptions = {}): Promise<DetectResult> {
+    return detect(this, 'detectMachine', { ...params, detectType: 'machine' }, options, 'MACHINE');
+  }
+
+  /** {@link detectMachine}, returning its {@link DetectAction}. */
+  detectMachineAsync(params: AmdParams = {}, options: MethodOptions = {}): Promise<DetectAction> {
+    return detectAsync(this, 'detectMachineAsync', { ...params, detectType: 'machine' }, options, 'MACHINE');
+  }
+
+  /**
+   * Waits for a DTMF digit from the caller among `digits` (default `0123456789#*`) and resolves with
+   * it (`detect.update` with it), or unsuccessful at `timeout` (default 30 s). With AMI it listens to
+   * the channel's `DTMFEnd` events and leaves the call's lane free (the call can play meanwhile);
+   * without, it is a `WAIT FOR DIGIT` loop in the lane.
+   *
+   * @throws as {@link detect}
+   */
+  detectDigit(params: DigitDetectParams = {}, options: MethodOptions = {}): Promise<DetectResult> {
+    return detect(this, 'detectDigit', { ...params, detectType: 'digit' }, options);
+  }
+
+  /**
+   * Starts a digit detector (see {@link detectDigit}) that collects every digit among `digits`, one
+   * `detect.update` each, until its `timeout` or `stop()`: the result is the digits in order.
+   *
+   * @throws as {@link detect}
+   */
+  detectDigitAsync(params: DigitDetectParams = {}, options: MethodOptions = {}): Promise<DetectAction> {
+    return detectAsync(this, 'detectDigitAsync', { ...params, detectType: 'digit' }, options);
+  }
+
+  /**
+   * Waits for a fax tone from the far end: `CED` (2100 Hz, the default) or `CNG` (1100 Hz), and
+   * resolves with it (`detect.update` with it), or unsuccessful at `timeout` (default 30 s). With AMI
+   * a `TONE_DETECT` detector on the channel, polled, leaves the call's lane free; without, it is
+   * `WaitForTone` in the lane.
+   *
+   * @throws as {@link detect}
+   */
+  detectFax(params: FaxDetectParams = {}, options: MethodOptions = {}): Promise<DetectResult> {
+    return detect(this, 'detectFax', { ...params, detectType: 'fax' }, options);
+  }
+
+  /** {@link detectFax}, returning its {@link DetectAction}. */
+  detectFaxAsync(params: FaxDetectParams = {}, options: MethodOptions = {}): Promise<DetectAction> {
+    return detectAsync(this, 'detectFaxAsync', { ...params, detectType: 'fax' }, options);
   }
 
   // ---------------------------------------------------------------------------------------------

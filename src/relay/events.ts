@@ -8,6 +8,7 @@
 
 import type { CallState } from './state.js';
 import type { Action } from './component.js';
+import type { DetectAction } from './detect.js';
 import type { PlayAction } from './play.js';
 import type { PromptAction } from './prompt.js';
 import type { RelayResult } from './results.js';
@@ -46,6 +47,15 @@ export interface CallEvents {
   'tap.tapping': [action: TapAction];
   /** A tap has ended (its result is on the action). */
   'tap.finished': [action: TapAction];
+  /**
+   * A detector reported something (`detection`): a digit, an AMD verdict (`MACHINE`, `HUMAN`,
+   * `UNKNOWN`), `READY` or `NOT_READY` after a `MACHINE` with `waitForBeep`, a fax tone (`CED`, `CNG`).
+   */
+  'detect.update': [action: DetectAction, detection: string];
+  /** A detector has ended (whatever ended it: its result says what it found). */
+  'detect.finished': [action: DetectAction];
+  /** A detector could not run (e.g. Asterisk lacks app_amd); its result is unsuccessful. */
+  'detect.error': [action: DetectAction];
 }
 
 /** A name {@link CallEvents} knows. */

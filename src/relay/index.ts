@@ -12,6 +12,22 @@ export { Client, RELAY_AMI_EVENTS, type ClientEvents, type ClientOptions } from 
 export { Consumer, type RelayConnection, type RunOptions } from './consumer.js';
 export { advertisedOwner, ownerUrl, RELAY_CONTEXTS, RELAY_DIALPLAN, RELAY_ROUTES, RELAY_VARIABLES, RESERVED_CONTEXT_NAMES } from './dialplan.js';
 export { CallBusyError, CallNotControllableError, RelayArgumentError, RelayCapabilityError, RelayError, type RelayCapability } from './errors.js';
+export { DetectAction, TONE_POLL_MS, type DetectState } from './detect.js';
+export {
+  AMD_DEFAULTS,
+  BEEP_TONE,
+  DIGIT_DETECT_DEFAULTS,
+  FAX_DETECT_DEFAULTS,
+  FAX_TONES,
+  MAX_DETECT_SECONDS,
+  type AmdParams,
+  type DetectParams,
+  type DigitDetectParams,
+  type FaxDetectParams,
+  type FaxTone,
+  type MachineVerdict,
+  type ToneSpec,
+} from './detect-options.js';
 export type { AnyAction, CallEventName, CallEvents } from './events.js';
 export { HelperChannel, type HelperOptions } from './helper.js';
 export { Lane, type LaneHolder, type LaneOptions } from './lane.js';
@@ -42,6 +58,8 @@ export {
   hangupReasonFromCause,
   type AnswerResult,
   type ControlResult,
+  type DetectResult,
+  type DetectType,
   type HangupReason,
   type HangupResult,
   type PlayResult,

@@ -106,6 +106,26 @@ export interface PromptResult extends RelayResult {
   readonly confidence: number | null;
 }
 
+/** What a detector looks for (the seed's `detect_type`): an answering machine, digits, or a fax tone. */
+export type DetectType = 'machine' | 'digit' | 'fax';
+
+/**
+ * Result of `detect()` and its helpers, and of the action `detectAsync()` and friends return (the
+ * seed's `DetectResult`). `result` is `MACHINE`, `HUMAN` or `UNKNOWN` (a machine detector, also once
+ * `waitForBeep` got `READY`), the digits detected in order, or `CED` / `CNG`; `null` when nothing was.
+ * `successful` is `true` when the detector detected what was asked: a verdict (with `waitForBeep`
+ * and a `MACHINE`, only once `READY` came; for `detectHuman` / `detectMachine`, only that verdict),
+ * at least one digit, the fax tone. It is `false` at a timeout with nothing, when stopped before
+ * anything, when the call hung up, or when the detector could not run (the action's state is then
+ * `error`).
+ */
+export interface DetectResult extends RelayResult {
+  /** The detector's type. */
+  readonly type: DetectType;
+  /** What it detected (see above), or `null`. */
+  readonly result: string | null;
+}
+
 /**
  * Result of `tap()`, and of the action `tapAsync()` returns (the seed's `TapResult`). `successful`
  * when audio was tapped and the tap ended by `stop()`, the call's end or Asterisk's; `false` when it

@@ -89,17 +89,17 @@ export class Heard {
   }
 
   /**
-   * The recording `file` once Asterisk has closed it (format_wav writes the sizes into the header on
-   * close, and the far leg may close it a moment after the call's result is in); fails after 5 s.
+   * A far-leg recording once Asterisk has closed it (format_wav writes the sizes into the header on
+   * close, which may come a moment after the call ended); fails after `timeoutMs`.
    */
-  static async closed(file: string): Promise<Heard> {
-    const deadline = Date.now() + 5000;
+  static async closed(file: string, timeoutMs = 5000): Promise<Heard> {
+    const deadline = Date.now() + timeoutMs;
     for (;;) {
       if (existsSync(file)) {
         const bytes = readFileSync(file);
         if (bytes.length > 44 && bytes.readUInt32LE(4) === bytes.length - 8) return new Heard(bytes);
       }
-      if (Date.now() > deadline) throw new Error(`the recording ${file} was not closed within 5 s (${existsSync(file) ? statSync(file).size : 'no'} bytes)`);
+      if (Date.now() > deadline) throw new Error(`the far leg's recording ${file} was not closed within ${timeoutMs} ms (${existsSync(file) ? statSync(file).size : 'no'} bytes)`);
       await sleep(50);
     }
   }
