@@ -7,7 +7,7 @@
  * - `speak`: loud while the far leg speaks, silent while the call plays;
  * - `listen`: loud while the call plays, silent while the far leg speaks;
  * - `both`: loud for either.
- * After `stop()` no packet arrives for 0.7 s.
+ * After `stop()` no packet arrives (from 0.25 s to 1 s after it).
  */
 import assert from 'node:assert/strict';
 import { createSocket, type Socket } from 'node:dgram';
@@ -166,12 +166,16 @@ async function callPlays(call: Call): Promise<{ from: number; to: number }> {
   return { from, to: Date.now() };
 }
 
-/** Stops the tap and returns the number of frames that arrived in the 0.7 s after. */
+/**
+ * Stops the tap and returns the number of frames that arrived from 0.25 s to 1 s after. A frame is
+ * stamped when this process reads it, so on a loaded machine one sent just before stop() can be
+ * read a little after it; a tap that went on would send 40 or more in that window.
+ */
 async function stopAndCount(action: TapAction, frames: readonly Received[]): Promise<number> {
   assert.deepEqual(await action.stop(), { successful: true });
-  const stoppedAt = Date.now();
-  await sleep(700);
-  return frames.filter((f) => f.at > stoppedAt).length;
+  const quietFrom = Date.now() + 250;
+  await sleep(1000);
+  return frames.filter((f) => f.at > quietFrom).length;
 }
 
 describe('live: Relay tap', { concurrency: true }, () => {
@@ -200,7 +204,7 @@ describe('live: Relay tap', { concurrency: true }, () => {
           assert.ok(play.frames.length >= 20, `packets keep coming (the far leg sends silence): ${play.frames.length}`);
           assert.ok(play.maxRms < SILENT, `the call's own audio is not in a speak tap (max rms ${play.maxRms.toFixed(0)})`);
           t.diagnostic(`far leg speaking: ${speech.loud} loud of ${speech.frames.length} packets; call playing: ${play.frames.length} packets, max rms ${play.maxRms.toFixed(0)}`);
-          assert.equal(await stopAndCount(action, rx.frames), 0, 'no packet in the 0.7 s after stop()');
+          assert.equal(await stopAndCount(action, rx.frames), 0, 'no packet from 0.25 s to 1 s after stop()');
           const result = action.result;
           assert.ok(result);
           assert.equal(result.successful, true);
@@ -243,7 +247,7 @@ describe('live: Relay tap', { concurrency: true }, () => {
           const speech = window(rx.frames, spoke.from + 1000, Date.now());
           assert.ok(speech.maxRms < SILENT, `what the caller says is not in a listen tap (max rms ${speech.maxRms.toFixed(0)} over ${speech.frames.length} packets)`);
           t.diagnostic(`call playing: ${play.loud} loud of ${play.frames.length} packets; far leg speaking: ${speech.frames.length} packets, max rms ${speech.maxRms.toFixed(0)}`);
-          assert.equal(await stopAndCount(action, rx.frames), 0, 'no packet in the 0.7 s after stop()');
+          assert.equal(await stopAndCount(action, rx.frames), 0, 'no packet from 0.25 s to 1 s after stop()');
           const result = action.result;
           assert.equal(result?.successful, true);
           assert.deepEqual(result?.destinationDevice, { type: 'rtp', params: { addr: '127.0.0.1', port: rx.port, codec: 'PCMA', ptime: 40, rate: 8000 } });
@@ -309,7 +313,7 @@ describe('live: Relay tap', { concurrency: true }, () => {
           const play = window(rx.frames, played.from + 100, played.to);
           assert.ok(play.maxRms < SILENT, `the call's own audio is not in a speak tap (max rms ${play.maxRms.toFixed(0)})`);
           t.diagnostic(`far leg speaking: ${speech.loud} loud of ${speech.frames.length} messages; call playing: max rms ${play.maxRms.toFixed(0)}`);
-          assert.equal(await stopAndCount(action, rx.frames), 0, 'no frame in the 0.7 s after stop()');
+          assert.equal(await stopAndCount(action, rx.frames), 0, 'no frame from 0.25 s to 1 s after stop()');
           assert.ok(rx.closedAt !== undefined, 'agikit closed the WebSocket');
           assert.deepEqual(action.result?.destinationDevice, { type: 'ws', params: { uri: rx.uri, codec: 'PCMU', ptime: 20, rate: 8000 } });
           assert.equal(action.result?.sourceDevice?.type, 'ws');
