@@ -230,7 +230,9 @@ describe('live: FileRecorder', { concurrency: true }, () => {
     assert.equal(info.formatTag, WavFormatTag.ImaAdpcm);
     assert.equal(info.sampleRate, 11025);
     const decoded = decodeWav(ima);
-    assert.ok(decoded.samples.length > 11025 * 0.8, `${decoded.samples.length} samples`);
+    // A 1 s recording; on a loaded machine Asterisk's first frames can arrive late (0.78 s seen in CI),
+    // and what this checks is the conversion, so half a second of 11.025 kHz samples is enough.
+    assert.ok(decoded.samples.length > 11025 * 0.5, `${decoded.samples.length} samples`);
     const sealed = readFileSync(files[1] ?? '');
     assert.ok(sealed.subarray(0, 8).equals(ENCRYPTED_RECORDING_MAGIC));
     const plain = decryptRecording(sealed, { key });
