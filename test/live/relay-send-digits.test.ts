@@ -152,7 +152,7 @@ describe('live: Relay sendDigits without AMI (SendDTMF in the lane)', { concurre
     await rig?.stop();
   });
 
-  it('sendDigits("123") reaches Read(); "1W2" takes at least 1 s longer than "12"', { skip }, async () => {
+  it('sendDigits("123") reaches Read(); "1W2" takes about 1 s longer than "12"', { skip }, async () => {
     assert.ok(rig);
     const took: number[] = [];
     let event: unknown;
@@ -174,7 +174,9 @@ describe('live: Relay sendDigits without AMI (SendDTMF in the lane)', { concurre
     assert.equal(heard.farDigits['got'], '123121' + '2');
     assert.equal(event, 'SendDTMF');
     const [, plain = 0, paused = 0] = took;
-    assert.ok(paused - plain >= 1000, `12 took ${plain} ms, 1W2 ${paused} ms`);
+    // W is a 1 s pause; each duration is measured here, so either can carry some of a loaded machine's
+    // delay (985 ms seen in CI): about a second, as the AMI test above checks on the far leg's times.
+    assert.ok(paused - plain >= 900, `12 took ${plain} ms, 1W2 ${paused} ms`);
   });
 
   it('sendDigitsAsync("1W2W3"): stop() during the first pause; the far leg gets only 1', { skip }, async () => {
