@@ -107,7 +107,7 @@ let lameCheck: Promise<boolean> | undefined;
 
 /** Whether a `lame` command runs on this machine (checked once per process). */
 export function lameAvailable(): Promise<boolean> {
-  lameCheck ??= run('lame', ['--version']).then(
+  lameCheck ??= runCommand('lame', ['--version']).then(
     () => true,
     () => false,
   );
@@ -116,12 +116,12 @@ export function lameAvailable(): Promise<boolean> {
 
 /** Encodes `wav` to `mp3` with `lame` (its defaults: 8 kHz mono gives 8 kbit/s MPEG-2.5) and removes `wav`. */
 export async function encodeMp3(wav: string, mp3: string): Promise<void> {
-  await run('lame', ['--quiet', wav, mp3]);
+  await runCommand('lame', ['--quiet', wav, mp3]);
   await rm(wav, { force: true });
 }
 
 /** Runs a command to its end; rejects with its last stderr line when it fails. */
-function run(command: string, args: readonly string[]): Promise<void> {
+export function runCommand(command: string, args: readonly string[]): Promise<void> {
   return new Promise((resolve, reject) => {
     const child = spawn(command, args, { stdio: ['ignore', 'ignore', 'pipe'] });
     let stderr = '';
