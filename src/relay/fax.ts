@@ -14,7 +14,7 @@
  */
 
 import { setTimeout as sleep } from 'node:timers/promises';
-import { mkdir } from 'node:fs/promises';
+import { mkdir, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { Agi } from '../agi/agi.js';
@@ -107,13 +107,17 @@ class FaxComponent extends Component<FaxResult, FaxState> {
       } finally {
         this.running = false;
       }
+      let result: FaxResult;
       try {
         const variables = await this.readVariables(agi);
         const end = this.stopRequested ? 'stopped' : execError !== undefined && !this.call.active ? 'hangup' : 'ended';
-        return this.conclude(variables, end, agiEvent('EXEC', { application, result: returned ?? -1, ...variables }));
+        result = this.conclude(variables, end, agiEvent('EXEC', { application, result: returned ?? -1, ...variables }));
       } finally {
         unwatch();
       }
+      // A receive that got no page leaves at most an empty TIFF behind: not worth keeping.
+      if (this.target && result.document === '') await rm(this.target.local, { force: true });
+      return result;
     });
   }
 
