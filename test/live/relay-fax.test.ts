@@ -9,7 +9,9 @@
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
@@ -171,6 +173,43 @@ describe('Relay fax (live)', { skip }, () => {
       assert.match(info.stdout, /Image Width: 1728/);
       assert.doesNotMatch(info.stderr, /error/i);
       t.diagnostic(`tiffinfo: ${info.stdout.split('\n').filter((l) => /Image Width|Resolution|Compression|Page Number|Software/.test(l)).map((l) => l.trim()).join('; ')}`);
+    }
+  });
+
+  it('faxSend of a TIFF fetched from an http URL (no extension: the bytes tell it is a TIFF), sent as is', async (t) => {
+    const page = blankFaxPage(300);
+    const server = createServer((request, response) => {
+      response.writeHead(200, { 'content-type': 'image/tiff', 'content-length': page.length });
+      response.end(page);
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    try {
+      const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/fax-document`;
+      const { sender, receiver } = await faxPair(
+        rig,
+        (call) => faxSide(call, (c) => c.faxSendAsync({ document: url, identity: '12345' })),
+        (call) => faxSide(call, (c) => c.faxReceiveAsync()),
+      );
+      t.diagnostic(`sender: ${JSON.stringify({ ...sender.result, event: sender.result.event?.payload })} pages at ${JSON.stringify(sender.pageAtMs)} ms, ended at ${sender.endAtMs} ms`);
+      t.diagnostic(`receiver: ${JSON.stringify({ ...receiver.result, event: receiver.result.event?.payload })} ended at ${receiver.endAtMs} ms`);
+      assert.deepEqual(
+        { successful: sender.result.successful, pages: sender.result.pages, document: sender.result.document, status: sender.result.event?.payload['FAXSTATUS'] },
+        { successful: true, pages: 1, document: url, status: 'SUCCESS' },
+      );
+      assert.deepEqual(
+        { successful: receiver.result.successful, pages: receiver.result.pages, remoteIdentity: receiver.result.remoteIdentity, status: receiver.result.event?.payload['FAXSTATUS'] },
+        { successful: true, pages: 1, remoteIdentity: '12345', status: 'SUCCESS' },
+      );
+      // The fetched TIFF went into the media directory unchanged (no conversion).
+      const fetched = readdirSync(path.join(rig.dir, '.agikit-fetched')).map((name) => readFileSync(path.join(rig.dir, '.agikit-fetched', name)));
+      assert.ok(fetched.some((bytes) => bytes.equals(page)));
+      const received = readTiff(readFileSync(fileURLToPath(receiver.result.document)));
+      t.diagnostic(`received TIFF: ${JSON.stringify(received.pages)}`);
+      assert.equal(received.pages.length, 1);
+      // Every row of the 300 sent arrived (standard resolution: 204×98 dpi).
+      assert.deepEqual([received.pages[0]?.width, received.pages[0]?.height, received.pages[0]?.yResolution], [1728, 300, 98]);
+    } finally {
+      server.close();
     }
   });
 
