@@ -14,7 +14,7 @@ import type { PathMapping } from '../media/paths.js';
 import { RelayArgumentError, RelayCapabilityError, RelayError } from './errors.js';
 import { checkFaxTiff, documentType, ghostscriptArguments, type FaxSendPlan } from './fax-options.js';
 import { fetchToMediaDirectory } from './media-list.js';
-import { runCommand } from './recording-files.js';
+import { commandAvailable, runCommand } from './recording-files.js';
 import { readTiff, TiffError, type TiffInfo } from './tiff.js';
 
 /** Subdirectory of the media directory holding fax documents: those sent, and those received. */
@@ -35,15 +35,9 @@ export interface FaxDocument {
   readonly type: 'pdf' | 'tiff';
 }
 
-let gsCheck: Promise<boolean> | undefined;
-
 /** Whether a `gs` (ghostscript) command runs on this machine (checked once per process). */
 export function ghostscriptAvailable(): Promise<boolean> {
-  gsCheck ??= runCommand('gs', ['--version']).then(
-    () => true,
-    () => false,
-  );
-  return gsCheck;
+  return commandAvailable('gs', ['--version']);
 }
 
 /**

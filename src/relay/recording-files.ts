@@ -103,15 +103,24 @@ export async function measureWav(file: string): Promise<{ duration: number; size
   }
 }
 
-let lameCheck: Promise<boolean> | undefined;
+const commandChecks = new Map<string, Promise<boolean>>();
+
+/** Whether `command args` runs on this machine (checked once per process and command). */
+export function commandAvailable(command: string, args: readonly string[]): Promise<boolean> {
+  let check = commandChecks.get(command);
+  if (!check) {
+    check = runCommand(command, args).then(
+      () => true,
+      () => false,
+    );
+    commandChecks.set(command, check);
+  }
+  return check;
+}
 
 /** Whether a `lame` command runs on this machine (checked once per process). */
 export function lameAvailable(): Promise<boolean> {
-  lameCheck ??= runCommand('lame', ['--version']).then(
-    () => true,
-    () => false,
-  );
-  return lameCheck;
+  return commandAvailable('lame', ['--version']);
 }
 
 /** Encodes `wav` to `mp3` with `lame` (its defaults: 8 kHz mono gives 8 kbit/s MPEG-2.5) and removes `wav`. */
