@@ -48,7 +48,7 @@ export function ghostscriptAvailable(): Promise<boolean> {
  * @throws RelayCapabilityError for a PDF when `gs` is missing
  */
 export async function prepareFaxDocument(method: string, plan: FaxSendPlan, mapping: PathMapping, signal?: AbortSignal): Promise<FaxDocument> {
-  const local = plan.source.kind === 'url' ? await fetchToMediaDirectory(plan.source.url, mapping, signal, method, DOCUMENT_TYPES) : mapping.resolve(plan.source.path).local ?? path.resolve(plan.source.path);
+  const local = plan.source.kind === 'url' ? await fetchDocument(method, plan.source.url, mapping, signal) : mapping.resolve(plan.source.path).local ?? path.resolve(plan.source.path);
   let bytes: Buffer;
   try {
     bytes = await readFile(local);
@@ -86,6 +86,17 @@ export async function prepareFaxDocument(method: string, plan: FaxSendPlan, mapp
   const asterisk = mapping.toAsterisk(tiffFile);
   if (asterisk === undefined) throw new RelayError(`${method}: ${tiffFile} lies outside the media directory`);
   return { local: tiffFile, asterisk, tiff, type };
+}
+
+/** Fetches a document into the media directory; a network failure is the method's {@link RelayArgumentError}. */
+async function fetchDocument(method: string, url: string, mapping: PathMapping, signal: AbortSignal | undefined): Promise<string> {
+  try {
+    return await fetchToMediaDirectory(url, mapping, signal, method, DOCUMENT_TYPES);
+  } catch (error) {
+    if (error instanceof RelayError || signal?.aborted) throw error;
+    const cause = (error as { cause?: { message?: string } }).cause?.message;
+    throw new RelayArgumentError(`${method}: fetching ${url} failed: ${(error as Error).message}${cause ? ` (${cause})` : ''}`);
+  }
 }
 
 /** {@link readTiff}, its error as the method's. */

@@ -7,6 +7,7 @@
  * @module
  */
 
+import { fileURLToPath } from 'node:url';
 import { RelayArgumentError } from './errors.js';
 import { looksLikeTiff, type TiffInfo } from './tiff.js';
 
@@ -79,7 +80,7 @@ export function checkFaxSend(method: string, params: FaxSendParams): FaxSendPlan
   let source: FaxSource;
   const scheme = /^([a-z][a-z0-9+.-]*):\/\//i.exec(document)?.[1]?.toLowerCase();
   if (scheme === 'http' || scheme === 'https') source = { kind: 'url', url: document };
-  else if (scheme === 'file') source = { kind: 'file', path: decodeURIComponent(new URL(document).pathname) };
+  else if (scheme === 'file') source = { kind: 'file', path: filePath(method, document) };
   else if (scheme !== undefined) throw new RelayArgumentError(`${method}: document URLs must be http(s):// or file://, not ${JSON.stringify(document)}`);
   else source = { kind: 'file', path: document };
   return {
@@ -89,6 +90,14 @@ export function checkFaxSend(method: string, params: FaxSendParams): FaxSendPlan
     identity: checkText(method, 'identity', params.identity, MAX_IDENTITY_LENGTH),
     header: checkText(method, 'header', params.header, MAX_HEADER_LENGTH),
   };
+}
+
+function filePath(method: string, url: string): string {
+  try {
+    return fileURLToPath(url);
+  } catch (error) {
+    throw new RelayArgumentError(`${method}: ${JSON.stringify(url)} is not a usable file:// URL: ${(error as Error).message}`);
+  }
 }
 
 /** Checks `faxReceive()`'s parameters. @throws RelayArgumentError for a bad identity */

@@ -5,6 +5,8 @@
  */
 import assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { after, describe, it } from 'node:test';
 import type { Agi } from '../../src/agi/agi.js';
@@ -84,6 +86,7 @@ describe('fax options', () => {
     ['no document', {}, /document is required/],
     ['an empty document', { document: ' ' }, /document is required/],
     ['an ftp URL', { document: 'ftp://example.com/a.pdf' }, /http\(s\):\/\/ or file:\/\//],
+    ['a file URL with a host', { document: 'file://host/a.pdf' }, /not a usable file:\/\/ URL/],
     ['an identity of 21 characters', { document: 'a.pdf', identity: '1'.repeat(21) }, /identity must be printable ASCII text of at most 20/],
     ['a header with a newline', { document: 'a.pdf', header: 'a\nb' }, /header must be/],
     ['a header with a |', { document: 'a.pdf', header: 'a|b' }, /header must be/],
@@ -217,6 +220,16 @@ describe('faxSend / faxReceive over a fake AGI session', () => {
       assert.deepEqual(events, []);
     });
   }
+
+  it('faxSend of a URL nothing answers at: RelayArgumentError, nothing sent', async () => {
+    const server = createServer();
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const { port } = server.address() as AddressInfo;
+    await new Promise((resolve) => server.close(resolve));
+    const { call, commands } = fakeCall();
+    await assert.rejects(call.faxSend({ document: `http://127.0.0.1:${port}/a.pdf` }), (e: unknown) => e instanceof RelayArgumentError && /fetching .* failed/.test(e.message));
+    assert.deepEqual(commands, []);
+  });
 
   it('without a media directory: RelayCapabilityError, nothing sent', async () => {
     const { call, commands } = fakeCall({ media: false });
