@@ -16,6 +16,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
 import type { Call } from '../../src/relay/call.js';
+import { RelayCapabilityError } from '../../src/relay/errors.js';
 import type { FaxAction } from '../../src/relay/fax.js';
 import type { FaxResult } from '../../src/relay/results.js';
 import { readTiff } from '../../src/relay/tiff.js';
@@ -176,6 +177,29 @@ describe('Relay fax (live)', { skip }, () => {
     }
   });
 
+  it('a two-page PDF: fax.page 1 while the fax runs (polled over AMI), then 2; the received TIFF has both pages', { skip: gsMissing }, async (t) => {
+    writeFileSync(path.join(work, 'two.ps'), PAGE_PS + PAGE_PS.replace('%!PS\n', '').replace('test page', 'page two'));
+    const pdf = path.join(work, 'two.pdf');
+    const made = spawnSync('gs', ['-q', '-dNOPAUSE', '-dBATCH', '-dSAFER', '-sDEVICE=pdfwrite', `-sOutputFile=${pdf}`, path.join(work, 'two.ps')], { encoding: 'utf8' });
+    assert.equal(made.status, 0, made.stderr);
+    const { sender, receiver } = await faxPair(
+      rig,
+      (call) => faxSide(call, (c) => c.faxSendAsync({ document: `file://${pdf}` })),
+      (call) => faxSide(call, (c) => c.faxReceiveAsync()),
+    );
+    t.diagnostic(`sender: pages ${JSON.stringify(sender.pages)} at ${JSON.stringify(sender.pageAtMs)} ms, ended at ${sender.endAtMs} ms, ${JSON.stringify(sender.result.event?.payload)}`);
+    t.diagnostic(`receiver: pages ${JSON.stringify(receiver.pages)} at ${JSON.stringify(receiver.pageAtMs)} ms, ended at ${receiver.endAtMs} ms, ${JSON.stringify(receiver.result.event?.payload)}`);
+    assert.deepEqual([sender.result.successful, sender.result.pages, receiver.result.successful, receiver.result.pages], [true, 2, true, 2]);
+    for (const side of [sender, receiver]) {
+      assert.deepEqual(side.pages, [1, 2]);
+      // Page 1 was reported while the fax ran (the poll), long before its end.
+      assert.ok((side.pageAtMs[0] ?? Infinity) < side.endAtMs - 5000, `page 1 at ${side.pageAtMs[0]} ms, end at ${side.endAtMs} ms`);
+    }
+    const received = readTiff(readFileSync(fileURLToPath(receiver.result.document)));
+    assert.equal(received.pages.length, 2);
+    assert.deepEqual(received.pages.map((page) => page.width), [1728, 1728]);
+  });
+
   it('faxSend of a TIFF fetched from an http URL (no extension: the bytes tell it is a TIFF), sent as is', async (t) => {
     const page = blankFaxPage(300);
     const server = createServer((request, response) => {
@@ -253,3 +277,37 @@ describe('Relay fax (live)', { skip }, () => {
   });
 });
 
+
+describe('Relay fax without AMI (the AGI-only subset, live)', { skip }, () => {
+  let rig: RelayRig;
+  const work = mkdtempSync('/tmp/agikit-fax-doc-');
+
+  before(async () => {
+    rig = await RelayRig.start({ ami: false });
+  });
+  after(async () => {
+    await rig?.stop();
+    rmSync(work, { recursive: true, force: true });
+  });
+
+  it('faxSend/faxReceive work over AGI alone (fax.page from FAXPAGES at the end); stop() throws RelayCapabilityError', async (t) => {
+    const blank = path.join(work, 'blank.tif');
+    writeFileSync(blank, blankFaxPage(200));
+    let refused: unknown;
+    const { sender, receiver } = await faxPair(
+      rig,
+      (call) =>
+        faxSide(call, async (c) => {
+          const action = await c.faxSendAsync({ document: blank, identity: '777' });
+          refused = await action.stop().catch((error: unknown) => error);
+          return action;
+        }),
+      (call) => faxSide(call, (c) => c.faxReceiveAsync()),
+    );
+    t.diagnostic(`sender: ${JSON.stringify({ ...sender.result, event: sender.result.event?.payload })} pages ${JSON.stringify(sender.pages)} at ${JSON.stringify(sender.pageAtMs)} ms, ended at ${sender.endAtMs} ms`);
+    assert.ok(refused instanceof RelayCapabilityError && refused.capability === 'ami', String(refused));
+    assert.deepEqual([sender.result.successful, sender.result.pages, receiver.result.successful, receiver.result.pages, receiver.result.remoteIdentity], [true, 1, true, 1, '777']);
+    assert.deepEqual([sender.pages, receiver.pages], [[1], [1]]);
+    assert.equal(readTiff(readFileSync(fileURLToPath(receiver.result.document))).pages[0]?.height, 200);
+  });
+});
