@@ -100,7 +100,7 @@ async function fetchDocument(method: string, url: string, mapping: PathMapping, 
 }
 
 /** {@link readTiff}, its error as the method's. */
-export function readTiffFile(method: string, bytes: Uint8Array, name: string): TiffInfo {
+function readTiffFile(method: string, bytes: Uint8Array, name: string): TiffInfo {
   try {
     return readTiff(bytes);
   } catch (error) {

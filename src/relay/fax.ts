@@ -88,30 +88,28 @@ class FaxComponent extends Component<FaxResult, FaxState> {
     if (this.target) await mkdir(path.dirname(this.target.local), { recursive: true });
     return this.inLane(async (agi) => {
       const { plan } = this;
-      if (this.stopRequested) return this.conclude(null, 'stopped', null);
+      if (this.stopRequested) return this.conclude(null, true, null);
       if (plan.identity !== undefined) await agi.setVariable('FAXOPT(localstationid)', plan.identity);
       if (plan.direction === 'send' && plan.header !== undefined) await agi.setVariable('FAXOPT(headerinfo)', plan.header);
-      if (this.stopRequested) return this.conclude(null, 'stopped', null);
+      if (this.stopRequested) return this.conclude(null, true, null);
       const [application, file] = plan.direction === 'send' ? ['SendFAX', this.document?.asterisk] : ['ReceiveFAX', this.target?.asterisk];
       const unwatch = this.watch();
-      let execError: unknown;
-      let returned: number | undefined;
-      this.running = true;
-      this.setState('faxing');
-      try {
-        returned = await agi.exec(application, file ?? '', { timeoutMs: FAX_COMMAND_TIMEOUT_MS });
-      } catch (error) {
-        // A hangup or a Redirect (stop) ends the EXEC; res_fax's variables still say what happened.
-        if (!(error instanceof AgiHangupError) && !(error instanceof AgiAbortError)) throw error;
-        execError = error;
-      } finally {
-        this.running = false;
-      }
       let result: FaxResult;
       try {
+        let returned = -1;
+        this.running = true;
+        this.setState('faxing');
+        try {
+          returned = await agi.exec(application, file ?? '', { timeoutMs: FAX_COMMAND_TIMEOUT_MS });
+        } catch (error) {
+          // A hangup or a Redirect (stop) ends the EXEC; res_fax's variables still say what happened.
+          if (!(error instanceof AgiHangupError) && !(error instanceof AgiAbortError)) throw error;
+          this.call.log.debug({ err: error }, `fax: ${application} ended by a hangup or a Redirect`);
+        } finally {
+          this.running = false;
+        }
         const variables = await this.readVariables(agi);
-        const end = this.stopRequested ? 'stopped' : execError !== undefined && !this.call.active ? 'hangup' : 'ended';
-        result = this.conclude(variables, end, agiEvent('EXEC', { application, result: returned ?? -1, ...variables }));
+        result = this.conclude(variables, this.stopRequested, agiEvent('EXEC', { application, result: returned, ...variables }));
       } finally {
         unwatch();
       }
@@ -123,10 +121,10 @@ class FaxComponent extends Component<FaxResult, FaxState> {
 
   protected failed(error: unknown): FaxResult {
     const expected = error instanceof AgiAbortError || error instanceof AgiHangupError || (error instanceof CallNotControllableError && error.why === 'ended') || !this.call.active;
-    if (this.stopRequested && expected) return this.conclude(null, 'stopped', null);
+    if (this.stopRequested && expected) return this.conclude(null, true, null);
     if (!expected) this.call.log.warn({ err: error, controlId: this.controlId }, `fax ${this.plan.direction} failed`);
     const event: RelayEvent = expected ? { name: 'call.ended', payload: {} } : { name: 'fax.error', payload: { message: error instanceof Error ? error.message : String(error) } };
-    return this.conclude(null, 'hangup', event);
+    return this.conclude(null, false, event);
   }
 
   protected endState(): FaxState {
@@ -149,12 +147,12 @@ class FaxComponent extends Component<FaxResult, FaxState> {
     }
   }
 
-  /** The result: successful only with `FAXSTATUS` `SUCCESS`. */
-  private conclude(variables: FaxVariables | null, end: 'ended' | 'stopped' | 'hangup', event: RelayEvent | null): FaxResult {
+  /** The result: successful only with `FAXSTATUS` `SUCCESS`; the state `error` unless that or `stopped`. */
+  private conclude(variables: FaxVariables | null, stopped: boolean, event: RelayEvent | null): FaxResult {
     const successful = variables !== null && faxSucceeded(variables);
     const pages = variables ? faxPages(variables) : 0;
     this.reportPages(pages);
-    if (!successful && end !== 'stopped') this.outcome = 'error';
+    if (!successful && !stopped) this.outcome = 'error';
     let document = '';
     if (this.plan.direction === 'send') document = this.plan.document;
     else if (pages > 0 && this.target) document = pathToFileURL(this.target.local).href;
