@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # install-command.sh COMMAND [PACKAGE]: make sure COMMAND is on this machine, installing the Debian
 # PACKAGE (default: COMMAND) with apt-get when it is not. Used for the optional tools tests need:
-# espeak-ng (agikit's default TTS, src/media/tts.ts) and lame (Relay record's mp3 format).
+# espeak-ng (agikit's default TTS, src/media/tts.ts), lame (Relay record's mp3 format) and
+# ghostscript (Relay faxSend's PDF documents: install-command.sh gs ghostscript).
 # Idempotent and quiet: prints nothing and exits 0 when COMMAND is there (or was just installed);
 # otherwise one line starting with "install-command:" on stderr and a non-zero exit, and the tests
 # that need it skip with that reason.

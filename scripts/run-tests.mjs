@@ -27,10 +27,12 @@ if (!env.AGIKIT_SKIP_LIVE) {
     }
   }
 }
-// Text to speech (espeak-ng) for the FilePlayer.say tests, and the MP3 encoder (lame) for Relay
-// record's mp3 format; without them those tests skip with the reason.
+// Text to speech (espeak-ng) for the FilePlayer.say tests, the MP3 encoder (lame) for Relay
+// record's mp3 format, and ghostscript (gs) for Relay faxSend's PDF documents; without them those
+// tests skip with the reason.
 spawnSync('bash', ['scripts/install-espeak.sh'], { cwd: root, stdio: ['ignore', 'inherit', 'inherit'] });
 spawnSync('bash', ['scripts/install-command.sh', 'lame'], { cwd: root, stdio: ['ignore', 'inherit', 'inherit'] });
+spawnSync('bash', ['scripts/install-command.sh', 'gs', 'ghostscript'], { cwd: root, stdio: ['ignore', 'inherit', 'inherit'] });
 // redis-server for the Redis task transport's tests (each test file starts its own on a free port);
 // without it they skip with this reason.
 const redis = spawnSync('bash', ['scripts/install-redis.sh'], { cwd: root, encoding: 'utf8', stdio: ['ignore', 'inherit', 'pipe'] });

@@ -177,6 +177,15 @@ export class AmiClient extends EventEmitter {
   }
 
   /**
+   * Sends an action answered by a response and then one event named `event` (`FAXSession`, ...),
+   * matched by ActionID, and resolves with that event. Rejects as {@link action} does.
+   */
+  async actionEvent(name: string, fields: AmiFields, event: string, options: AmiActionOptions = {}): Promise<AmiMessage> {
+    const done = await this.submit<{ response: AmiMessage; event: AmiMessage }>(name, fields, { kind: 'event', event }, options.timeoutMs ?? this.actionTimeoutMs);
+    return done.event;
+  }
+
+  /**
    * Subscribes to one channel's events: those whose `Uniqueid` is `uniqueid`, and two-channel events
    * (Dial*) whose `DestUniqueid` is. O(1) per event whatever the number of subscriptions. Needs an
    * event mask that includes the classes wanted (`events: 'call,dtmf,user,agi'`). Unsubscribe (or

@@ -16,6 +16,8 @@ import { ChannelAmi, callSignalOf, type DialplanTarget } from './channel-ami.js'
 import type { Action, MethodOptions } from './component.js';
 import { detect, detectAsync, type DetectAction } from './detect.js';
 import type { AmdParams, DetectParams, DigitDetectParams, FaxDetectParams } from './detect-options.js';
+import { faxReceive, faxReceiveAsync, faxSend, faxSendAsync, type FaxAction } from './fax.js';
+import type { FaxReceiveParams, FaxSendParams } from './fax-options.js';
 import { CallNotControllableError, RelayCapabilityError } from './errors.js';
 import type { CallEventName, CallEvents } from './events.js';
 import { Lane } from './lane.js';
@@ -27,6 +29,7 @@ import {
   hangupReasonFromCause,
   type AnswerResult,
   type DetectResult,
+  type FaxResult,
   type HangupReason,
   type HangupResult,
   type PlayResult,
@@ -665,6 +668,59 @@ export class Call extends EventEmitter<CallEvents> {
   /** {@link detectFax}, returning its {@link DetectAction}. */
   detectFaxAsync(params: FaxDetectParams = {}, options: MethodOptions = {}): Promise<DetectAction> {
     return detectAsync(this, 'detectFaxAsync', { ...params, detectType: 'fax' }, options);
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // fax (fax.ts)
+
+  /**
+   * Sends a fax (res_fax `SendFAX` in the call's lane) and resolves once it has ended, successful
+   * when res_fax reports `FAXSTATUS` `SUCCESS`. `document` is an `http(s)` URL, a `file://` URL or a
+   * path: a PDF (converted to a fax TIFF with ghostscript) or a fax TIFF; it is made ready in the
+   * media directory first, and nothing is sent when that fails. `identity` is this side's station
+   * id, `header` the line printed on each page. Events: `fax.stateChange`, `fax.page` (pages done,
+   * with AMI), `fax.finished` / `fax.error`. See docs/relay-fax.md.
+   *
+   * @throws RelayArgumentError for a missing document, one that is neither a PDF nor a fax TIFF, or a bad identity/header
+   * @throws RelayCapabilityError without a media directory; for a PDF without ghostscript; for a `signal` without AMI
+   * @throws CallNotControllableError when the call has no AGI session
+   * @throws CallBusyError with `queue: false` when something holds the call's lane
+   */
+  faxSend(params: FaxSendParams, options: MethodOptions = {}): Promise<FaxResult> {
+    return faxSend(this, params, options);
+  }
+
+  /**
+   * Starts sending a fax (see {@link faxSend}) and returns its {@link FaxAction} (`stop()`, needing
+   * AMI: a Redirect ends `SendFAX` and brings the call back to AGI).
+   *
+   * @throws as {@link faxSend}
+   */
+  faxSendAsync(params: FaxSendParams, options: MethodOptions = {}): Promise<FaxAction> {
+    return faxSendAsync(this, params, options);
+  }
+
+  /**
+   * Receives a fax (res_fax `ReceiveFAX` in the call's lane) into `<media directory>/faxes/<controlId>.tif`
+   * and resolves once it has ended: `document` is that file's `file://` URL, `pages` the pages
+   * received. `identity` (agikit's addition) is the station id this side answers with.
+   *
+   * @throws RelayArgumentError for a bad identity
+   * @throws RelayCapabilityError without a media directory; for a `signal` without AMI
+   * @throws CallNotControllableError when the call has no AGI session
+   * @throws CallBusyError with `queue: false` when something holds the call's lane
+   */
+  faxReceive(params: FaxReceiveParams = {}, options: MethodOptions = {}): Promise<FaxResult> {
+    return faxReceive(this, params, options);
+  }
+
+  /**
+   * Starts receiving a fax (see {@link faxReceive}) and returns its {@link FaxAction}.
+   *
+   * @throws as {@link faxReceive}
+   */
+  faxReceiveAsync(params: FaxReceiveParams = {}, options: MethodOptions = {}): Promise<FaxAction> {
+    return faxReceiveAsync(this, params, options);
   }
 
   // ---------------------------------------------------------------------------------------------

@@ -175,6 +175,22 @@ export class ChannelAmi {
     await this.client.action('StopMixMonitor', { Channel: this.channel, MixMonitorID: id || undefined });
   }
 
+  /**
+   * The number of the res_fax session running on the channel (`FAXSessions`, matched by channel
+   * name), or `undefined` when there is none (yet) or the channel name is not known.
+   */
+  async faxSessionNumber(): Promise<string | undefined> {
+    const name = this.owner.channel;
+    if (name === undefined) return undefined;
+    const list = await this.client.actionList('FAXSessions');
+    return list.events.find((event) => event.get('Channel') === name)?.get('SessionNumber');
+  }
+
+  /** One res_fax session's details (`FAXSession`: state, rate, spandsp's page counters). */
+  faxSession(sessionNumber: string): Promise<AmiMessage> {
+    return this.client.actionEvent('FAXSession', { SessionNumber: sessionNumber }, 'FAXSession');
+  }
+
   /** Sends the channel to a dialplan location (`Redirect`): its AGI session, if any, ends (D1). */
   async redirect(to: DialplanTarget): Promise<void> {
     await this.client.redirect(this.channel, to);

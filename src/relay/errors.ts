@@ -20,6 +20,7 @@ export type RelayCapability =
   | 'tts'
   | 'speech-recognizer'
   | 'mp3-encoder'
+  | 'pdf-converter'
   | 'messaging-endpoint'
   | 'redis-client'
   | 'ws-client';
@@ -51,6 +52,7 @@ const CAPABILITY_TEXT: Record<RelayCapability, string> = {
   tts: 'a text to speech provider (RelayOptions.media.tts)',
   'speech-recognizer': 'a speech recognizer (RelayOptions.speech)',
   'mp3-encoder': 'the LAME MP3 encoder (a `lame` command on the PATH of agikit\'s machine, e.g. apt-get install lame)',
+  'pdf-converter': 'ghostscript (a `gs` command on the PATH of agikit\'s machine, e.g. apt-get install ghostscript)',
   'messaging-endpoint': 'the PJSIP endpoint messages leave through (RelayConnection.messaging.endpoint)',
   'redis-client': 'the `redis` package, an optional dependency of agikit (npm install redis)',
   'ws-client': 'a WebSocket client: Node 22 or later, or the `ws` package (npm install ws)',

@@ -9,6 +9,7 @@
 import type { CallState } from './state.js';
 import type { Action } from './component.js';
 import type { DetectAction } from './detect.js';
+import type { FaxAction } from './fax.js';
 import type { PlayAction } from './play.js';
 import type { PromptAction } from './prompt.js';
 import type { RelayResult } from './results.js';
@@ -56,6 +57,15 @@ export interface CallEvents {
   'detect.finished': [action: DetectAction];
   /** A detector could not run (e.g. Asterisk lacks app_amd); its result is unsuccessful. */
   'detect.error': [action: DetectAction];
+
+  /** A fax's state changed (`faxing`, `finished`, `error`: see `FaxState`). */
+  'fax.stateChange': [action: FaxAction];
+  /** A fax page has been sent or received: `pages` is how many are done. */
+  'fax.page': [action: FaxAction, pages: number];
+  /** A fax has ended: sent or received (`FAXSTATUS` `SUCCESS`), or stopped. */
+  'fax.finished': [action: FaxAction];
+  /** A fax failed: res_fax reported a failure, the call hung up, or it could not start. */
+  'fax.error': [action: FaxAction];
 }
 
 /** A name {@link CallEvents} knows. */

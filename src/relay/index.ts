@@ -29,6 +29,10 @@ export {
   type ToneSpec,
 } from './detect-options.js';
 export type { AnyAction, CallEventName, CallEvents } from './events.js';
+export { FAX_PAGE_POLL_MS, FaxAction, type FaxState } from './fax.js';
+export { FAXES_SUBDIRECTORY, ghostscriptAvailable } from './fax-document.js';
+export { FAX_PAGE_WIDTHS, MAX_HEADER_LENGTH, MAX_IDENTITY_LENGTH, type FaxReceiveParams, type FaxSendParams } from './fax-options.js';
+export { readTiff, TIFF_COMPRESSION, TiffError, type TiffInfo, type TiffPage } from './tiff.js';
 export { HelperChannel, type HelperOptions } from './helper.js';
 export { Lane, type LaneHolder, type LaneOptions } from './lane.js';
 export type { Media } from './media-list.js';
@@ -59,6 +63,7 @@ export {
   type AnswerResult,
   type ControlResult,
   type DetectResult,
+  type FaxResult,
   type DetectType,
   type HangupReason,
   type HangupResult,

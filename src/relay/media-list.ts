@@ -186,23 +186,23 @@ const EXTENSION_OF_TYPE: Readonly<Record<string, string>> = {
  * content is stored once) and returns its local path. The extension comes from the URL's path, else
  * from the response's media type. Bounded: {@link MAX_FETCH_BYTES}, and the caller's signal.
  */
-export async function fetchToMediaDirectory(url: string, mapping: PathMapping, signal?: AbortSignal): Promise<string> {
+export async function fetchToMediaDirectory(url: string, mapping: PathMapping, signal?: AbortSignal, method = 'playAudio', extensionOfType: Readonly<Record<string, string>> = EXTENSION_OF_TYPE): Promise<string> {
   const response = await fetch(url, { signal: signal ?? null, redirect: 'follow' });
-  if (!response.ok || !response.body) throw new RelayArgumentError(`playAudio: fetching ${url} failed: HTTP ${response.status}`);
+  if (!response.ok || !response.body) throw new RelayArgumentError(`${method}: fetching ${url} failed: HTTP ${response.status}`);
   const declared = Number(response.headers.get('content-length') ?? 0);
-  if (declared > MAX_FETCH_BYTES) throw new RelayArgumentError(`playAudio: ${url} is ${declared} bytes, more than ${MAX_FETCH_BYTES}`);
+  if (declared > MAX_FETCH_BYTES) throw new RelayArgumentError(`${method}: ${url} is ${declared} bytes, more than ${MAX_FETCH_BYTES}`);
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of response.body as AsyncIterable<Uint8Array>) {
     size += chunk.byteLength;
-    if (size > MAX_FETCH_BYTES) throw new RelayArgumentError(`playAudio: ${url} is larger than ${MAX_FETCH_BYTES} bytes`);
+    if (size > MAX_FETCH_BYTES) throw new RelayArgumentError(`${method}: ${url} is larger than ${MAX_FETCH_BYTES} bytes`);
     chunks.push(Buffer.from(chunk));
   }
   const bytes = Buffer.concat(chunks);
   const fromPath = /\.([A-Za-z0-9]{1,5})$/.exec(new URL(url).pathname)?.[1]?.toLowerCase();
   const type = (response.headers.get('content-type') ?? '').split(';')[0]?.trim().toLowerCase() ?? '';
-  const ext = fromPath ?? EXTENSION_OF_TYPE[type];
-  if (!ext) throw new RelayArgumentError(`playAudio: cannot tell the audio format of ${url} (no extension, content type ${JSON.stringify(type)})`);
+  const ext = fromPath ?? extensionOfType[type];
+  if (!ext) throw new RelayArgumentError(`${method}: cannot tell the format of ${url} (no extension, content type ${JSON.stringify(type)})`);
   const directory = path.join(mapping.localRoot, FETCHED_SUBDIRECTORY);
   const target = path.join(directory, `${createHash('sha256').update(bytes).digest('hex')}.${ext}`);
   await mkdir(directory, { recursive: true });

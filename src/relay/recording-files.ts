@@ -103,25 +103,34 @@ export async function measureWav(file: string): Promise<{ duration: number; size
   }
 }
 
-let lameCheck: Promise<boolean> | undefined;
+const commandChecks = new Map<string, Promise<boolean>>();
+
+/** Whether `command args` runs on this machine (checked once per process and command). */
+export function commandAvailable(command: string, args: readonly string[]): Promise<boolean> {
+  let check = commandChecks.get(command);
+  if (!check) {
+    check = runCommand(command, args).then(
+      () => true,
+      () => false,
+    );
+    commandChecks.set(command, check);
+  }
+  return check;
+}
 
 /** Whether a `lame` command runs on this machine (checked once per process). */
 export function lameAvailable(): Promise<boolean> {
-  lameCheck ??= run('lame', ['--version']).then(
-    () => true,
-    () => false,
-  );
-  return lameCheck;
+  return commandAvailable('lame', ['--version']);
 }
 
 /** Encodes `wav` to `mp3` with `lame` (its defaults: 8 kHz mono gives 8 kbit/s MPEG-2.5) and removes `wav`. */
 export async function encodeMp3(wav: string, mp3: string): Promise<void> {
-  await run('lame', ['--quiet', wav, mp3]);
+  await runCommand('lame', ['--quiet', wav, mp3]);
   await rm(wav, { force: true });
 }
 
 /** Runs a command to its end; rejects with its last stderr line when it fails. */
-function run(command: string, args: readonly string[]): Promise<void> {
+export function runCommand(command: string, args: readonly string[]): Promise<void> {
   return new Promise((resolve, reject) => {
     const child = spawn(command, args, { stdio: ['ignore', 'ignore', 'pipe'] });
     let stderr = '';

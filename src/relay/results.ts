@@ -141,6 +141,27 @@ export interface TapResult extends RelayResult {
 }
 
 /**
+ * Result of `faxSend()` / `faxReceive()`, and of the action their `*Async` forms return (the seed's
+ * `FaxResult`). `successful` when res_fax reports `FAXSTATUS` `SUCCESS` (whatever the `EXEC`
+ * returned: a far end hanging up after the last page is still a fax sent).
+ */
+export interface FaxResult extends RelayResult {
+  /** `send` or `receive`. */
+  readonly direction: 'send' | 'receive';
+  /** This side's station id (`LOCALSTATIONID`); `''` when none was used. */
+  readonly identity: string;
+  /** The far end's station id (`REMOTESTATIONID`); `''` when none came. */
+  readonly remoteIdentity: string;
+  /**
+   * Sent: the document as given. Received: the `file://` URL of the TIFF in the media directory
+   * (`faxes/<controlId>.tif`), `''` when nothing was received.
+   */
+  readonly document: string;
+  /** Pages sent or received (`FAXPAGES`). */
+  readonly pages: number;
+}
+
+/**
  * The seed's hangup reason for a Q.850 cause (Asterisk's `HANGUPCAUSE`, or the AMI `Hangup` event's
  * `Cause`): 17 is `busy`, 18 and 19 `noAnswer`, 21 `decline`; a normal clearing (16, or 0/unset as
  * Local channels report it) is `hangup` once the call was answered and `cancel` before; anything
