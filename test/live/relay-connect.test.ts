@@ -37,11 +37,13 @@ async function dbUntil(r: RelayRig, family: string, key: string, message: string
   }
 }
 
-/** Polls Asterisk's channels until none of device `id` is left: `true`, or `false` after 10 s. */
+/** Polls Asterisk's channels until no channel of device `id` is left: `true`, or `false` after 10 s. */
 async function ringingGone(r: RelayRig, id: string): Promise<boolean> {
   const deadline = Date.now() + 10_000;
   while (Date.now() < deadline) {
-    if (!(await r.asterisk.cli('core show channels concise')).includes(`${id}@${DEFAULT_DEVICE_CONTEXT}`)) return true;
+    // The channel names only: the caller's line shows its last application's data (the Dial string).
+    const names = (await r.asterisk.cli('core show channels concise')).split('\n').map((line) => line.split('!')[0] ?? '');
+    if (!names.some((name) => name.startsWith(`Local/${id}@${DEFAULT_DEVICE_CONTEXT}-`))) return true;
     await sleep(100);
   }
   return false;
