@@ -106,7 +106,7 @@ function parseDevice(input: DeviceInput, where: string): PhoneDevice {
 
 /**
  * The `Dial()` of each serial group. A group rings for its longest device timeout (`Dial()` has one
- * timeout), and takes one caller id: the `fromNumber` its devices name (devices naming none get it
+ * timeout; with AMI the connect hangs a device with a shorter one up at its own), and takes one caller id: the `fromNumber` its devices name (devices naming none get it
  * too).
  *
  * @throws RelayArgumentError when devices of one group name different `fromNumber`s, or the resolver

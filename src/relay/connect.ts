@@ -177,6 +177,7 @@ class ConnectComponent extends Component<ConnectResult, ConnectState> {
       leg.advance('created');
       this.legs.set(id, { call: leg, device });
       if (this.stopRequested) void this.haltRunning();
+      else this.armDeviceTimeout(leg, device, this.group);
       return;
     }
     const leg = this.legs.get(id);
@@ -184,6 +185,21 @@ class ConnectComponent extends Component<ConnectResult, ConnectState> {
     this.remoteLeg = leg;
     leg.call.markAnswered();
     this.resolveConnected?.({ successful: true, event: { name: 'ami.DialEnd', payload: event.toObject() }, call: leg.call, device: leg.device, dialStatus: 'ANSWER' });
+  }
+
+  /**
+   * `Dial` has one timeout per group (the longest device's); a device with a shorter one is hung up
+   * over AMI when its own timeout passes unanswered (reason `noAnswer`, cause 19), while the others
+   * ring on.
+   */
+  private armDeviceTimeout(leg: Call, device: PhoneDevice, group: DialGroup): void {
+    if (String(Math.ceil(device.timeout)) === group.dialArguments[1]) return;
+    const timer = setTimeout(() => {
+      if (this.group !== group || this.remoteLeg || leg.answered || !leg.active) return;
+      leg.hangup({ reason: 'noAnswer' }).catch((error: unknown) => this.call.log.debug({ err: error }, 'connect: hanging a device up at its timeout failed'));
+    }, device.timeout * 1000);
+    timer.unref();
+    void leg.waitForEnded().then(() => clearTimeout(timer));
   }
 
   /** `Dial` has returned: a connected connect is now disconnected (after its result is out). */

@@ -111,14 +111,16 @@ describe('live: Relay connect (serial and parallel devices, remote leg, disconne
     return id;
   }
 
-  /** A device that answers and runs the harness far `steps` (then hangs up). */
-  async function answering(r: RelayRig, steps: readonly FarStep[]): Promise<string> {
+  /** A device that answers (after ringing `ringSeconds`) and runs the harness far `steps` (then hangs up). */
+  async function answering(r: RelayRig, steps: readonly FarStep[], ringSeconds = 0): Promise<string> {
     const id = newCallId();
     const plan = callDialplan(id, { agi: 'agi://127.0.0.1:1/unused', far: steps });
+    const ring = ringSeconds > 0 ? [addExtensionCommand(DEFAULT_DEVICE_CONTEXT, id, 2, 'Ringing', ''), addExtensionCommand(DEFAULT_DEVICE_CONTEXT, id, 3, 'Wait', String(ringSeconds))] : [];
     await r.asterisk.cliMany([
       ...plan.adds.filter((command) => command.endsWith(`into ${AGIKIT_DIALPLAN.farContext}`)),
       reachedCommand(id, 1),
-      addExtensionCommand(DEFAULT_DEVICE_CONTEXT, id, 2, 'Goto', `${AGIKIT_DIALPLAN.farContext},${id},1`),
+      ...ring,
+      addExtensionCommand(DEFAULT_DEVICE_CONTEXT, id, 2 + ring.length, 'Goto', `${AGIKIT_DIALPLAN.farContext},${id},1`),
     ]);
     return id;
   }
@@ -233,6 +235,25 @@ describe('live: Relay connect (serial and parallel devices, remote leg, disconne
     assert.equal(heard.peaks(tone.startMs + 100, tone.startMs + tone.durationMs - 100, { count: 1 })[0], 1000, 'Hz of the remote tone');
     assert.equal(lastLoud(heard).hz, 600, "the caller's play after the remote leg was hung up");
     t.diagnostic(`caller's far leg heard ${shape(heard.runs())}`);
+  });
+
+  it("per-device timeouts in a parallel group: the device with the shorter timeout is hung up unanswered before the other one answers", { skip }, async () => {
+    assert.ok(rig);
+    const r = rig;
+    const n = await ringing(r);
+    const a = await answering(r, [far.wait(1), far.hangup()], 3);
+    let report: Record<string, unknown> = {};
+    await r.run(
+      async (call) => {
+        await call.answer();
+        const dials = dialEnds(call);
+        const connected = await call.connect([[{ toNumber: n, timeout: 1 }, { toNumber: a, timeout: 20 }]]);
+        await connected.call?.waitForEnded();
+        report = { device: connected.device?.toNumber, dials: [...dials] };
+      },
+      { timeoutMs: 30_000 },
+    );
+    assert.deepEqual(report, { device: a, dials: [`${n}:NOANSWER`, `${a}:ANSWER`] });
   });
 
   it('no device answers ([busy, [no answer, no answer]]): connect.failed with the last DIALSTATUS; the caller is usable', { skip }, async () => {
