@@ -11,11 +11,13 @@ import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { fileURLToPath } from 'node:url';
 import { after, before, describe, it, type TestContext } from 'node:test';
 import type { Call } from '../../src/relay/call.js';
 import type { ConnectAction } from '../../src/relay/connect.js';
 import { DEFAULT_DEVICE_CONTEXT } from '../../src/relay/connect-devices.js';
 import { CallNotControllableError } from '../../src/relay/errors.js';
+import type { RecordResult } from '../../src/relay/results.js';
 import { AGIKIT_DIALPLAN, far } from '../../src/testing/asterisk.js';
 import { callDialplan } from '../../src/testing/call-dialplan.js';
 import { addExtensionCommand } from '../../src/testing/dialplan-text.js';
@@ -195,6 +197,7 @@ describe('live: Relay connect (serial and parallel devices, remote leg, disconne
     const a = await answering(r, [far.wait(0.5), far.playback(`${MOUNT}/tone3k`), far.signal('played'), far.wait(30)]);
     const name = `parallel-${newCallId()}.wav`;
     let report: Record<string, unknown> = {};
+    let recorded: RecordResult | undefined;
     await r.run(
       async (call) => {
         await call.answer();
@@ -208,8 +211,11 @@ describe('live: Relay connect (serial and parallel devices, remote leg, disconne
         assert.equal(await remote.waitForAnswered(), true);
         await assert.rejects(remote.playAudio(sine2), (error: unknown) => error instanceof CallNotControllableError && error.why === 'no-agi');
         await assert.rejects(remote.connect([{ toNumber: n }]), (error: unknown) => error instanceof CallNotControllableError && error.why === 'no-agi');
-        // The far leg's 3 s tone, heard by the caller's far leg through the bridge.
+        // The far leg's 3 s tone, heard by the caller's far leg through the bridge, and recorded on the remote leg (MixMonitor over AMI).
+        const recording = await remote.recordAsync({ direction: 'both' });
         await dbUntil(r, `${AGIKIT_DIALPLAN.syncFamily}/${a}`, 'played', 'the remote far leg to play its tone');
+        await recording.stop();
+        recorded = recording.result;
         const hungUp = await within(remote.hangup(), 10_000, 'remote hangup');
         await until(() => events.includes('connect.disconnected'), 'connect.disconnected', 10_000);
         // A silent second between the tone heard through the bridge and the caller's own play.
@@ -234,7 +240,12 @@ describe('live: Relay connect (serial and parallel devices, remote leg, disconne
     near(tone.durationMs, 3000, 'ms of the remote tone heard through the bridge');
     assert.equal(heard.peaks(tone.startMs + 100, tone.startMs + tone.durationMs - 100, { count: 1 })[0], 1000, 'Hz of the remote tone');
     assert.equal(lastLoud(heard).hz, 600, "the caller's play after the remote leg was hung up");
-    t.diagnostic(`caller's far leg heard ${shape(heard.runs())}`);
+    assert.ok(recorded?.successful, `the remote leg's recording: ${JSON.stringify(recorded)}`);
+    const onRemote = await Heard.closed(fileURLToPath(recorded.url));
+    const remoteTone = lastLoud(onRemote);
+    assert.equal(remoteTone.hz, 1000, `the remote leg's recording holds its party's tone (${shape(onRemote.runs())})`);
+    assert.ok(remoteTone.durationMs > 1500, `most of the 3 s tone was recorded on the remote leg (${shape(onRemote.runs())})`);
+    t.diagnostic(`caller's far leg heard ${shape(heard.runs())}; the remote leg's recording: ${shape(onRemote.runs())}`);
   });
 
   it("per-device timeouts in a parallel group: the device with the shorter timeout is hung up unanswered before the other one answers", { skip }, async () => {
