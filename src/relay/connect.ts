@@ -119,12 +119,19 @@ class ConnectComponent extends Component<ConnectResult, ConnectState> {
     );
   }
 
-  /** Ends a connected connect: hangs the remote leg up and waits until the caller's `Dial` has returned. */
-  async hangUpRemote(): Promise<boolean> {
+  /**
+   * Ends the connect, also once connected (the job itself has then completed, its result known):
+   * the remote leg is hung up and this resolves once the caller's `Dial` has returned, so that a
+   * method with `preempt: true` on the caller ends the bridge. Without a remote `Call` (no AMI) a
+   * connected connect cannot be ended from here: it resolves at once.
+   */
+  override async stop(options: { timeoutMs?: number } = {}): Promise<boolean> {
+    if (!this.completed) return super.stop(options);
     const remote = this.remote;
-    if (!remote) return false;
-    await remote.hangup();
-    await this.dialEnded;
+    if (remote && activeConnects.get(this.call) === this) {
+      await remote.hangup();
+      await this.dialEnded;
+    }
     return true;
   }
 
@@ -224,9 +231,7 @@ export class ConnectAction extends Action<ConnectResult, ConnectState> {
    * @throws RelayCapabilityError without AMI (Dial's legs are reachable only through it)
    */
   override async stop(): Promise<StopResult> {
-    const component = this.component as ConnectComponent;
     this.call.requireAmi('ConnectAction.stop');
-    if (component.completed) return { successful: component.remote ? await component.hangUpRemote() : true };
     return super.stop();
   }
 }

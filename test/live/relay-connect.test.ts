@@ -316,6 +316,35 @@ describe('live: Relay connect (serial and parallel devices, remote leg, disconne
     assert.equal(await reached(r, a), undefined, 'the next device was never tried');
   });
 
+  it("a caller's method with preempt: true while bridged ends the connect: the remote leg is hung up and the caller's far leg hears the play", { skip }, async () => {
+    assert.ok(rig);
+    const r = rig;
+    const a = await answering(r, [far.wait(30)]);
+    const name = `preempt-${newCallId()}.wav`;
+    let report: Record<string, unknown> = {};
+    await r.run(
+      async (call) => {
+        await call.answer();
+        const events = connectEvents(call);
+        const action = await call.connectAsync([{ toNumber: a }]);
+        const connected = await within(action.done, 15_000, 'connected');
+        const queued = await call.playAudio(sine2, { queue: false }).catch((error: Error) => error.name);
+        const played = await within(call.playAudio(sine2, { preempt: true }), 15_000, 'the preempting play');
+        report = { queued, played: played.successful, remote: [connected.call?.ended, connected.call?.hangupReason], events: [...events] };
+      },
+      { far: [far.record(`${MOUNT}/${name}`, { maxSeconds: 15 })], timeoutMs: 40_000 },
+    );
+    assert.deepEqual(report, {
+      queued: 'CallBusyError',
+      played: true,
+      remote: [true, 'hangup'],
+      events: ['connect.connecting', 'connect.connected', 'connect.disconnected'],
+    });
+    const loud = lastLoud(await Heard.closed(path.join(r.dir, name)));
+    near(loud.durationMs, 2000, "ms of the caller's preempting play its far leg heard");
+    assert.equal(loud.hz, 600);
+  });
+
   it('disconnect(): both legs stay up; the remote leg comes back on its own AGI session and plays (its far leg hears it) while the caller plays to its own far leg', { skip }, async (t: TestContext) => {
     assert.ok(rig);
     const r = rig;

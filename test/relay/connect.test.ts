@@ -230,6 +230,34 @@ describe('connect over a fake AGI session and AMI', () => {
     await within(call.lane.idle(), 2000, 'the lane free again');
   });
 
+  it('stop() once connected (also what preempt does) hangs the remote leg up and resolves when Dial has returned', async () => {
+    const ami = new FakeAmi();
+    const call = fakeCall(
+      fakeAgi(
+        [
+          async () => {
+            dialBegin(ami, '100');
+            dialEnd(ami, '100', 'ANSWER');
+            await call.runtime.call('leg-100')!.waitForEnded();
+            return 'ANSWER';
+          },
+        ],
+        [],
+      ),
+      ami,
+    );
+    const events = connectEvents(call);
+    const action = await call.connectAsync([{ toNumber: '100' }]);
+    const result = await within(action.done, 2000, 'connected');
+    assert.equal(result.call?.id, 'leg-100');
+    assert.deepEqual(await within(action.stop(), 2000, 'stop'), { successful: true });
+    assert.deepEqual(ami.actions, ['Hangup:Local/100@relay-outbound-0001;1']);
+    assert.deepEqual([result.call?.ended, action.state, call.lane.holder], [true, 'disconnected', undefined]);
+    assert.deepEqual(events, ['connect.connecting:connecting', 'connect.connected:connected', 'connect.disconnected:disconnected']);
+    assert.deepEqual(await action.stop(), { successful: true }, 'a second stop has nothing left to do');
+    assert.equal(ami.actions.length, 1);
+  });
+
   it('no group answers: failed with the last DIALSTATUS', async () => {
     const ami = new FakeAmi();
     const call = fakeCall(fakeAgi([async () => 'BUSY', async () => 'NOANSWER'], []), ami);
