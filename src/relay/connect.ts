@@ -22,6 +22,7 @@
 import type { Agi } from '../agi/agi.js';
 import type { AmiMessage } from '../ami/message.js';
 import { AgiAbortError, AgiHangupError, AgiInterruptedError } from '../errors.js';
+import { MEDIA_COMMAND_TIMEOUT_MS } from '../media/call.js';
 import { agiEvent, type Call } from './call.js';
 import { Action, Component, startAction, type MethodOptions } from './component.js';
 import { defaultDeviceResolver, deviceOfDialBegin, dialGroups, dialOutcome, parseDevices, type DeviceList, type DialGroup, type PhoneDevice } from './connect-devices.js';
@@ -147,7 +148,8 @@ class ConnectComponent extends Component<ConnectResult, ConnectState> {
         this.group = group;
         this.taken = new Set();
         this.legs.clear();
-        await agi.exec('Dial', ...group.dialArguments);
+        // A bridge lasts as long as the conversation: a session-wide command timeout must not abandon it.
+        await agi.exec('Dial', ...group.dialArguments, { timeoutMs: MEDIA_COMMAND_TIMEOUT_MS });
         const dialStatus = (await agi.getVariable('DIALSTATUS')) ?? '';
         const event = agiEvent('EXEC', { application: 'Dial', DIALSTATUS: dialStatus });
         if (dialOutcome(dialStatus) === 'answered') {

@@ -16,7 +16,7 @@ import { after, before, describe, it, type TestContext } from 'node:test';
 import type { Call } from '../../src/relay/call.js';
 import type { ConnectAction } from '../../src/relay/connect.js';
 import { DEFAULT_DEVICE_CONTEXT } from '../../src/relay/connect-devices.js';
-import { CallNotControllableError } from '../../src/relay/errors.js';
+import { CallNotControllableError, RelayCapabilityError } from '../../src/relay/errors.js';
 import type { RecordResult } from '../../src/relay/results.js';
 import { AGIKIT_DIALPLAN, far } from '../../src/testing/asterisk.js';
 import { callDialplan } from '../../src/testing/call-dialplan.js';
@@ -79,6 +79,43 @@ function near(actual: number, expected: number, what: string): void {
   assert.ok(Math.abs(actual - expected) <= expected * 0.1, `${what}: ${actual.toFixed(0)}, expected ${expected.toFixed(0)} ± 10 %`);
 }
 
+/** A device that is busy: `[relay-outbound]` writes who called it, then `Busy()`. */
+async function busy(r: RelayRig): Promise<string> {
+  const id = newCallId();
+  await r.asterisk.cliMany([reachedCommand(id, 1), addExtensionCommand(DEFAULT_DEVICE_CONTEXT, id, 2, 'Busy', '5')]);
+  return id;
+}
+
+/** A device that rings and never answers. */
+async function ringing(r: RelayRig): Promise<string> {
+  const id = newCallId();
+  await r.asterisk.cliMany([reachedCommand(id, 1), addExtensionCommand(DEFAULT_DEVICE_CONTEXT, id, 2, 'Ringing', ''), addExtensionCommand(DEFAULT_DEVICE_CONTEXT, id, 3, 'Wait', '60')]);
+  return id;
+}
+
+/** A device that answers (after ringing `ringSeconds`) and runs the harness far `steps` (then hangs up). */
+async function answering(r: RelayRig, steps: readonly FarStep[], ringSeconds = 0): Promise<string> {
+  const id = newCallId();
+  const plan = callDialplan(id, { agi: 'agi://127.0.0.1:1/unused', far: steps });
+  const ring = ringSeconds > 0 ? [addExtensionCommand(DEFAULT_DEVICE_CONTEXT, id, 2, 'Ringing', ''), addExtensionCommand(DEFAULT_DEVICE_CONTEXT, id, 3, 'Wait', String(ringSeconds))] : [];
+  await r.asterisk.cliMany([
+    ...plan.adds.filter((command) => command.endsWith(`into ${AGIKIT_DIALPLAN.farContext}`)),
+    reachedCommand(id, 1),
+    ...ring,
+    addExtensionCommand(DEFAULT_DEVICE_CONTEXT, id, 2 + ring.length, 'Goto', `${AGIKIT_DIALPLAN.farContext},${id},1`),
+  ]);
+  return id;
+}
+
+function reachedCommand(id: string, priority: number): string {
+  return addExtensionCommand(DEFAULT_DEVICE_CONTEXT, id, priority, 'Set', `DB(${REACHED}/${id})=from:\${CALLERID(num)}`);
+}
+
+/** The caller id device `id` was called with, or `undefined` when it was never reached. */
+function reached(r: RelayRig, id: string): Promise<string | undefined> {
+  return r.asterisk.dbGet(REACHED, id);
+}
+
 describe('live: Relay connect (serial and parallel devices, remote leg, disconnect)', { concurrency: true }, () => {
   let rig: RelayRig | undefined;
   /** Local path of a 2 s 600 Hz sine the caller plays. */
@@ -98,43 +135,6 @@ describe('live: Relay connect (serial and parallel devices, remote leg, disconne
   after(async () => {
     await rig?.stop();
   });
-
-  /** A device that is busy: `[relay-outbound]` writes who called it, then `Busy()`. */
-  async function busy(r: RelayRig): Promise<string> {
-    const id = newCallId();
-    await r.asterisk.cliMany([reachedCommand(id, 1), addExtensionCommand(DEFAULT_DEVICE_CONTEXT, id, 2, 'Busy', '5')]);
-    return id;
-  }
-
-  /** A device that rings and never answers. */
-  async function ringing(r: RelayRig): Promise<string> {
-    const id = newCallId();
-    await r.asterisk.cliMany([reachedCommand(id, 1), addExtensionCommand(DEFAULT_DEVICE_CONTEXT, id, 2, 'Ringing', ''), addExtensionCommand(DEFAULT_DEVICE_CONTEXT, id, 3, 'Wait', '60')]);
-    return id;
-  }
-
-  /** A device that answers (after ringing `ringSeconds`) and runs the harness far `steps` (then hangs up). */
-  async function answering(r: RelayRig, steps: readonly FarStep[], ringSeconds = 0): Promise<string> {
-    const id = newCallId();
-    const plan = callDialplan(id, { agi: 'agi://127.0.0.1:1/unused', far: steps });
-    const ring = ringSeconds > 0 ? [addExtensionCommand(DEFAULT_DEVICE_CONTEXT, id, 2, 'Ringing', ''), addExtensionCommand(DEFAULT_DEVICE_CONTEXT, id, 3, 'Wait', String(ringSeconds))] : [];
-    await r.asterisk.cliMany([
-      ...plan.adds.filter((command) => command.endsWith(`into ${AGIKIT_DIALPLAN.farContext}`)),
-      reachedCommand(id, 1),
-      ...ring,
-      addExtensionCommand(DEFAULT_DEVICE_CONTEXT, id, 2 + ring.length, 'Goto', `${AGIKIT_DIALPLAN.farContext},${id},1`),
-    ]);
-    return id;
-  }
-
-  function reachedCommand(id: string, priority: number): string {
-    return addExtensionCommand(DEFAULT_DEVICE_CONTEXT, id, priority, 'Set', `DB(${REACHED}/${id})=from:\${CALLERID(num)}`);
-  }
-
-  /** The caller id device `id` was called with, or `undefined` when it was never reached. */
-  function reached(r: RelayRig, id: string): Promise<string | undefined> {
-    return r.asterisk.dbGet(REACHED, id);
-  }
 
   it('serial [busy, no answer, answering]: tried in order, the third answers (fromNumber as its caller id), its DTMF crosses the bridge; when it hangs up the caller plays again and its far leg hears it', { skip }, async (t: TestContext) => {
     assert.ok(rig);
@@ -383,5 +383,49 @@ describe('live: Relay connect (serial and parallel devices, remote leg, disconne
     near(callerHeard.durationMs, 2000, "ms of the caller's play its far leg heard");
     assert.equal(callerHeard.hz, 600, "the caller's far leg heard the caller's 600 Hz play, not the remote's");
     t.diagnostic(`remote heard ${remoteHeard.durationMs} ms at ${remoteHeard.hz} Hz; caller heard ${callerHeard.durationMs} ms at ${callerHeard.hz} Hz`);
+  });
+});
+
+describe('live: Relay connect without AMI (the AGI-only subset)', { concurrency: true }, () => {
+  let rig: RelayRig | undefined;
+  before(async () => {
+    if (!live.ok) return;
+    rig = await RelayRig.start({ ami: false });
+  });
+  after(async () => {
+    await rig?.stop();
+  });
+
+  it('Dial runs in the lane: the busy device then the answering one; known once the bridge ends, with no remote Call; its DTMF crossed the bridge; stop, signal and disconnect need AMI', { skip }, async () => {
+    assert.ok(rig);
+    const r = rig;
+    const b = await busy(r);
+    const a = await answering(r, [far.wait(1), far.dtmf('73'), far.wait(0.5), far.hangup()]);
+    let report: Record<string, unknown> = {};
+    const { result } = await r.run(
+      async (call) => {
+        await call.answer();
+        const events = connectEvents(call);
+        const outcome = await call.connect([{ toNumber: b }, { toNumber: a }]);
+        await until(() => events.includes('connect.disconnected'), 'connect.disconnected', 10_000);
+        const refusals = await Promise.all([
+          call.disconnect().catch((error: unknown) => (error instanceof RelayCapabilityError ? error.capability : String(error))),
+          call.connect([{ toNumber: a }], { signal: new AbortController().signal }).catch((error: unknown) => (error instanceof RelayCapabilityError ? error.capability : String(error))),
+        ]);
+        const played = await call.playSilence(1);
+        report = { successful: outcome.successful, call: outcome.call, dialStatus: outcome.dialStatus, events: [...events], refusals, played: played.successful };
+      },
+      { far: [far.read('bridged', { maxDigits: 2, timeoutSeconds: 20 })], timeoutMs: 40_000 },
+    );
+    assert.deepEqual(report, {
+      successful: true,
+      call: null,
+      dialStatus: 'ANSWER',
+      events: ['connect.connecting', 'connect.connected', 'connect.disconnected'],
+      refusals: ['ami', 'ami'],
+      played: true,
+    });
+    assert.equal(result.farDigits['bridged'], '73', "the caller's far leg heard the answering device's DTMF");
+    assert.ok(await reached(r, b), 'the busy device was tried first');
   });
 });
