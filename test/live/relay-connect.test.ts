@@ -345,6 +345,26 @@ describe('live: Relay connect (serial and parallel devices, remote leg, disconne
     assert.equal(loud.hz, 600);
   });
 
+  it('the caller hangs up while bridged: connect.disconnected, and Asterisk ends the remote leg', { skip }, async () => {
+    assert.ok(rig);
+    const r = rig;
+    const a = await answering(r, [far.wait(30)]);
+    let report: Record<string, unknown> = {};
+    await r.run(
+      async (call) => {
+        await call.answer();
+        const events = connectEvents(call);
+        const connected = await call.connect([{ toNumber: a }]);
+        await r.asterisk.dbPut(`${AGIKIT_DIALPLAN.syncFamily}/${call.toNumber}`, 'bridged', '1');
+        const [callEnded, remoteEnded] = await within(Promise.all([call.waitForEnded(), connected.call!.waitForEnded()]), 15_000, 'both legs to end');
+        await until(() => events.includes('connect.disconnected'), 'connect.disconnected', 10_000);
+        report = { callEnded, remoteEnded, events: [...events] };
+      },
+      { far: [far.waitFor('bridged', { timeoutMs: 20_000 }), far.wait(1), far.hangup()], timeoutMs: 40_000 },
+    );
+    assert.deepEqual(report, { callEnded: true, remoteEnded: true, events: ['connect.connecting', 'connect.connected', 'connect.disconnected'] });
+  });
+
   it('disconnect(): both legs stay up; the remote leg comes back on its own AGI session and plays (its far leg hears it) while the caller plays to its own far leg', { skip }, async (t: TestContext) => {
     assert.ok(rig);
     const r = rig;
