@@ -58,6 +58,14 @@ function connectEvents(call: Call): string[] {
   return seen;
 }
 
+/** {@link RelayRig.run} of a caller that answers, then runs `script` with its `connect.*` events (see {@link connectEvents}). */
+function answered(r: RelayRig, script: (call: Call, events: string[]) => Promise<void>, options: Parameters<RelayRig['run']>[1]): ReturnType<RelayRig['run']> {
+  return r.run(async (call) => {
+    await call.answer();
+    await script(call, connectEvents(call));
+  }, options);
+}
+
 /** The `DialStatus` of every `DialEnd` of the caller's `Dial`s, in order (the caller's own AMI events). */
 function dialEnds(call: Call): string[] {
   const statuses: string[] = [];
@@ -143,10 +151,9 @@ describe('live: Relay connect (serial and parallel devices, remote leg, disconne
     const a = await answering(r, [far.wait(1), far.dtmf('159'), far.wait(0.5), far.hangup()]);
     const name = `serial-${newCallId()}.wav`;
     let report: Record<string, unknown> = {};
-    const { result } = await r.run(
-      async (call) => {
-        await call.answer();
-        const events = connectEvents(call);
+    const { result } = await answered(
+      r,
+      async (call, events) => {
         const dials = dialEnds(call);
         const connected = await call.connect([{ toNumber: b }, { type: 'phone', params: { toNumber: n, timeout: 2 } }, { type: 'phone', params: { toNumber: a, fromNumber: '5550123', timeout: 20 } }]);
         const remote = connected.call;
@@ -198,10 +205,9 @@ describe('live: Relay connect (serial and parallel devices, remote leg, disconne
     const name = `parallel-${newCallId()}.wav`;
     let report: Record<string, unknown> = {};
     let recorded: RecordResult | undefined;
-    await r.run(
-      async (call) => {
-        await call.answer();
-        const events = connectEvents(call);
+    await answered(
+      r,
+      async (call, events) => {
         const dials = dialEnds(call);
         const connected = await call.connect([[{ toNumber: n }, { toNumber: a }]]);
         const remote = connected.call;
@@ -254,9 +260,9 @@ describe('live: Relay connect (serial and parallel devices, remote leg, disconne
     const n = await ringing(r);
     const a = await answering(r, [far.wait(1), far.hangup()], 3);
     let report: Record<string, unknown> = {};
-    await r.run(
+    await answered(
+      r,
       async (call) => {
-        await call.answer();
         const dials = dialEnds(call);
         const connected = await call.connect([[{ toNumber: n, timeout: 1 }, { toNumber: a, timeout: 20 }]]);
         await connected.call?.waitForEnded();
@@ -272,10 +278,9 @@ describe('live: Relay connect (serial and parallel devices, remote leg, disconne
     const r = rig;
     const [b, n1, n2] = [await busy(r), await ringing(r), await ringing(r)];
     let report: Record<string, unknown> = {};
-    await r.run(
-      async (call) => {
-        await call.answer();
-        const events = connectEvents(call);
+    await answered(
+      r,
+      async (call, events) => {
         const outcome = await call.connect([{ toNumber: b }, [{ toNumber: n1, timeout: 2 }, { toNumber: n2, timeout: 1 }]]);
         const played = await call.playSilence(1);
         report = { successful: outcome.successful, call: outcome.call, dialStatus: outcome.dialStatus, events: [...events], played: played.successful };
@@ -291,10 +296,9 @@ describe('live: Relay connect (serial and parallel devices, remote leg, disconne
     const r = rig;
     const [n, a] = [await ringing(r), await answering(r, [far.wait(10)])];
     let report: Record<string, unknown> = {};
-    await r.run(
-      async (call) => {
-        await call.answer();
-        const events = connectEvents(call);
+    await answered(
+      r,
+      async (call, events) => {
         const action: ConnectAction = await call.connectAsync([{ toNumber: n, timeout: 30 }, { toNumber: a }]);
         await dbUntil(r, REACHED, n, 'the device to ring');
         const stopped = await within(action.stop(), 10_000, 'stop');
@@ -322,10 +326,9 @@ describe('live: Relay connect (serial and parallel devices, remote leg, disconne
     const a = await answering(r, [far.wait(30)]);
     const name = `preempt-${newCallId()}.wav`;
     let report: Record<string, unknown> = {};
-    await r.run(
-      async (call) => {
-        await call.answer();
-        const events = connectEvents(call);
+    await answered(
+      r,
+      async (call, events) => {
         const action = await call.connectAsync([{ toNumber: a }]);
         const connected = await within(action.done, 15_000, 'connected');
         const queued = await call.playAudio(sine2, { queue: false }).catch((error: Error) => error.name);
@@ -350,10 +353,9 @@ describe('live: Relay connect (serial and parallel devices, remote leg, disconne
     const r = rig;
     const a = await answering(r, [far.wait(30)]);
     let report: Record<string, unknown> = {};
-    await r.run(
-      async (call) => {
-        await call.answer();
-        const events = connectEvents(call);
+    await answered(
+      r,
+      async (call, events) => {
         const connected = await call.connect([{ toNumber: a }]);
         await r.asterisk.dbPut(`${AGIKIT_DIALPLAN.syncFamily}/${call.toNumber}`, 'bridged', '1');
         const [callEnded, remoteEnded] = await within(Promise.all([call.waitForEnded(), connected.call!.waitForEnded()]), 15_000, 'both legs to end');
@@ -372,10 +374,9 @@ describe('live: Relay connect (serial and parallel devices, remote leg, disconne
     const callerName = `disc-caller-${newCallId()}.wav`;
     const a = await answering(r, [far.record(`${MOUNT}/${remoteName}`, { maxSeconds: 12 })]);
     let report: Record<string, unknown> = {};
-    await r.run(
-      async (call) => {
-        await call.answer();
-        const events = connectEvents(call);
+    await answered(
+      r,
+      async (call, events) => {
         const connected = await call.connect([{ toNumber: a }]);
         const remote = connected.call;
         assert.ok(remote);
@@ -422,10 +423,9 @@ describe('live: Relay connect without AMI (the AGI-only subset)', { concurrency:
     const b = await busy(r);
     const a = await answering(r, [far.wait(1), far.dtmf('73'), far.wait(0.5), far.hangup()]);
     let report: Record<string, unknown> = {};
-    const { result } = await r.run(
-      async (call) => {
-        await call.answer();
-        const events = connectEvents(call);
+    const { result } = await answered(
+      r,
+      async (call, events) => {
         const outcome = await call.connect([{ toNumber: b }, { toNumber: a }]);
         await until(() => events.includes('connect.disconnected'), 'connect.disconnected', 10_000);
         const refusals = await Promise.all([
