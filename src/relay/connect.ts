@@ -81,7 +81,6 @@ class ConnectComponent extends Component<ConnectResult, ConnectState> {
   protected async execute(): Promise<ConnectResult> {
     this.call.fireAction('connect.stateChange', this.handle);
     this.call.fireAction('connect.connecting', this.handle);
-    activeConnects.set(this.call, this);
     const connected = new Promise<ConnectResult>((resolve) => {
       this.resolveConnected = resolve;
     });
@@ -140,6 +139,8 @@ class ConnectComponent extends Component<ConnectResult, ConnectState> {
 
   /** Dials the groups one after the other, in the lane, until one answers; resolves once `Dial` has returned. */
   private async dialAll(agi: Agi): Promise<ConnectResult> {
+    // Set in the lane: a connect queued behind a bridged one must not take its place.
+    activeConnects.set(this.call, this);
     const off = this.call.ami?.onEvents(['DialBegin', 'DialEnd'], (event) => this.onDialEvent(event));
     try {
       let last: ConnectResult = this.unsuccessful(null, null);
@@ -191,6 +192,11 @@ class ConnectComponent extends Component<ConnectResult, ConnectState> {
     }
     const leg = this.legs.get(id);
     if (event.get('DialStatus') !== 'ANSWER' || !leg || this.remoteLeg) return;
+    if (this.stopRequested) {
+      // Answered as it was being stopped: the stop wins (Dial then returns, unsuccessful).
+      void leg.call.hangup().catch((error: unknown) => this.call.log.debug({ err: error }, 'connect: hanging up a leg that answered during stop() failed'));
+      return;
+    }
     this.remoteLeg = leg;
     leg.call.markAnswered();
     this.resolveConnected?.({ successful: true, event: { name: 'ami.DialEnd', payload: event.toObject() }, call: leg.call, device: leg.device, dialStatus: 'ANSWER' });
