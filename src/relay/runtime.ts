@@ -53,7 +53,7 @@ export interface RelayOptions {
    */
   resumeTimeoutMs?: number;
   /**
-   * Turns a `connect()` device into the dial string `Dial()` rings (`(d) => \`PJSIP/${d.toNumber}@trunk\``).
+   * Turns a `connect()` device into the dial string `Dial()` rings (``(d) => `PJSIP/${d.toNumber}@trunk` ``).
    * Default: `Local/<toNumber>@relay-outbound/n`, a context of your dialplan.
    */
   resolveDevice?: DeviceResolver;
