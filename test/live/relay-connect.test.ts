@@ -8,16 +8,19 @@
  * reason, when Docker or the image cannot be had.
  */
 import assert from 'node:assert/strict';
+import { createSocket, type Socket } from 'node:dgram';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, it, type TestContext } from 'node:test';
+import { ulawToLinear } from '../../src/media/audio.js';
 import type { Call } from '../../src/relay/call.js';
 import type { ConnectAction } from '../../src/relay/connect.js';
 import { DEFAULT_DEVICE_CONTEXT } from '../../src/relay/connect-devices.js';
 import { CallNotControllableError, RelayCapabilityError } from '../../src/relay/errors.js';
 import type { RecordResult } from '../../src/relay/results.js';
+import { decodeRtp } from '../../src/relay/rtp.js';
 import { AGIKIT_DIALPLAN, far } from '../../src/testing/asterisk.js';
 import { callDialplan } from '../../src/testing/call-dialplan.js';
 import { addExtensionCommand } from '../../src/testing/dialplan-text.js';
@@ -29,6 +32,36 @@ import { until, within } from '../support/settle.js';
 
 /** The astdb family where each device writes the caller id it was called with, once reached. */
 const REACHED = 'connect-reached';
+
+/** A UDP socket on 127.0.0.1 counting the RTP (PCMU) packets it gets, and the loud ones (a 20 ms frame above RMS 300). */
+class LoudPackets {
+  packets = 0;
+  loud = 0;
+  private constructor(private readonly socket: Socket) {
+    socket.on('message', (message) => {
+      const packet = decodeRtp(message);
+      if (!packet) return;
+      this.packets += 1;
+      let sum = 0;
+      for (const byte of packet.payload) sum += ulawToLinear(byte) ** 2;
+      if (Math.sqrt(sum / (packet.payload.length || 1)) > 300) this.loud += 1;
+    });
+  }
+
+  static async open(): Promise<LoudPackets> {
+    const socket = createSocket('udp4');
+    await new Promise<void>((resolve) => socket.bind(0, '127.0.0.1', resolve));
+    return new LoudPackets(socket);
+  }
+
+  get port(): number {
+    return this.socket.address().port;
+  }
+
+  close(): void {
+    this.socket.close();
+  }
+}
 
 /** Polls astdb until `family`/`key` exists (bounded: fails with `message` after 15 s). */
 async function dbUntil(r: RelayRig, family: string, key: string, message: string): Promise<void> {
@@ -197,7 +230,7 @@ describe('live: Relay connect (serial and parallel devices, remote leg, disconne
     t.diagnostic(`dials ${String(report['dials'])}; caller's far leg heard ${shape(heard.runs())}`);
   });
 
-  it('parallel [[no answer, answering]]: the answering one wins, the other is cancelled; its tone crosses the bridge; the remote leg is an AMI-only Call (no play), remote.hangup() frees the caller', { skip }, async (t: TestContext) => {
+  it('parallel [[no answer, answering]]: the answering one wins, the other is cancelled; its tone crosses the bridge; the remote leg is an AMI-only Call (records, taps, no play), remote.hangup() frees the caller', { skip }, async (t: TestContext) => {
     assert.ok(rig);
     const r = rig;
     const n = await ringing(r);
@@ -205,6 +238,8 @@ describe('live: Relay connect (serial and parallel devices, remote leg, disconne
     const name = `parallel-${newCallId()}.wav`;
     let report: Record<string, unknown> = {};
     let recorded: RecordResult | undefined;
+    const rtp = await LoudPackets.open();
+    t.after(() => rtp.close());
     await answered(
       r,
       async (call, events) => {
@@ -219,8 +254,9 @@ describe('live: Relay connect (serial and parallel devices, remote leg, disconne
         await assert.rejects(remote.connect([{ toNumber: n }]), (error: unknown) => error instanceof CallNotControllableError && error.why === 'no-agi');
         // The far leg's 3 s tone, heard by the caller's far leg through the bridge, and recorded on the remote leg (MixMonitor over AMI).
         const recording = await remote.recordAsync({ direction: 'both' });
+        const tap = await remote.tapAsync({ audioDirection: 'speak', targetType: 'rtp', targetAddr: '127.0.0.1', targetPort: rtp.port });
         await dbUntil(r, `${AGIKIT_DIALPLAN.syncFamily}/${a}`, 'played', 'the remote far leg to play its tone');
-        await recording.stop();
+        await Promise.all([recording.stop(), tap.stop()]);
         recorded = recording.result;
         const hungUp = await within(remote.hangup(), 10_000, 'remote hangup');
         await until(() => events.includes('connect.disconnected'), 'connect.disconnected', 10_000);
@@ -251,7 +287,8 @@ describe('live: Relay connect (serial and parallel devices, remote leg, disconne
     const remoteTone = lastLoud(onRemote);
     assert.equal(remoteTone.hz, 1000, `the remote leg's recording holds its party's tone (${shape(onRemote.runs())})`);
     assert.ok(remoteTone.durationMs > 1500, `most of the 3 s tone was recorded on the remote leg (${shape(onRemote.runs())})`);
-    t.diagnostic(`caller's far leg heard ${shape(heard.runs())}; the remote leg's recording: ${shape(onRemote.runs())}`);
+    assert.ok(rtp.loud >= 50, `the tap of the remote leg streamed its party's tone: ${rtp.loud} loud RTP packets of ${rtp.packets}`);
+    t.diagnostic(`caller's far leg heard ${shape(heard.runs())}; the remote leg's recording: ${shape(onRemote.runs())}; its tap: ${rtp.loud} loud RTP packets of ${rtp.packets}`);
   });
 
   it("per-device timeouts in a parallel group: the device with the shorter timeout is hung up unanswered before the other one answers", { skip }, async () => {
