@@ -14,6 +14,8 @@ import { ChannelState } from '../agi/results.js';
 import { AgiHangupError } from '../errors.js';
 import { ChannelAmi, callSignalOf, type DialplanTarget } from './channel-ami.js';
 import type { Action, MethodOptions } from './component.js';
+import { connect, connectAsync, disconnect, type ConnectAction } from './connect.js';
+import type { DeviceList } from './connect-devices.js';
 import { detect, detectAsync, type DetectAction } from './detect.js';
 import type { AmdParams, DetectParams, DigitDetectParams, FaxDetectParams } from './detect-options.js';
 import { faxReceive, faxReceiveAsync, faxSend, faxSendAsync, type FaxAction } from './fax.js';
@@ -28,6 +30,7 @@ import { audioPrompt, listPrompt, ringtonePrompt, startPrompt, ttsPrompt, type P
 import {
   hangupReasonFromCause,
   type AnswerResult,
+  type ConnectResult,
   type DetectResult,
   type FaxResult,
   type HangupReason,
@@ -519,6 +522,50 @@ export class Call extends EventEmitter<CallEvents> {
    */
   writeOwner(method = 'Call.writeOwner'): Promise<void> {
     return this.sessions.writeOwner(method);
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // connect (connect.ts)
+
+  /**
+   * Bridges the call to a new outbound call: devices are tried in series, a nested array is a group
+   * rung in parallel (`[a, [b, c], d]`); each device is `{ type: 'phone', params: { toNumber,
+   * fromNumber?, timeout? } }` or the shorthand `{ toNumber, fromNumber?, timeout? }`, turned into a
+   * dial string by the runtime's `resolveDevice`. Resolves once a device answered (`successful`,
+   * `call` = the remote leg, bridged with this call) or none did. While bridged the call's lane is
+   * held; when the remote party hangs up (or is disconnected) `connect.disconnected` is emitted and
+   * the call is free again. Without AMI it resolves only once the bridge has ended, with no remote
+   * `Call`. See docs/relay-connect.md.
+   *
+   * @throws RelayArgumentError for a bad device list
+   * @throws RelayCapabilityError for a `signal` without AMI
+   * @throws CallBusyError with `queue: false` while the lane is held
+   */
+  connect(devices: DeviceList, options: MethodOptions = {}): Promise<ConnectResult> {
+    return connect(this, devices, options);
+  }
+
+  /**
+   * Starts a connect (see {@link connect}) and returns its {@link ConnectAction} (`stop()`, `state`,
+   * `completed`, `result`, `done`). Events: `connect.stateChange`, `connect.connecting`,
+   * `connect.connected`, `connect.failed`, `connect.disconnected`.
+   *
+   * @throws as {@link connect}
+   */
+  connectAsync(devices: DeviceList, options: MethodOptions = {}): Promise<ConnectAction> {
+    return connectAsync(this, devices, options);
+  }
+
+  /**
+   * Ends the bridge of a connected connect and keeps both legs up: the remote leg (the connect's
+   * `result.call`) comes back on an AGI session of its own and can be driven like any call (play,
+   * prompt...; it is yours to hang up), and this call is free again. `false` when nothing is
+   * connected.
+   *
+   * @throws RelayCapabilityError without AMI or this process's FastAGI address
+   */
+  disconnect(): Promise<{ successful: boolean }> {
+    return disconnect(this);
   }
 
   // ---------------------------------------------------------------------------------------------

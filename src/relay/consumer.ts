@@ -14,6 +14,7 @@ import type { MediaOptions } from '../media/options.js';
 import { FastAgiServer, type FastAgiServerOptions } from '../server/fastagi-server.js';
 import type { Router } from '../server/router.js';
 import type { Call } from './call.js';
+import type { DeviceResolver } from './connect-devices.js';
 import { Client, RELAY_AMI_EVENTS } from './client.js';
 import { advertisedOwner, ownerUrl, RESERVED_CONTEXT_NAMES } from './dialplan.js';
 import { RelayCapabilityError, RelayError } from './errors.js';
@@ -63,6 +64,8 @@ export interface RelayConnection {
   tasks?: TaskTransportSpec;
   /** How long a call that left AGI may take to come back before it counts as lost (default 10000 ms). */
   resumeTimeoutMs?: number;
+  /** `connect()`'s device resolver: a device's `toNumber` to a dial string (see `RelayOptions.resolveDevice`). */
+  resolveDevice?: DeviceResolver;
 }
 
 /** Options of {@link Consumer.run}. */
@@ -304,7 +307,7 @@ export abstract class Consumer {
   }
 
   private makeRuntime(ami: AmiClient | undefined, log: Logger): RelayRuntime {
-    const { media, speech, resumeTimeoutMs, agi } = this.connection;
+    const { media, speech, resumeTimeoutMs, agi, resolveDevice } = this.connection;
     const advertise = agi?.advertise;
     const runtime = new RelayRuntime({
       ami,
@@ -312,6 +315,7 @@ export abstract class Consumer {
       speech,
       log,
       ...(resumeTimeoutMs !== undefined ? { resumeTimeoutMs } : {}),
+      ...(resolveDevice !== undefined ? { resolveDevice } : {}),
       // Mounted in a server of someone else's, the address is known only when advertised.
       ...(advertise !== undefined ? { owner: advertisedOwner(advertise) } : {}),
     });

@@ -110,9 +110,12 @@ exten => s,1,AGI(\${RELAY_OWNER}/relay/helper)
 exten => s,1,ChanSpy(\${RELAY_TARGET},qEuo)
  same => n,Hangup()
 
-; Dial(...,b(relay-predial^s^1(<number>))): the called channel's caller id.
+; Dial(...,b(relay-predial^s^1(<number>))): the caller id the called party
+; sees. That is the called channel's connected line (what Dial copies from the
+; caller, what PJSIP puts in From and a Local channel passes on as the caller
+; id); i: set it without sending a connected line update.
 [relay-predial]
-exten => s,1,Set(CALLERID(num)=\${ARG1})
+exten => s,1,Set(CONNECTEDLINE(num,i)=\${ARG1})
  same => n,Return()
 `;
 

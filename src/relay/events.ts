@@ -8,6 +8,7 @@
 
 import type { CallState } from './state.js';
 import type { Action } from './component.js';
+import type { ConnectAction } from './connect.js';
 import type { DetectAction } from './detect.js';
 import type { FaxAction } from './fax.js';
 import type { PlayAction } from './play.js';
@@ -43,6 +44,17 @@ export interface CallEvents {
   prompt: [action: PromptAction];
 
   'sendDigits.finished': [action: AnyAction];
+
+  /** Every change of a connect's state. */
+  'connect.stateChange': [action: ConnectAction];
+  /** A connect started calling its devices. */
+  'connect.connecting': [action: ConnectAction];
+  /** A device answered: the call and the remote leg (`action.result.call`) are bridged. */
+  'connect.connected': [action: ConnectAction];
+  /** No device answered (the last `Dial` ended busy, unanswered or failed). */
+  'connect.failed': [action: ConnectAction];
+  /** The bridge has ended (the caller is free again), or the connect was stopped before anyone answered. */
+  'connect.disconnected': [action: ConnectAction];
 
   /** A tap has started: audio flows to the target. */
   'tap.tapping': [action: TapAction];

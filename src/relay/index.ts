@@ -77,6 +77,7 @@ export {
   type SendResult,
   type StopResult,
   type TapResult,
+  type ConnectResult,
 } from './results.js';
 export { RECORDINGS_SUBDIRECTORY, RecordAction, type RecordState } from './record.js';
 export {
@@ -109,6 +110,22 @@ export { InProcessTaskTransport } from './transports/in-process.js';
 export { DEFAULT_TASK_PORT, LocalHttpTaskTransport, type LocalHttpTaskOptions } from './transports/local-http.js';
 export { RedisTaskTransport, type RedisTaskOptions } from './transports/redis.js';
 export { TapAction, TAPS_SUBDIRECTORY, type TapState } from './tap.js';
+export { ConnectAction, type ConnectState } from './connect.js';
+export {
+  DEFAULT_DEVICE_CONTEXT,
+  DEFAULT_DEVICE_TIMEOUT,
+  defaultDeviceResolver,
+  dialGroups,
+  dialOutcome,
+  parseDevices,
+  type DeviceInput,
+  type DeviceList,
+  type DeviceResolver,
+  type DialGroup,
+  type DialOutcome,
+  type PhoneDevice,
+  type PhoneDeviceParams,
+} from './connect-devices.js';
 export {
   checkTapParams,
   type TapCodec,

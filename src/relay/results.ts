@@ -5,6 +5,8 @@
  * @module
  */
 
+import type { Call } from './call.js';
+import type { PhoneDevice } from './connect-devices.js';
 import type { Message } from './message.js';
 import type { TapDescription, TapDevice } from './tap-params.js';
 
@@ -159,6 +161,25 @@ export interface FaxResult extends RelayResult {
   readonly document: string;
   /** Pages sent or received (`FAXPAGES`). */
   readonly pages: number;
+}
+
+/**
+ * Result of `connect()`, and of the action `connectAsync()` returns (the seed's `ConnectResult`).
+ * `successful` once a device answered and the legs are bridged; `false` when no device answered
+ * (busy, no answer, unreachable), when it was stopped first, or when the call hung up.
+ */
+export interface ConnectResult extends RelayResult {
+  /**
+   * The remote leg connected with the call: a {@link Call} known through AMI only (hangup,
+   * `waitFor*`, state events, `tap`, `record`, `sendDigits`; methods that need its own AGI session
+   * throw `CallNotControllableError` until `disconnect()` gives it one). `null` when unsuccessful,
+   * and without AMI.
+   */
+  readonly call: Call | null;
+  /** The device that answered, `null` when none did (or, without AMI, when `Dial` did not say). */
+  readonly device: PhoneDevice | null;
+  /** `DIALSTATUS` of the last `Dial` (`ANSWER`, `BUSY`, `NOANSWER`, `CHANUNAVAIL`, ...), `null` when none ran to its end. */
+  readonly dialStatus: string | null;
 }
 
 /**

@@ -13,6 +13,7 @@ import type { MediaOptions } from '../media/options.js';
 import { AgiHangupError } from '../errors.js';
 import { Router, type AgiHandler } from '../server/router.js';
 import { Call, type CallInit } from './call.js';
+import type { DeviceResolver } from './connect-devices.js';
 import { RELAY_ROUTES } from './dialplan.js';
 import { RelayCapabilityError } from './errors.js';
 import { HelperChannels, type HelperChannel, type HelperOptions } from './helper.js';
@@ -51,6 +52,11 @@ export interface RelayOptions {
    * `[relay-resume]` before it counts as lost (default 10,000 ms).
    */
   resumeTimeoutMs?: number;
+  /**
+   * Turns a `connect()` device into the dial string `Dial()` rings (``(d) => `PJSIP/${d.toNumber}@trunk` ``).
+   * Default: `Local/<toNumber>@relay-outbound/n`, a context of your dialplan.
+   */
+  resolveDevice?: DeviceResolver;
 }
 
 /** What routes can be added to: a {@link Router}, or a `FastAgiServer` made without one. */
