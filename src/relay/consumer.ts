@@ -22,6 +22,7 @@ import { MessageInbox } from './message-inbox.js';
 import type { MessagingOptions } from './messaging.js';
 import { RelayRuntime, type SpeechRecognizer } from './runtime.js';
 import { CONTEXT_NAME } from './context-name.js';
+import type { DeviceResolver } from './dial.js';
 import { serveTasks, type TaskTransportSpec } from './task.js';
 import type { TaskMessage } from './task-message.js';
 import type { TaskReceiver } from './task-transport.js';
@@ -63,6 +64,8 @@ export interface RelayConnection {
   tasks?: TaskTransportSpec;
   /** How long a call that left AGI may take to come back before it counts as lost (default 10000 ms). */
   resumeTimeoutMs?: number;
+  /** Outbound calls: the device → dial string resolver (see `RelayOptions.resolveDevice`). */
+  resolveDevice?: DeviceResolver;
 }
 
 /** Options of {@link Consumer.run}. */
@@ -304,7 +307,7 @@ export abstract class Consumer {
   }
 
   private makeRuntime(ami: AmiClient | undefined, log: Logger): RelayRuntime {
-    const { media, speech, resumeTimeoutMs, agi } = this.connection;
+    const { media, speech, resumeTimeoutMs, agi, resolveDevice } = this.connection;
     const advertise = agi?.advertise;
     const runtime = new RelayRuntime({
       ami,
@@ -312,6 +315,7 @@ export abstract class Consumer {
       speech,
       log,
       ...(resumeTimeoutMs !== undefined ? { resumeTimeoutMs } : {}),
+      ...(resolveDevice ? { resolveDevice } : {}),
       // Mounted in a server of someone else's, the address is known only when advertised.
       ...(advertise !== undefined ? { owner: advertisedOwner(advertise) } : {}),
     });

@@ -14,7 +14,8 @@ import { AgiHangupError } from '../errors.js';
 import { Router, type AgiHandler } from '../server/router.js';
 import { Call, type CallInit } from './call.js';
 import { RELAY_ROUTES } from './dialplan.js';
-import { RelayCapabilityError } from './errors.js';
+import { defaultResolveDevice, type DeviceResolver, type DialDevice } from './dial.js';
+import { RelayCapabilityError, RelayError } from './errors.js';
 import { HelperChannels, type HelperChannel, type HelperOptions } from './helper.js';
 
 /** A speech-to-text engine for speech prompts: gets the caller's recorded speech as a WAV file. */
@@ -51,6 +52,13 @@ export interface RelayOptions {
    * `[relay-resume]` before it counts as lost (default 10,000 ms).
    */
   resumeTimeoutMs?: number;
+  /**
+   * Outbound calls (`calling.dial`, `call.dial()`): turns a device (`toNumber`, `fromNumber`,
+   * `timeout`) into the Asterisk dial string that is originated, e.g.
+   * `(device) => \`PJSIP/${device.toNumber}@trunk\``. Default: `Local/<toNumber>@relay-outbound`, a
+   * context of your dialplan.
+   */
+  resolveDevice?: DeviceResolver;
 }
 
 /** What routes can be added to: a {@link Router}, or a `FastAgiServer` made without one. */
@@ -139,12 +147,31 @@ export class RelayRuntime {
    */
   trackCall(init: CallInit): Call {
     this.requireAmi('trackCall');
-    const known = this.calls.get(init.id);
-    if (known) return known;
-    const call = new Call(this, init);
+    return this.calls.get(init.id) ?? this.track(new Call(this, init));
+  }
+
+  /**
+   * Registers `call` (made but not held yet: an outbound call about to be dialed) and follows it over
+   * AMI, as {@link trackCall} does.
+   *
+   * @throws RelayCapabilityError without AMI
+   * @throws RelayError when another call holds its id
+   */
+  track(call: Call): Call {
+    this.requireAmi('trackCall');
+    const known = this.calls.get(call.id);
+    if (known && known !== call) throw new RelayError(`a call with the id ${call.id} is held already`);
     this.calls.set(call.id, call);
     call.follow();
     return call;
+  }
+
+  /**
+   * The dial string of an outbound device: {@link RelayOptions.resolveDevice}, else
+   * `Local/<toNumber>@relay-outbound` (see `defaultResolveDevice`).
+   */
+  resolveDevice(device: DialDevice): string {
+    return (this.options.resolveDevice ?? defaultResolveDevice)(device);
   }
 
   /**

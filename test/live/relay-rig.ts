@@ -15,6 +15,7 @@ import { pino } from 'pino';
 import type { MediaOptions } from '../../src/media/options.js';
 import { EspeakTtsProvider } from '../../src/media/tts.js';
 import type { Call } from '../../src/relay/call.js';
+import type { Client } from '../../src/relay/client.js';
 import type { RelayRuntime } from '../../src/relay/runtime.js';
 import { Consumer, type RelayConnection } from '../../src/relay/consumer.js';
 import { AGIKIT_DIALPLAN, startAsterisk, type CallResult, type LiveAsterisk, type LiveCall, type OriginateOptions, type StartAsteriskOptions } from '../../src/testing/asterisk.js';
@@ -84,7 +85,7 @@ export interface RelayRunResult {
 }
 
 /** How a rig consumer is made: the consumer settings besides where it listens. */
-type PeerSettings = Omit<RelayConnection, 'agi'>;
+export type PeerSettings = Omit<RelayConnection, 'agi'>;
 
 /**
  * A consumer of the rig serving the context `live` (the rig's own, or one more on the same Asterisk:
@@ -115,6 +116,11 @@ export class RigPeer {
     const address = this.consumer.address;
     if (!address) throw new Error('the consumer is not listening');
     return address.port;
+  }
+
+  /** The consumer's client (`consumer.client`: outbound calls, tasks, messages). */
+  get client(): Client {
+    return this.consumer.client;
   }
 
   /** The consumer's runtime (its calls, AMI, helper channels). */
@@ -213,6 +219,16 @@ export class RelayRig {
   /** The consumer's runtime (its calls, AMI, helper channels). */
   get runtime(): RelayRuntime {
     return this.main.runtime;
+  }
+
+  /** The consumer's client (`consumer.client`). */
+  get client(): Client {
+    return this.main.client;
+  }
+
+  /** Settings a consumer (or client) of the rig is made with: AMI, media, log. */
+  get peerSettings(): PeerSettings {
+    return this.settings;
   }
 
   /** See {@link RigPeer.run}: a call into the rig's consumer. */
