@@ -86,9 +86,10 @@ export class Client extends EventEmitter<ClientEvents> {
 
   /**
    * Connects: logs in to AMI when options for it were given (asking for the events the Relay layer
-   * needs) and, with AMI, opens the client's own FastAGI listener (`agi.host`, default 127.0.0.1;
-   * `agi.port`, default an ephemeral port; `agi.advertise` as for a consumer): the calls it dials
-   * come back there (`RELAY_OWNER`). Then emits `ready`. A second call returns the first one's promise.
+   * needs), then emits `ready`. A second call returns the first one's promise. The first dial opens
+   * the client's own FastAGI listener (`agi.host`, default 127.0.0.1; `agi.port`, default an
+   * ephemeral port; `agi.advertise` as for a consumer): the calls it dials come back there
+   * (`RELAY_OWNER`).
    */
   connect(): Promise<void> {
     this.connecting ??= (async () => {
@@ -96,32 +97,35 @@ export class Client extends EventEmitter<ClientEvents> {
       const client = ami instanceof AmiClient ? ami : ami ? await AmiClient.connect({ ...ami, events: ami.events ?? RELAY_AMI_EVENTS }) : undefined;
       if (ami !== undefined && !(ami instanceof AmiClient)) this.ownAmi = client;
       const log = this.options.log ?? pino({ name: 'agikit-relay' });
-      const runtime = new RelayRuntime({
+      const runtime: RelayRuntime = new RelayRuntime({
         ami: client,
         media: this.options.media,
         speech: this.options.speech,
         log,
         ...(this.options.resolveDevice ? { resolveDevice: this.options.resolveDevice } : {}),
         ...(this.options.resumeTimeoutMs !== undefined ? { resumeTimeoutMs: this.options.resumeTimeoutMs } : {}),
+        openOwner: (): Promise<string> => this.listen(runtime, log),
       });
-      if (client) await this.listen(runtime, log);
       this.runtimeValue = runtime;
       this.emit('ready', this);
     })();
     return this.connecting;
   }
 
-  /** The client's own FastAGI listener: the runtime's routes (`/relay/dialed`, `/relay/resume`, `/relay/helper`), no contexts. */
-  private async listen(runtime: RelayRuntime, log: Logger): Promise<void> {
+  /**
+   * Opens the client's own FastAGI listener, on its first dial: the runtime's routes (`/relay/dialed`,
+   * `/relay/resume`, `/relay/helper`), no contexts. Resolves with its owner URL.
+   */
+  private async listen(runtime: RelayRuntime, log: Logger): Promise<string> {
     const agi = this.options.agi;
     const server = new FastAgiServer({ ...this.options.server, host: agi?.host ?? '127.0.0.1', port: agi?.port ?? 0, logger: log });
     runtime.router([], () => undefined, server);
-    const address = await server.listen();
     this.ownServer = server;
-    runtime.setOwner(ownerUrl(address, agi?.advertise, networkInterfaces()));
+    const address = await server.listen();
+    return ownerUrl(address, agi?.advertise, networkInterfaces());
   }
 
-  /** Disconnects: ends the calls it holds, closes its FastAGI listener and the AMI connection it opened (not one it was given). */
+  /** Disconnects: closes its FastAGI listener (sessions in progress end) and the AMI connection it opened (not one it was given). */
   async disconnect(): Promise<void> {
     const ami = this.ownAmi;
     const server = this.ownServer;

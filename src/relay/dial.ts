@@ -131,7 +131,7 @@ const SESSION_WAIT_MS = 10_000;
 export async function placeCall(call: Call, device: DialDevice): Promise<DialResult> {
   const runtime = call.runtime;
   const ami = runtime.requireAmi('dial');
-  const owner = runtime.requireOwner('dial');
+  const owner = await runtime.obtainOwner('dial');
   const channel = runtime.resolveDevice(device);
   if (typeof channel !== 'string' || channel === '') throw new RelayArgumentError(`dial: the device resolver gave no dial string for ${JSON.stringify(device.toNumber)}`);
   call.startDialing();

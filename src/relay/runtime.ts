@@ -59,6 +59,11 @@ export interface RelayOptions {
    * context of your dialplan.
    */
   resolveDevice?: DeviceResolver;
+  /**
+   * Opens a FastAGI listener for this runtime on first need and resolves with its owner URL (a
+   * connected {@link Client} passes one: it listens only once it dials). Unused when {@link owner} is known.
+   */
+  openOwner?: () => Promise<string>;
 }
 
 /** What routes can be added to: a {@link Router}, or a `FastAgiServer` made without one. */
@@ -97,6 +102,25 @@ export class RelayRuntime {
     if (this.ownerValue === undefined) throw new RelayCapabilityError('agi-server', method);
     return this.ownerValue;
   }
+
+  /**
+   * {@link owner}, opening the listener first when it is unknown and the runtime can
+   * ({@link RelayOptions.openOwner}, once).
+   *
+   * @throws RelayCapabilityError (`agi-server`) when there is none and none can be opened
+   */
+  async obtainOwner(method: string): Promise<string> {
+    const open = this.options.openOwner;
+    if (this.ownerValue === undefined && open) {
+      this.ownerOpening ??= open().then((url) => {
+        this.ownerValue ??= url;
+      });
+      await this.ownerOpening;
+    }
+    return this.requireOwner(method);
+  }
+
+  private ownerOpening: Promise<void> | undefined;
 
   /** See {@link RelayOptions.resumeTimeoutMs}. */
   get resumeTimeoutMs(): number {

@@ -9,6 +9,7 @@
  */
 import assert from 'node:assert/strict';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { writeFileSync } from 'node:fs';
 import { after, before, describe, it, type TestContext } from 'node:test';
 import type { Call } from '../../src/relay/call.js';
@@ -23,6 +24,11 @@ import { Heard, shape, sineWav } from './relay-audio.js';
 import { MOUNT, RelayRig, live, skip } from './relay-rig.js';
 import { newCallId } from './rig.js';
 import { within } from '../support/settle.js';
+import { spawnNode } from '../support/child.js';
+import { freeLocalPort } from '../../src/testing/live-ami.js';
+
+const bin = fileURLToPath(new URL('../../../bin/agikit', import.meta.url));
+const clickToCall = fileURLToPath(new URL('../../examples/click-to-call.js', import.meta.url));
 
 /** Far legs that do not answer, in the default resolver's context (`Local/<name>@relay-outbound`). */
 const FAR_LEGS: ReadonlyArray<readonly [exten: string, steps: ReadonlyArray<readonly [string, string]>]> = [
@@ -181,6 +187,33 @@ describe('live: Relay outbound calls (calling.dial, newCall + dial)', { concurre
       await client.disconnect();
     }
     await assertHeard(rig, name, 2000, 600);
+  });
+
+  it('examples/click-to-call under `agikit serve`: a task from `agikit task` makes it dial; the far leg hears the message, then the hangup', { skip }, async (t: TestContext) => {
+    assert.ok(rig?.asterisk.ami);
+    const farId = newCallId();
+    const name = `click-${farId}.wav`;
+    await answeringFarLeg(rig, farId, [far.record(`${MOUNT}/${name}`, { maxSeconds: 30 })]);
+    const { host, port, username, secret } = rig.asterisk.ami;
+    const tasks = `http://127.0.0.1:${await freeLocalPort()}`;
+    const env = { AGIKIT_PROJECT: 'live', AGIKIT_TOKEN: 'click-secret' };
+    const consumer = spawnNode(
+      t,
+      [bin, 'serve', clickToCall, '--port', '0', '--ami', `ami://${username}:${secret}@${host}:${port}`, '--media-dir', rig.dir, '--asterisk-media-dir', MOUNT, '--tasks', tasks, '--log-level', 'debug'],
+      env,
+    );
+    await consumer.waitFor(/relay consumer serving click-to-call/);
+    const text = 'Your order has shipped. Thank you for calling.';
+    const task = spawnNode(t, [bin, 'task', 'click-to-call', JSON.stringify({ uuid: farId, to: farId, from: '+15550199', text }), '--url', tasks], env);
+    assert.equal(await task.exit('agikit task did not finish'), 0, task.stderr());
+    const recording = await within(Heard.closed(path.join(rig.dir, name), 30_000), 40_000, 'the far leg recording to close');
+    const loud = recording.loudRuns();
+    const spoken = loud.reduce((sum, run) => sum + run.durationMs, 0);
+    assert.ok(spoken >= 1500, `the far leg heard the message spoken (${shape(recording.runs())})`);
+    await consumer.waitFor(/click to call: answered/);
+    consumer.child.kill('SIGTERM');
+    assert.equal(await consumer.exit('agikit serve did not stop on SIGTERM'), 0);
+    t.diagnostic(`the far leg heard ${shape(recording.runs())}`);
   });
 
   it('bad input is a clear error and places nothing', { skip }, async () => {
