@@ -17,9 +17,7 @@ import { Client } from '../../src/relay/client.js';
 import { DEFAULT_OUTBOUND_CONTEXT } from '../../src/relay/dial.js';
 import { RelayArgumentError, RelayError } from '../../src/relay/errors.js';
 import { AGIKIT_DIALPLAN, far } from '../../src/testing/asterisk.js';
-import { callDialplan } from '../../src/testing/call-dialplan.js';
 import { addExtensionCommand } from '../../src/testing/dialplan-text.js';
-import type { FarStep } from '../../src/testing/far-steps.js';
 import { Heard, shape, sineWav } from './relay-audio.js';
 import { MOUNT, RelayRig, live, skip } from './relay-rig.js';
 import { newCallId } from './rig.js';
@@ -43,18 +41,6 @@ function watch(call: Call): string[] {
   const seen: string[] = [];
   for (const name of ['created', 'ringing', 'answered', 'ending', 'ended'] as const) call.on(name, () => seen.push(name));
   return seen;
-}
-
-/**
- * An answering far leg `farId` that records what it hears, reached by the default resolver:
- * `Local/<farId>@relay-outbound` goes on to the harness's far context.
- */
-async function answeringFarLeg(rig: RelayRig, farId: string, steps: readonly FarStep[]): Promise<void> {
-  const plan = callDialplan(farId, { agi: 'agi://127.0.0.1:1/unused', far: steps });
-  await rig.asterisk.cliMany([
-    ...plan.adds.filter((command) => command.endsWith(`into ${AGIKIT_DIALPLAN.farContext}`)),
-    addExtensionCommand(DEFAULT_OUTBOUND_CONTEXT, farId, 1, 'Goto', `${AGIKIT_DIALPLAN.farContext},${farId},1`),
-  ]);
 }
 
 /** The far leg's recording: one loud stretch of `ms` at `hz` (±10 %). */
@@ -86,7 +72,7 @@ describe('live: Relay outbound calls (calling.dial, newCall + dial)', { concurre
     assert.ok(rig);
     const farId = newCallId();
     const name = `dial-${farId}.wav`;
-    await answeringFarLeg(rig, farId, [far.record(`${MOUNT}/${name}`, { maxSeconds: 20 })]);
+    await rig.addOutboundFarLeg(farId, [far.record(`${MOUNT}/${name}`, { maxSeconds: 20 })]);
     const started = Date.now();
     const result = await within(rig.client.calling.dial({ type: 'phone', toNumber: farId, fromNumber: '+15550100', timeout: 10 }), 20_000, 'dial()');
     const dialMs = Date.now() - started;
@@ -112,7 +98,7 @@ describe('live: Relay outbound calls (calling.dial, newCall + dial)', { concurre
     assert.ok(rig);
     const farId = newCallId();
     const name = `newcall-${farId}.wav`;
-    await answeringFarLeg(rig, farId, [far.record(`${MOUNT}/${name}`, { maxSeconds: 20 })]);
+    await rig.addOutboundFarLeg(farId, [far.record(`${MOUNT}/${name}`, { maxSeconds: 20 })]);
     const call = rig.client.calling.newCall({ to: farId, from: '+15550101', timeout: 10 });
     const seen = watch(call);
     const changes: string[] = [];
@@ -160,7 +146,7 @@ describe('live: Relay outbound calls (calling.dial, newCall + dial)', { concurre
     assert.ok(rig);
     const farId = newCallId();
     const name = `client-${farId}.wav`;
-    await answeringFarLeg(rig, farId, [far.record(`${MOUNT}/${name}`, { maxSeconds: 20 })]);
+    await rig.addOutboundFarLeg(farId, [far.record(`${MOUNT}/${name}`, { maxSeconds: 20 })]);
     const resolved: string[] = [];
     const settings = rig.peerSettings;
     const client = new Client({
@@ -193,7 +179,7 @@ describe('live: Relay outbound calls (calling.dial, newCall + dial)', { concurre
     assert.ok(rig?.asterisk.ami);
     const farId = newCallId();
     const name = `click-${farId}.wav`;
-    await answeringFarLeg(rig, farId, [far.record(`${MOUNT}/${name}`, { maxSeconds: 30 })]);
+    await rig.addOutboundFarLeg(farId, [far.record(`${MOUNT}/${name}`, { maxSeconds: 30 })]);
     const { host, port, username, secret } = rig.asterisk.ami;
     const tasks = `http://127.0.0.1:${await freeLocalPort()}`;
     const env = { AGIKIT_PROJECT: 'live', AGIKIT_TOKEN: 'click-secret' };

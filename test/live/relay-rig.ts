@@ -20,6 +20,10 @@ import type { RelayRuntime } from '../../src/relay/runtime.js';
 import { Consumer, type RelayConnection } from '../../src/relay/consumer.js';
 import { AGIKIT_DIALPLAN, startAsterisk, type CallResult, type LiveAsterisk, type LiveCall, type OriginateOptions, type StartAsteriskOptions } from '../../src/testing/asterisk.js';
 import { wavStats } from '../../src/testing/wav.js';
+import { callDialplan } from '../../src/testing/call-dialplan.js';
+import { addExtensionCommand } from '../../src/testing/dialplan-text.js';
+import type { FarStep } from '../../src/testing/far-steps.js';
+import { DEFAULT_OUTBOUND_CONTEXT } from '../../src/relay/dial.js';
 import { newCallId } from './rig.js';
 import { within } from '../support/settle.js';
 
@@ -249,6 +253,18 @@ export class RelayRig {
     const peer = await RigPeer.start(this.asterisk, this.settings);
     this.peers.push(peer);
     return peer;
+  }
+
+  /**
+   * An answering far leg `farId` running `steps` (e.g. a recording of what it hears), reached by the
+   * default device resolver of outbound calls: `Local/<farId>@relay-outbound` goes on to it.
+   */
+  async addOutboundFarLeg(farId: string, steps: readonly FarStep[]): Promise<void> {
+    const plan = callDialplan(farId, { agi: 'agi://127.0.0.1:1/unused', far: steps });
+    await this.asterisk.cliMany([
+      ...plan.adds.filter((command) => command.endsWith(`into ${AGIKIT_DIALPLAN.farContext}`)),
+      addExtensionCommand(DEFAULT_OUTBOUND_CONTEXT, farId, 1, 'Goto', `${AGIKIT_DIALPLAN.farContext},${farId},1`),
+    ]);
   }
 
   /** Level statistics of a WAV file the far leg recorded into the media directory (`far.record(\`${MOUNT}/name.wav\`)`). */
