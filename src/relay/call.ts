@@ -330,9 +330,13 @@ export class Call extends EventEmitter<CallEvents> {
     return placeCall(this, { type: 'phone', toNumber: this.toNumber, fromNumber: this.fromNumber, timeout: this.timeout ?? DEFAULT_DIAL_TIMEOUT });
   }
 
-  /** The Originate runs: a `Hangup` now is held until its outcome says why the call failed. */
+  /**
+   * The Originate runs (with `RELAY_OWNER` among its variables, so no Redirect of this call needs to
+   * write it): a `Hangup` now is held until its outcome says why the call failed.
+   */
   startDialing(): void {
     this.dialing = true;
+    this.sessions.ownerSet();
   }
 
   /**

@@ -257,6 +257,11 @@ export class CallSessions {
     return this.reattached();
   }
 
+  /** `RELAY_OWNER` is on the channel already (an Originate variable of a call this process placed). */
+  ownerSet(): void {
+    this.ownerWritten = true;
+  }
+
   /**
    * Writes `RELAY_OWNER` (this process's FastAGI URL) on the channel, once per call: what
    * `[relay-resume]` reads to come back here. Over AMI, else through the attached session.

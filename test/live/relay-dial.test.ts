@@ -86,6 +86,9 @@ describe('live: Relay outbound calls (calling.dial, newCall + dial)', { concurre
     assert.deepEqual([agi.path, agi.env.uniqueid, agi.env.context, agi.env.callerid], ['/relay/dialed', call.id, 'relay-dial', '+15550100']);
     assert.equal(await agi.getVariable('RELAY_OWNER'), rig.runtime.owner);
     assert.equal((await call.playAudio(sine)).successful, true);
+    // Out of AGI and back (a Redirect through [relay-resume], by the RELAY_OWNER the Originate set).
+    assert.equal(await within(call.returnToAgi(), 10_000, 'the call to come back'), true);
+    assert.deepEqual([call.agi?.path, call.agi === agi, rig.runtime.call(call.id) === call], ['/relay/resume', false, true]);
     const hangup = await within(call.hangup(), 10_000, 'hangup');
     assert.deepEqual([hangup.successful, call.state, call.hangupReason], [true, 'ended', 'hangup']);
     assert.deepEqual(seen, ['ending', 'ended']);
