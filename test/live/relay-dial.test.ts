@@ -145,6 +145,21 @@ describe('live: Relay outbound calls (calling.dial, newCall + dial)', { concurre
     });
   }
 
+  it('call.hangup() while the call rings: dial() resolves unsuccessful, reason hangup (ours), not failed', { skip }, async () => {
+    assert.ok(rig);
+    const call = rig.client.calling.newCall({ toNumber: 'ring', timeout: 20 });
+    const seen = watch(call);
+    const dialing = call.dial();
+    assert.equal(await within(call.waitForRinging(), 10_000, 'ringing'), true);
+    const hangup = await within(call.hangup(), 10_000, 'hangup');
+    const result = await within(dialing, 10_000, 'dial() to resolve');
+    assert.deepEqual(
+      { successful: result.successful, hangup: hangup.successful, state: call.state, reason: call.hangupReason, busy: call.busy, failed: call.failed },
+      { successful: false, hangup: true, state: 'ended', reason: 'hangup', busy: false, failed: false },
+    );
+    assert.deepEqual(seen, ['created', 'ringing', 'ending', 'ended']);
+  });
+
   it('a connected Client (no consumer) dials with its own FastAGI listener and a resolveDevice option; the far leg hears the play', { skip }, async () => {
     assert.ok(rig);
     const farId = newCallId();
