@@ -112,9 +112,16 @@ export class RelayRuntime {
   async obtainOwner(method: string): Promise<string> {
     const open = this.options.openOwner;
     if (this.ownerValue === undefined && open) {
-      this.ownerOpening ??= open().then((url) => {
-        this.ownerValue ??= url;
-      });
+      this.ownerOpening ??= open().then(
+        (url) => {
+          this.ownerValue ??= url;
+        },
+        (error: unknown) => {
+          // The next call may try again (e.g. once the port is free).
+          this.ownerOpening = undefined;
+          throw error;
+        },
+      );
       await this.ownerOpening;
     }
     return this.requireOwner(method);

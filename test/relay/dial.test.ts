@@ -6,6 +6,41 @@ import { Client } from '../../src/relay/client.js';
 import { defaultResolveDevice, dialDevice, unansweredReason } from '../../src/relay/dial.js';
 import { RelayArgumentError, RelayCapabilityError, RelayError } from '../../src/relay/errors.js';
 import { RelayRuntime } from '../../src/relay/runtime.js';
+import { AmiMessage } from '../../src/ami/message.js';
+import type { AmiClient } from '../../src/ami/client.js';
+import type { AmiOriginateOptions, AmiOriginateResult } from '../../src/ami/originate.js';
+
+/** Just what dialing uses of an AMI client: channel subscriptions, and an Originate the test settles. */
+class DialAmi {
+  readonly originates: AmiOriginateOptions[] = [];
+  private readonly listeners = new Map<string, (event: AmiMessage) => void>();
+  settle: (outcome: { response: string; reason: number } | Error) => void = () => undefined;
+  connected = true;
+
+  channel(id: string, listener: (event: AmiMessage) => void): { id: string; active: boolean; unsubscribe(): void } {
+    this.listeners.set(id, listener);
+    return { id, active: true, unsubscribe: () => this.listeners.delete(id) };
+  }
+
+  emit(id: string, fields: Record<string, string>): void {
+    this.listeners.get(id)?.(new AmiMessage(Object.entries({ ...fields, Uniqueid: id })));
+  }
+
+  originate(options: AmiOriginateOptions): Promise<AmiOriginateResult> {
+    this.originates.push(options);
+    return new Promise((resolve, reject) => {
+      this.settle = (outcome) => {
+        if (outcome instanceof Error) return reject(outcome);
+        const event = new AmiMessage(Object.entries({ Response: outcome.response, Reason: String(outcome.reason) }));
+        resolve({ success: outcome.response === 'Success', reason: outcome.reason, uniqueid: options.channelId, channel: options.channel, response: event, event });
+      };
+    });
+  }
+
+  get client(): AmiClient {
+    return this as unknown as AmiClient;
+  }
+}
 
 const quiet = pino({ level: 'silent' });
 
@@ -47,5 +82,48 @@ describe('Relay dial: parameters, device resolver, Originate outcome', () => {
     await assert.rejects(client.calling.dial({ toNumber: '' }), RelayArgumentError);
     const inbound = new Call(runtime, { id: 'x', context: 'c', fromNumber: '', toNumber: '' });
     await assert.rejects(inbound.dial(), (error: unknown) => error instanceof RelayError && !(error instanceof RelayCapabilityError));
+  });
+
+  it('the Originate: the resolved device into s@relay-dial with ChannelId = the call id, its timeout, caller id and RELAY_OWNER', async () => {
+    const ami = new DialAmi();
+    const runtime = new RelayRuntime({ log: quiet, ami: ami.client, owner: 'agi://10.0.0.5:4573', resolveDevice: (d) => `PJSIP/${d.toNumber}@trunk` });
+    const call = Client.over(runtime, { project: 'p', token: 't' }).calling.newCall({ toNumber: '+15551234', fromNumber: '+15550000', timeout: 7 });
+    const dialing = call.dial();
+    await new Promise((resolve) => setImmediate(resolve));
+    assert.deepEqual(ami.originates, [
+      { channel: 'PJSIP/+15551234@trunk', context: 'relay-dial', exten: 's', priority: 1, channelId: call.id, timeoutMs: 7000, callerId: '<+15550000>', variables: { RELAY_OWNER: 'agi://10.0.0.5:4573' } },
+    ]);
+    assert.equal(runtime.call(call.id), call, 'held (and followed) before the Originate');
+    ami.settle({ response: 'Failure', reason: 5 });
+    const result = await dialing;
+    assert.deepEqual([result.successful, result.event, call.hangupReason, call.busy], [false, { name: 'originate.response', payload: { response: 'Failure', reason: 5 } }, 'busy', true]);
+  });
+
+  it("a Hangup seen while dialing waits for the Originate's outcome, whose reason (with that cause) names why", async () => {
+    const ami = new DialAmi();
+    const runtime = new RelayRuntime({ log: quiet, ami: ami.client, owner: 'agi://127.0.0.1:4573' });
+    const call = Client.over(runtime, { project: 'p', token: 't' }).calling.newCall({ toNumber: '100' });
+    const seen: string[] = [];
+    call.on('stateChange', (state) => seen.push(state));
+    const dialing = call.dial();
+    await new Promise((resolve) => setImmediate(resolve));
+    ami.emit(call.id, { Event: 'Newchannel' });
+    ami.emit(call.id, { Event: 'Hangup', Cause: '21' });
+    assert.deepEqual([call.state, seen], ['created', ['created']], 'not ended before the Originate says why');
+    ami.settle({ response: 'Failure', reason: 0 });
+    const result = await dialing;
+    assert.deepEqual([result.successful, call.state, call.hangupReason, call.failed, seen], [false, 'ended', 'decline', true, ['created', 'ending', 'ended']]);
+    assert.equal(runtime.call(call.id), undefined);
+  });
+
+  it('an Originate AMI could not carry (connection lost) ends the call: unsuccessful, reason error, no event', async () => {
+    const ami = new DialAmi();
+    const runtime = new RelayRuntime({ log: quiet, ami: ami.client, owner: 'agi://127.0.0.1:4573' });
+    const call = Client.over(runtime, { project: 'p', token: 't' }).calling.newCall({ toNumber: '100' });
+    const dialing = call.dial();
+    await new Promise((resolve) => setImmediate(resolve));
+    ami.settle(new Error('AMI connection lost'));
+    const result = await dialing;
+    assert.deepEqual([result.successful, result.event, call.state, call.hangupReason, call.failed], [false, null, 'ended', 'error', true]);
   });
 });
