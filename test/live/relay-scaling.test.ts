@@ -7,13 +7,16 @@
  * - each of those calls leaves AGI (Redirect) and comes back to its owner through `[relay-resume]`
  *   (`RELAY_OWNER`), which then plays its own tone: the far leg hears that owner's frequency;
  * - each task reaches exactly one consumer, which dials out and plays; the far leg hears it;
+ * - a consumer killed while its call is away from AGI: the call comes back to the dead address and
+ *   the dialplan hangs it up;
  * - a consumer killed (SIGKILL) mid-task: the other one takes the task over (XAUTOCLAIM) and
  *   finishes it; the far leg hears the survivor's tone on the second call.
  * Skipped, with the reason, when Docker, the image or redis-server cannot be had.
  */
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
-import { readdirSync, writeFileSync } from 'node:fs';
+import { randomUUID } from 'node:crypto';
+import { readdirSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, it, type TestContext } from 'node:test';
@@ -39,7 +42,7 @@ const skip: string | false = live.ok ? (redisUnavailable() ?? false) : `live Ast
 
 /** One worker event (see the fixture). */
 interface WorkerEvent {
-  readonly event: 'ready' | 'call' | 'task' | 'dialed' | 'done';
+  readonly event: 'ready' | 'call' | 'task' | 'dialed' | 'done' | 'away';
   readonly name: string;
   readonly [key: string]: unknown;
 }
@@ -86,6 +89,11 @@ describe('live: many Relay consumers on one Asterisk (processes, Redis tasks, re
   let redis: RedisServer | undefined;
   let workers: Worker[] = [];
   let tasks: Task | undefined;
+  /** Every worker started, to kill at the end. */
+  const everyWorker: Worker[] = [];
+  let startWorker: (name: string, hz: number) => Worker = () => {
+    throw new Error('not live');
+  };
 
   before(async () => {
     if (skip !== false) return;
@@ -95,14 +103,9 @@ describe('live: many Relay consumers on one Asterisk (processes, Redis tasks, re
     redis = started;
     assert.ok(rig.asterisk.ami);
     const { host, port, username, secret } = rig.asterisk.ami;
-    workers = (
-      [
-        ['A', 600],
-        ['B', 900],
-      ] as const
-    ).map(([name, hz]) => {
+    startWorker = (name, hz) => {
       writeFileSync(path.join(rig!.dir, `worker-${name}.wav`), sineWav(2, hz));
-      return Worker.start(name, hz, {
+      const worker = Worker.start(name, hz, {
         WORKER_AMI: `ami://${username}:${secret}@${host}:${port}`,
         WORKER_REDIS: started.url,
         WORKER_MEDIA_LOCAL: rig!.dir,
@@ -110,7 +113,10 @@ describe('live: many Relay consumers on one Asterisk (processes, Redis tasks, re
         WORKER_TONE: path.join(rig!.dir, `worker-${name}.wav`),
         TASK_MIN_IDLE_MS: String(MIN_IDLE_MS),
       });
-    });
+      everyWorker.push(worker);
+      return worker;
+    };
+    workers = [startWorker('A', 600), startWorker('B', 900)];
     const owners = await Promise.all(workers.map(async (worker) => String((await worker.next((e) => e.event === 'ready', 'ready')).owner)));
     // A round robin over the two workers' FastAGI addresses, as a dialplan of one's own would do it
     // (the harness's call ids start with "lt").
@@ -119,11 +125,14 @@ describe('live: many Relay consumers on one Asterisk (processes, Redis tasks, re
       addExtensionCommand(BALANCE, '_lt.', 1, 'Set', 'GLOBAL(RELAY_RR)=$[(0${RELAY_RR} + 1) % 2]'),
       addExtensionCommand(BALANCE, '_lt.', 2, 'AGI', '${RELAY_WORKER_${RELAY_RR}}/relay/live'),
       addExtensionCommand(BALANCE, '_lt.', 3, 'Hangup', ''),
+      // Where a worker sends a call away from AGI for a while (WORKER_SCRIPT=away).
+      addExtensionCommand('relay-test-away', 's', 1, 'Wait', '3'),
+      addExtensionCommand('relay-test-away', 's', 2, 'Goto', 'relay-resume,s,1'),
     ]);
     tasks = new Task({ project: 'live', token: 'scaling', transport: started.url });
   });
   after(async () => {
-    for (const worker of workers) if (worker.alive) worker.child.kill('SIGKILL');
+    for (const worker of everyWorker) if (worker.alive) worker.child.kill('SIGKILL');
     await tasks?.close();
     await redis?.stop();
     await rig?.stop();
@@ -183,6 +192,31 @@ describe('live: many Relay consumers on one Asterisk (processes, Redis tasks, re
     t.diagnostic(report.join(' '));
   });
 
+  it("a consumer killed while its call is away from AGI: the call comes back to the dead owner's address and the dialplan hangs it up", { skip }, async (t: TestContext) => {
+    assert.ok(rig);
+    const worker = startWorker('C', 700);
+    const owner = String((await worker.next((e) => e.event === 'ready', 'ready')).owner);
+    const id = newCallId();
+    const channelId = randomUUID();
+    await rig.asterisk.cliMany([
+      ...callDialplan(id, { agi: 'agi://127.0.0.1:1/unused', far: [far.wait(30)] }).adds.filter((command) => command.endsWith(`into ${AGIKIT_DIALPLAN.farContext}`)),
+      addExtensionCommand('relay-test-direct', id, 1, 'AGI', `${owner}/relay/live`),
+      addExtensionCommand('relay-test-direct', id, 2, 'Hangup', ''),
+    ]);
+    // The rig's runtime follows the channel over AMI only (it never gets an AGI session of it).
+    const watched = rig.runtime.trackCall({ id: channelId, context: 'live', fromNumber: '', toNumber: id });
+    const placed = await rig.runtime.ami!.originate({ channel: `Local/${id}@${AGIKIT_DIALPLAN.farContext}/n`, context: 'relay-test-direct', exten: id, channelId, variables: { WORKER_SCRIPT: 'away' }, timeoutMs: 10_000 });
+    assert.equal(placed.success, true);
+    await worker.next((e) => e.event === 'away' && e.to === id, 'the call sent away');
+    worker.child.kill('SIGKILL');
+    const killedAt = Date.now();
+    assert.equal(watched.state, 'answered', 'the call is up while away');
+    assert.equal(await within(watched.waitForEnded(), 15_000, 'the call to end'), true);
+    const endedMs = Date.now() - killedAt;
+    assert.ok(endedMs >= 1500, `it ended once its wait was over and it came back, not at the kill (${endedMs} ms)`);
+    t.diagnostic(`killed C while its call was away; the call ended ${endedMs} ms later (reason ${String(watched.hangupReason)})`);
+  });
+
   it('a consumer killed (SIGKILL) mid-task: the other one takes the task over and finishes it; the far leg hears the survivor', { skip }, async (t: TestContext) => {
     assert.ok(rig && tasks);
     const id = newCallId();
@@ -210,9 +244,11 @@ describe('live: many Relay consumers on one Asterisk (processes, Redis tasks, re
     );
     const recordings = (): string[] => readdirSync(rig!.dir).filter((name) => name.startsWith(`kill-${id}-`));
     await until(() => recordings().length === 2, `two calls to the far leg: ${recordings().join(', ')}`, 10_000);
-    const heard = await Promise.all(readdirSync(rig.dir).filter((name) => name.startsWith(`kill-${id}-`)).map((name) => heardWorker(name)));
-    const full = heard.filter((h) => h.worker === survivor.name && Math.abs(h.ms - 2000) <= 200);
-    assert.equal(full.length, 1, `the second call played the survivor's whole tone: ${JSON.stringify(heard)}`);
-    t.diagnostic(`killed ${victim.name} after it dialed; ${survivor.name} took the task over and finished it ${tookOverMs} ms later; far leg heard ${heard.map((h) => h.shape).join(' | ')}`);
+    // The second call (the later file name: ${EPOCH}) is the survivor's; the first one may have
+    // heard the victim's tone, or nothing if it was killed before it played.
+    const [first, second] = recordings().sort();
+    const heard = await heardWorker(second!);
+    assert.deepEqual({ worker: heard.worker, whole: Math.abs(heard.ms - 2000) <= 200 }, { worker: survivor.name, whole: true }, `the second call played the survivor's whole tone (${heard.shape})`);
+    t.diagnostic(`killed ${victim.name} after it dialed; ${survivor.name} took the task over and finished it ${tookOverMs} ms later; far leg heard ${heard.shape} on the second call (the first: ${statSync(path.join(rig.dir, first!)).size} bytes)`);
   });
 });
