@@ -133,8 +133,6 @@ In the dialplan:  same => n,AGI(agi://127.0.0.1:4573/hello,arg1,arg2)`,
         process.exit(0);
       }
       const address = await server.listen();
-      // Machine-readable line for scripts that start the server with --port 0 (JSON logs).
-      log.info({ port: address.port }, `agikit serving ${modulePath} on ${address.address}:${address.port}`);
       let signals = 0;
       const stop = (signal: NodeJS.Signals): void => {
         signals += 1;
@@ -152,8 +150,11 @@ In the dialplan:  same => n,AGI(agi://127.0.0.1:4573/hello,arg1,arg2)`,
           },
         );
       };
+      // Handlers first: whoever reads the line below may signal at once (before them, a SIGTERM kills).
       process.on('SIGTERM', stop);
       process.on('SIGINT', stop);
+      // Machine-readable line for scripts that start the server with --port 0 (JSON logs).
+      log.info({ port: address.port }, `agikit serving ${modulePath} on ${address.address}:${address.port}`);
     });
 }
 

@@ -15,8 +15,9 @@ import { AgiHangupError } from '../errors.js';
 import { ChannelAmi, callSignalOf, type DialplanTarget } from './channel-ami.js';
 import type { Action, MethodOptions } from './component.js';
 import { connect, connectAsync, disconnect, type ConnectAction } from './connect.js';
-import type { DeviceList } from './connect-devices.js';
+import type { DeviceList } from './devices.js';
 import { detect, detectAsync, type DetectAction } from './detect.js';
+import { assertDialable, placeCall, DEFAULT_DIAL_TIMEOUT, type DialResult } from './dial.js';
 import type { AmdParams, DetectParams, DigitDetectParams, FaxDetectParams } from './detect-options.js';
 import { faxReceive, faxReceiveAsync, faxSend, faxSendAsync, type FaxAction } from './fax.js';
 import type { FaxReceiveParams, FaxSendParams } from './fax-options.js';
@@ -63,6 +64,8 @@ export interface CallInit {
   readonly timeout?: number;
   /** The channel name (`PJSIP/alice-00000001`), when known. */
   readonly channel?: string;
+  /** `outbound` for a call this process places (`calling.newCall()`); default `inbound`. */
+  readonly direction?: 'inbound' | 'outbound';
 }
 
 /** `CHANNEL(state)` values (Asterisk's `ast_state2str`) as channel states. */
@@ -101,6 +104,8 @@ export class Call extends EventEmitter<CallEvents> {
   readonly timeout: number | undefined;
   /** The Relay context (the route's context; `dialplanContext` is Asterisk's). */
   readonly context: string;
+  /** `inbound` (it reached a consumer), or `outbound` (this process places it: {@link dial}). */
+  readonly direction: 'inbound' | 'outbound';
   /** The foreground lane: what drives the AGI session takes turns here. */
   readonly lane = new Lane();
   /** The call's logger (bindings: `uniqueid`). */
@@ -119,6 +124,12 @@ export class Call extends EventEmitter<CallEvents> {
   private wasAnswered = false;
   private failedValue = false;
   private busyValue = false;
+  /** An outbound call not dialed yet. */
+  private dialable: boolean;
+  /** While the Originate of an outbound call runs: its end is told by the Originate's outcome. */
+  private dialing = false;
+  /** The cause of a `Hangup` seen while dialing (`undefined`: none seen). */
+  private heldEnd: number | null | undefined;
 
   constructor(
     /** The runtime the call belongs to (AMI, media, registry). */
@@ -133,6 +144,8 @@ export class Call extends EventEmitter<CallEvents> {
     this.timeout = init.timeout;
     this.channelName = init.channel;
     this.callType = /^sips?:/i.test(init.toNumber) ? 'sip' : 'phone';
+    this.direction = init.direction ?? 'inbound';
+    this.dialable = this.direction === 'outbound';
     this.log = runtime.log.child({ uniqueid: init.id });
     this.sessions = new CallSessions(this);
     const ami = runtime.ami;
@@ -300,6 +313,64 @@ export class Call extends EventEmitter<CallEvents> {
     this.advance('ending');
     await this.waitForEnded();
     return { successful: true, event: { name: 'call.ended', payload: { cause } }, reason: this.endReason ?? reason };
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // dial (dial.ts)
+
+  /**
+   * Places this outbound call (made with `calling.newCall()`) and resolves once the far end picked
+   * up (`successful`; the call is `answered` and attached to its AGI session, ready to play) or once
+   * it did not: busy (`busy`, reason `busy`), no answer within `timeout` (reason `noAnswer`), or it
+   * failed (`failed`, reason `error`); the call has ended then. Events: `created`, `ringing`,
+   * `answered` (or `ending`, `ended`). Needs AMI and a FastAGI address (a running consumer, or a
+   * connected client). See docs/relay-calling.md.
+   *
+   * @throws RelayError when the call is not a new outbound call (an inbound call, or dialed before)
+   * @throws RelayCapabilityError without AMI or a FastAGI address
+   */
+  async dial(): Promise<DialResult> {
+    assertDialable(this, this.dialable);
+    this.dialable = false;
+    this.runtime.track(this);
+    return placeCall(this, { type: 'phone', toNumber: this.toNumber, fromNumber: this.fromNumber, timeout: this.timeout ?? DEFAULT_DIAL_TIMEOUT });
+  }
+
+  /**
+   * The Originate runs (with `RELAY_OWNER` among its variables, so no Redirect of this call needs to
+   * write it): a `Hangup` now is held until its outcome says why the call failed.
+   */
+  startDialing(): void {
+    this.dialing = true;
+    this.sessions.ownerSet();
+  }
+
+  /**
+   * The Originate was answered: a held `Hangup` ends the call now; else its AGI session (from
+   * `[relay-dial]`) is expected within `sessionWithinMs`.
+   */
+  dialAnswered(sessionWithinMs: number): void {
+    this.dialing = false;
+    this.markAnswered();
+    if (this.heldEnd !== undefined) this.endWith(this.heldEnd);
+    else if (!this.agi) this.sessions.expect(sessionWithinMs);
+  }
+
+  /**
+   * The Originate was not answered: the call has ended, with the reason `reasonOf` gives from the
+   * cause of the `Hangup` held meanwhile (the Originate's outcome knows better than that cause alone).
+   * `failed` when it could not be placed or was refused (`error`, `decline`).
+   */
+  endUnanswered(reasonOf: (cause: number | null | undefined) => HangupReason): void {
+    this.dialing = false;
+    if (this.ended) return;
+    const reason = reasonOf(this.heldEnd);
+    // A hangup() while it rang keeps its own reason.
+    this.endReason = this.hangingUpOurselves ? (this.endReason ?? reason) : reason;
+    this.busyValue = this.endReason === 'busy';
+    this.failedValue = this.endReason === 'error' || this.endReason === 'decline';
+    this.advance('created');
+    this.advance('ended');
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -880,7 +951,8 @@ export class Call extends EventEmitter<CallEvents> {
   private onOwnAmiEvent(event: AmiMessage): void {
     const signal = callSignalOf(event);
     if (!signal) return;
-    if (signal.state === 'ended') this.endWith(signal.cause);
+    if (signal.state === 'ended' && this.dialing) this.heldEnd = signal.cause;
+    else if (signal.state === 'ended') this.endWith(signal.cause);
     else this.advance(signal.state);
   }
 

@@ -8,9 +8,13 @@
  */
 
 import { EventEmitter } from 'node:events';
-import { pino } from 'pino';
+import { networkInterfaces } from 'node:os';
+import { pino, type Logger } from 'pino';
 import { AmiClient } from '../ami/client.js';
+import { FastAgiServer } from '../server/fastagi-server.js';
+import { Calling } from './calling.js';
 import type { RelayConnection } from './consumer.js';
+import { ownerUrl } from './dialplan.js';
 import { RelayError } from './errors.js';
 import { Messaging } from './messaging.js';
 import { RelayRuntime } from './runtime.js';
@@ -50,6 +54,7 @@ export class Client extends EventEmitter<ClientEvents> {
   readonly token: string;
   private runtimeValue: RelayRuntime | undefined;
   private ownAmi: AmiClient | undefined;
+  private ownServer: FastAgiServer | undefined;
   private connecting: Promise<void> | undefined;
 
   constructor(private readonly options: ClientOptions) {
@@ -81,30 +86,54 @@ export class Client extends EventEmitter<ClientEvents> {
 
   /**
    * Connects: logs in to AMI when options for it were given (asking for the events the Relay layer
-   * needs), then emits `ready`. A second call returns the first one's promise.
+   * needs), then emits `ready`. A second call returns the first one's promise. The first dial opens
+   * the client's own FastAGI listener (`agi.host`, default 127.0.0.1; `agi.port`, default an
+   * ephemeral port; `agi.advertise` as for a consumer): the calls it dials come back there
+   * (`RELAY_OWNER`).
    */
   connect(): Promise<void> {
     this.connecting ??= (async () => {
       const ami = this.options.ami;
       const client = ami instanceof AmiClient ? ami : ami ? await AmiClient.connect({ ...ami, events: ami.events ?? RELAY_AMI_EVENTS }) : undefined;
       if (ami !== undefined && !(ami instanceof AmiClient)) this.ownAmi = client;
-      this.runtimeValue = new RelayRuntime({
+      const log = this.options.log ?? pino({ name: 'agikit-relay' });
+      const runtime: RelayRuntime = new RelayRuntime({
         ami: client,
         media: this.options.media,
         speech: this.options.speech,
-        log: this.options.log ?? pino({ name: 'agikit-relay' }),
+        log,
+        ...(this.options.resolveDevice ? { resolveDevice: this.options.resolveDevice } : {}),
+        ...(this.options.resumeTimeoutMs !== undefined ? { resumeTimeoutMs: this.options.resumeTimeoutMs } : {}),
+        openOwner: (): Promise<string> => this.listen(runtime, log),
       });
+      this.runtimeValue = runtime;
       this.emit('ready', this);
     })();
     return this.connecting;
   }
 
-  /** Disconnects: closes the AMI connection it opened (not one it was given). */
+  /**
+   * Opens the client's own FastAGI listener, on its first dial: the runtime's routes (`/relay/dialed`,
+   * `/relay/resume`, `/relay/helper`), no contexts. Resolves with its owner URL.
+   */
+  private async listen(runtime: RelayRuntime, log: Logger): Promise<string> {
+    const agi = this.options.agi;
+    const server = new FastAgiServer({ ...this.options.server, host: agi?.host ?? '127.0.0.1', port: agi?.port ?? 0, logger: log });
+    runtime.router([], () => undefined, server);
+    this.ownServer = server;
+    const address = await server.listen();
+    return ownerUrl(address, agi?.advertise, networkInterfaces());
+  }
+
+  /** Disconnects: closes its FastAGI listener (sessions in progress end) and the AMI connection it opened (not one it was given). */
   async disconnect(): Promise<void> {
     const ami = this.ownAmi;
+    const server = this.ownServer;
     this.ownAmi = undefined;
+    this.ownServer = undefined;
     this.runtimeValue = undefined;
     this.connecting = undefined;
+    await server?.close({ timeoutMs: this.options.drainTimeoutMs ?? 0 });
     await ami?.close();
     await this.taskValue?.close();
     this.emit('disconnected', this);
@@ -112,6 +141,18 @@ export class Client extends EventEmitter<ClientEvents> {
 
   // ---------------------------------------------------------------------------------------------
   // calling (calling.ts)
+
+  private callingValue: Calling | undefined;
+
+  /**
+   * The seed's `client.calling`: `dial({ toNumber, fromNumber, timeout })` places an outbound call,
+   * `newCall(...)` makes one to `dial()` later (needs AMI and a FastAGI address: a connected client
+   * has its own listener, a consumer's client the consumer's). See docs/relay-calling.md.
+   */
+  get calling(): Calling {
+    this.callingValue ??= new Calling(() => this.runtime);
+    return this.callingValue;
+  }
 
   // ---------------------------------------------------------------------------------------------
   // messaging (messaging.ts)

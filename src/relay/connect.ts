@@ -1,6 +1,6 @@
 /**
  * `connect()` / `connectAsync()` / `disconnect()`: the call is bridged to a new outbound call to
- * one of a list of devices, tried in series and parallel groups (connect-devices.ts has the shapes).
+ * one of a list of devices, tried in series and parallel groups (devices.ts has the shapes).
  *
  * Mechanism (docs/relay-connect.md): in the call's lane, one `EXEC Dial(<dev1>&<dev2>,<timeout>,g…)`
  * per serial group; `DIALSTATUS` says how a group ended, and the next group is tried unless one
@@ -25,7 +25,7 @@ import { AgiAbortError, AgiHangupError, AgiInterruptedError } from '../errors.js
 import { MEDIA_COMMAND_TIMEOUT_MS } from '../media/call.js';
 import { agiEvent, type Call } from './call.js';
 import { Action, Component, startAction, type MethodOptions } from './component.js';
-import { defaultDeviceResolver, deviceOfDialBegin, dialGroups, dialOutcome, parseDevices, type DeviceList, type DialGroup, type PhoneDevice } from './connect-devices.js';
+import { deviceOfDialBegin, dialGroups, dialOutcome, parseDevices, type DeviceList, type DialGroup, type PhoneDevice } from './devices.js';
 import { CallNotControllableError, RelayCapabilityError } from './errors.js';
 import type { ConnectResult, RelayEvent, StopResult } from './results.js';
 
@@ -253,7 +253,7 @@ export class ConnectAction extends Action<ConnectResult, ConnectState> {
  */
 export function connectAsync(call: Call, devices: DeviceList, options: MethodOptions = {}): Promise<ConnectAction> {
   return Promise.resolve().then(() => {
-    const groups = dialGroups(parseDevices(devices), call.runtime.options.resolveDevice ?? defaultDeviceResolver);
+    const groups = dialGroups(parseDevices(devices), (device) => call.runtime.resolveDevice(device));
     if (options.signal && !call.ami) throw new RelayCapabilityError('ami', 'connect', 'a signal stops the Dial by hanging its legs up');
     return startAction(new ConnectComponent(call, groups, options), (component) => new ConnectAction(component), options);
   });

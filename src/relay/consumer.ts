@@ -14,7 +14,7 @@ import type { MediaOptions } from '../media/options.js';
 import { FastAgiServer, type FastAgiServerOptions } from '../server/fastagi-server.js';
 import type { Router } from '../server/router.js';
 import type { Call } from './call.js';
-import type { DeviceResolver } from './connect-devices.js';
+import type { DeviceResolver } from './devices.js';
 import { Client, RELAY_AMI_EVENTS } from './client.js';
 import { advertisedOwner, ownerUrl, RESERVED_CONTEXT_NAMES } from './dialplan.js';
 import { RelayCapabilityError, RelayError } from './errors.js';
@@ -64,7 +64,7 @@ export interface RelayConnection {
   tasks?: TaskTransportSpec;
   /** How long a call that left AGI may take to come back before it counts as lost (default 10000 ms). */
   resumeTimeoutMs?: number;
-  /** `connect()`'s device resolver: a device's `toNumber` to a dial string (see `RelayOptions.resolveDevice`). */
+  /** `connect()` and outbound calls: a device's `toNumber` to a dial string (see `RelayOptions.resolveDevice`). */
   resolveDevice?: DeviceResolver;
 }
 

@@ -8,6 +8,15 @@
 export { Call, type CallInit } from './call.js';
 export { CALL_STATE_EVENTS, callSignalOf, ChannelAmi, type CallEventListener, type CallSignal, type DialplanTarget } from './channel-ami.js';
 export { Action, Component, startAction, type ComponentKind, type MethodOptions } from './component.js';
+export { Calling } from './calling.js';
+export {
+  DEFAULT_DIAL_TIMEOUT,
+  dialDevice,
+  unansweredReason,
+  type DialDevice,
+  type DialParams,
+  type DialResult,
+} from './dial.js';
 export { Client, RELAY_AMI_EVENTS, type ClientEvents, type ClientOptions } from './client.js';
 export { Consumer, type RelayConnection, type RunOptions } from './consumer.js';
 export { advertisedOwner, ownerUrl, RELAY_CONTEXTS, RELAY_DIALPLAN, RELAY_ROUTES, RELAY_VARIABLES, RESERVED_CONTEXT_NAMES } from './dialplan.js';
@@ -125,7 +134,7 @@ export {
   type DialOutcome,
   type PhoneDevice,
   type PhoneDeviceParams,
-} from './connect-devices.js';
+} from './devices.js';
 export {
   checkTapParams,
   type TapCodec,

@@ -6,7 +6,7 @@
  */
 
 import type { Call } from './call.js';
-import type { PhoneDevice } from './connect-devices.js';
+import type { PhoneDevice } from './devices.js';
 import type { Message } from './message.js';
 import type { TapDescription, TapDevice } from './tap-params.js';
 

@@ -13,9 +13,9 @@ import type { MediaOptions } from '../media/options.js';
 import { AgiHangupError } from '../errors.js';
 import { Router, type AgiHandler } from '../server/router.js';
 import { Call, type CallInit } from './call.js';
-import type { DeviceResolver } from './connect-devices.js';
+import { defaultDeviceResolver, type DeviceResolver, type PhoneDevice } from './devices.js';
 import { RELAY_ROUTES } from './dialplan.js';
-import { RelayCapabilityError } from './errors.js';
+import { RelayCapabilityError, RelayError } from './errors.js';
 import { HelperChannels, type HelperChannel, type HelperOptions } from './helper.js';
 
 /** A speech-to-text engine for speech prompts: gets the caller's recorded speech as a WAV file. */
@@ -53,10 +53,17 @@ export interface RelayOptions {
    */
   resumeTimeoutMs?: number;
   /**
-   * Turns a `connect()` device into the dial string `Dial()` rings (``(d) => `PJSIP/${d.toNumber}@trunk` ``).
-   * Default: `Local/<toNumber>@relay-outbound/n`, a context of your dialplan.
+   * Turns a device (`toNumber`, `fromNumber`, `timeout`) into the Asterisk dial string that
+   * `connect()` rings and `calling.dial()` / `call.dial()` originate, e.g.
+   * ``(d) => `PJSIP/${d.toNumber}@trunk` ``. Default: `Local/<toNumber>@relay-outbound/n`, a context
+   * of your dialplan (see `defaultDeviceResolver`).
    */
   resolveDevice?: DeviceResolver;
+  /**
+   * Opens a FastAGI listener for this runtime on first need and resolves with its owner URL (a
+   * connected {@link Client} passes one: it listens only once it dials). Unused when {@link owner} is known.
+   */
+  openOwner?: () => Promise<string>;
 }
 
 /** What routes can be added to: a {@link Router}, or a `FastAgiServer` made without one. */
@@ -95,6 +102,32 @@ export class RelayRuntime {
     if (this.ownerValue === undefined) throw new RelayCapabilityError('agi-server', method);
     return this.ownerValue;
   }
+
+  /**
+   * {@link owner}, opening the listener first when it is unknown and the runtime can
+   * ({@link RelayOptions.openOwner}, once).
+   *
+   * @throws RelayCapabilityError (`agi-server`) when there is none and none can be opened
+   */
+  async obtainOwner(method: string): Promise<string> {
+    const open = this.options.openOwner;
+    if (this.ownerValue === undefined && open) {
+      this.ownerOpening ??= open().then(
+        (url) => {
+          this.ownerValue ??= url;
+        },
+        (error: unknown) => {
+          // The next call may try again (e.g. once the port is free).
+          this.ownerOpening = undefined;
+          throw error;
+        },
+      );
+      await this.ownerOpening;
+    }
+    return this.requireOwner(method);
+  }
+
+  private ownerOpening: Promise<void> | undefined;
 
   /** See {@link RelayOptions.resumeTimeoutMs}. */
   get resumeTimeoutMs(): number {
@@ -145,12 +178,31 @@ export class RelayRuntime {
    */
   trackCall(init: CallInit): Call {
     this.requireAmi('trackCall');
-    const known = this.calls.get(init.id);
-    if (known) return known;
-    const call = new Call(this, init);
+    return this.calls.get(init.id) ?? this.track(new Call(this, init));
+  }
+
+  /**
+   * Registers `call` (made but not held yet: an outbound call about to be dialed) and follows it over
+   * AMI, as {@link trackCall} does.
+   *
+   * @throws RelayCapabilityError without AMI
+   * @throws RelayError when another call holds its id
+   */
+  track(call: Call): Call {
+    this.requireAmi('trackCall');
+    const known = this.calls.get(call.id);
+    if (known && known !== call) throw new RelayError(`a call with the id ${call.id} is held already`);
     this.calls.set(call.id, call);
     call.follow();
     return call;
+  }
+
+  /**
+   * The dial string of a device (`connect()`, outbound calls): {@link RelayOptions.resolveDevice},
+   * else `Local/<toNumber>@relay-outbound/n` (see `defaultDeviceResolver`).
+   */
+  resolveDevice(device: PhoneDevice): string {
+    return (this.options.resolveDevice ?? defaultDeviceResolver)(device);
   }
 
   /**

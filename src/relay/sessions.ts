@@ -222,6 +222,11 @@ export class CallSessions {
     }
   }
 
+  /** A session is expected within `withinMs` (an answered outbound call's, from `[relay-dial]`): methods that need AGI wait for it meanwhile. */
+  expect(withinMs: number): void {
+    if (!this.current && !this.call.ended) this.startAway(withinMs);
+  }
+
   /** Resolves `true` once the call has an AGI session again (at once if it has one and is not leaving it), `false` if it ends or is lost first. */
   async reattached(): Promise<boolean> {
     while (this.awaiting && !this.call.ended) await this.nextChange();
@@ -250,6 +255,11 @@ export class CallSessions {
       }
     }
     return this.reattached();
+  }
+
+  /** `RELAY_OWNER` is on the channel already (an Originate variable of a call this process placed). */
+  ownerSet(): void {
+    this.ownerWritten = true;
   }
 
   /**

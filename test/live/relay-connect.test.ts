@@ -17,7 +17,7 @@ import { after, before, describe, it, type TestContext } from 'node:test';
 import { ulawToLinear } from '../../src/media/audio.js';
 import type { Call } from '../../src/relay/call.js';
 import type { ConnectAction } from '../../src/relay/connect.js';
-import { DEFAULT_DEVICE_CONTEXT } from '../../src/relay/connect-devices.js';
+import { DEFAULT_DEVICE_CONTEXT } from '../../src/relay/devices.js';
 import { CallNotControllableError, RelayCapabilityError } from '../../src/relay/errors.js';
 import type { RecordResult } from '../../src/relay/results.js';
 import { decodeRtp } from '../../src/relay/rtp.js';

@@ -15,10 +15,15 @@ import { pino } from 'pino';
 import type { MediaOptions } from '../../src/media/options.js';
 import { EspeakTtsProvider } from '../../src/media/tts.js';
 import type { Call } from '../../src/relay/call.js';
+import type { Client } from '../../src/relay/client.js';
 import type { RelayRuntime } from '../../src/relay/runtime.js';
 import { Consumer, type RelayConnection } from '../../src/relay/consumer.js';
 import { AGIKIT_DIALPLAN, startAsterisk, type CallResult, type LiveAsterisk, type LiveCall, type OriginateOptions, type StartAsteriskOptions } from '../../src/testing/asterisk.js';
 import { wavStats } from '../../src/testing/wav.js';
+import { callDialplan } from '../../src/testing/call-dialplan.js';
+import { addExtensionCommand } from '../../src/testing/dialplan-text.js';
+import type { FarStep } from '../../src/testing/far-steps.js';
+import { DEFAULT_DEVICE_CONTEXT } from '../../src/relay/devices.js';
 import { newCallId } from './rig.js';
 import { within } from '../support/settle.js';
 
@@ -84,7 +89,7 @@ export interface RelayRunResult {
 }
 
 /** How a rig consumer is made: the consumer settings besides where it listens. */
-type PeerSettings = Omit<RelayConnection, 'agi'>;
+export type PeerSettings = Omit<RelayConnection, 'agi'>;
 
 /**
  * A consumer of the rig serving the context `live` (the rig's own, or one more on the same Asterisk:
@@ -115,6 +120,11 @@ export class RigPeer {
     const address = this.consumer.address;
     if (!address) throw new Error('the consumer is not listening');
     return address.port;
+  }
+
+  /** The consumer's client (`consumer.client`: outbound calls, tasks, messages). */
+  get client(): Client {
+    return this.consumer.client;
   }
 
   /** The consumer's runtime (its calls, AMI, helper channels). */
@@ -215,6 +225,16 @@ export class RelayRig {
     return this.main.runtime;
   }
 
+  /** The consumer's client (`consumer.client`). */
+  get client(): Client {
+    return this.main.client;
+  }
+
+  /** Settings a consumer (or client) of the rig is made with: AMI, media, log. */
+  get peerSettings(): PeerSettings {
+    return this.settings;
+  }
+
   /** See {@link RigPeer.run}: a call into the rig's consumer. */
   run(script: CallScript, options: Omit<OriginateOptions, 'agi' | 'callId'> = {}): Promise<RelayRunResult> {
     return this.main.run(script, options);
@@ -233,6 +253,18 @@ export class RelayRig {
     const peer = await RigPeer.start(this.asterisk, this.settings);
     this.peers.push(peer);
     return peer;
+  }
+
+  /**
+   * An answering far leg `farId` running `steps` (e.g. a recording of what it hears), reached by the
+   * default device resolver of outbound calls: `Local/<farId>@relay-outbound/n` goes on to it.
+   */
+  async addOutboundFarLeg(farId: string, steps: readonly FarStep[]): Promise<void> {
+    const plan = callDialplan(farId, { agi: 'agi://127.0.0.1:1/unused', far: steps });
+    await this.asterisk.cliMany([
+      ...plan.adds.filter((command) => command.endsWith(`into ${AGIKIT_DIALPLAN.farContext}`)),
+      addExtensionCommand(DEFAULT_DEVICE_CONTEXT, farId, 1, 'Goto', `${AGIKIT_DIALPLAN.farContext},${farId},1`),
+    ]);
   }
 
   /** Level statistics of a WAV file the far leg recorded into the media directory (`far.record(\`${MOUNT}/name.wav\`)`). */

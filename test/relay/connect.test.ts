@@ -19,7 +19,7 @@ import {
   dialOutcome,
   parseDevices,
   type DeviceList,
-} from '../../src/relay/connect-devices.js';
+} from '../../src/relay/devices.js';
 import { CallNotControllableError, RelayArgumentError, RelayCapabilityError } from '../../src/relay/errors.js';
 import { RelayRuntime } from '../../src/relay/runtime.js';
 import { within } from '../support/settle.js';
