@@ -37,6 +37,8 @@ const HELP = `Usage: node scripts/bench/run.mjs [options]
                         Node flags; repeatable. The first is the one the targets are checked on;
                         default agikit=<repo>/dist/src/index.js
   --extra IMPL          also run a diagnostic server (raw-async) at every point
+  --relay               only the Relay comparison: CPU per call of the flow on the Relay Call against
+                        the plain Agi flow, same run (part of the default full run; --no-relay skips it)
   --split-header        send the header one line per write(), as Asterisk does (default: one write)
   --spin                generator busy-polls instead of sleeping (analysis: the server never pays to wake it)
   --no-pin              do not pin server and generator to separate CPUs
@@ -62,6 +64,8 @@ function parseArgs(argv) {
     pin: true,
     out: join(here, 'results'),
     label: '',
+    relay: true,
+    relayOnly: false,
   };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
@@ -88,6 +92,8 @@ function parseArgs(argv) {
       const [path, ...nodeFlags] = rest.split('|');
       o.agikit.push({ name, entry: resolve(path), nodeFlags });
     } else if (a === '--extra') o.extra.push(v());
+    else if (a === '--relay') o.relayOnly = true;
+    else if (a === '--no-relay') o.relay = false;
     else if (a === '--split-header') o.splitHeader = true;
     else if (a === '--spin') o.spin = true;
     else if (a === '--no-pin') o.pin = false;
@@ -103,7 +109,7 @@ function parseArgs(argv) {
 const opts = parseArgs(process.argv.slice(2));
 if (opts.render) {
   const saved = JSON.parse(readFileSync(opts.render, 'utf8'));
-  saved.evaluation = evaluate(saved.points, saved.idle, saved.options);
+  saved.evaluation = evaluate(saved.points, saved.idle, saved.options, saved.relay);
   const file = join(dirname(opts.render), 'latest.md');
   writeFileSync(file, markdown(saved));
   writeFileSync(opts.render, `${JSON.stringify(slimResult(saved), null, 2)}\n`);
@@ -183,8 +189,8 @@ function genCommand(args) {
   return pin ? ['taskset', ['-c', GEN_CPU, agiload, ...args]] : [agiload, args];
 }
 
-function runLoad(port, pid, conc, warmup, duration) {
-  const args = ['--mode', 'load', '--port', String(port), '--pid', String(pid), '--conc', String(conc), '--warmup', String(warmup), '--duration', String(duration)];
+function runLoad(port, pid, conc, warmup, duration, flow = 'plain') {
+  const args = ['--mode', 'load', '--port', String(port), '--pid', String(pid), '--conc', String(conc), '--warmup', String(warmup), '--duration', String(duration), '--flow', flow];
   if (opts.splitHeader) args.push('--split-header');
   if (opts.spin) args.push('--spin');
   const [cmd, argv] = genCommand(args);
@@ -245,7 +251,7 @@ async function measurePoint(impl, conc) {
     const { port, pid } = await server.ready;
     let r;
     try {
-      r = await runLoad(port, pid, conc, opts.warmup, opts.duration);
+      r = await runLoad(port, pid, conc, opts.warmup, opts.duration, impl.flow);
     } finally {
       await server.stop();
     }
@@ -298,12 +304,12 @@ function aggregate(runs) {
   return agg;
 }
 
-async function loadSuite() {
+async function loadSuite(list0 = impls(), withLogging = opts.logging) {
   const points = [];
   const top = Math.max(...opts.conc);
   for (const conc of opts.conc) {
-    const list = impls();
-    if (opts.logging && conc === top) list.push(...loggingImpls);
+    const list = [...list0];
+    if (withLogging && conc === top) list.push(...loggingImpls);
     const runs = Object.fromEntries(list.map((i) => [i.id, []]));
     for (let rep = 0; rep < opts.reps; rep++) {
       // Alternate the order each repetition so drift (thermal, neighbours) hits both sides alike.
@@ -322,6 +328,48 @@ async function loadSuite() {
     for (const impl of list) points.push({ conc, impl: impl.id, logging: !!impl.logging, runs: runs[impl.id], agg: aggregate(runs[impl.id]) });
   }
   return points;
+}
+
+// ---------- Relay Call vs plain Agi ----------
+// The same caller-visible work written against the Relay `Call` (servers/agikit-relay.mjs, AGI-only: no
+// AMI) and against the plain `Agi` (servers/agikit.mjs), measured alternately in the same run. Relay
+// sends what its methods send, so the generator expects its flow (agiload --flow relay): a CHANNEL
+// STATUS first (the Call's state), `STREAM FILE "welcome" ""` (a play has no escape digits). The
+// relay-prompt server collects the PIN with `call.promptAudio` (STREAM FILE + WAIT FOR DIGIT): shown,
+// not held to the target (it sends three more commands than GET DATA).
+const RELAY_TARGET = 1.3;
+const relayImpls = () => [
+  { id: 'agikit-plain', script: 'agikit.mjs', args: ['--level', 'info'], entry: main.entry, flow: 'plain' },
+  { id: 'agikit-relay', script: 'agikit-relay.mjs', args: ['--level', 'info'], entry: main.entry, flow: 'relay' },
+  { id: 'agikit-relay-prompt', script: 'agikit-relay.mjs', args: ['--level', 'info', '--prompt'], entry: main.entry, flow: 'relay-prompt' },
+];
+
+/** CPU per call of each Relay flow ÷ the plain flow's, per concurrency (medians of the same run). */
+function relayRatios(points) {
+  const rows = [];
+  for (const p of points) {
+    if (p.impl === 'agikit-plain') continue;
+    const plain = points.find((q) => q.conc === p.conc && q.impl === 'agikit-plain').agg.cpuUsPerSession.median;
+    const value = ratio(p.agg.cpuUsPerSession.median, plain);
+    rows.push({ conc: p.conc, impl: p.impl, plainCpuUs: plain, relayCpuUs: p.agg.cpuUsPerSession.median, value, held: p.impl === 'agikit-relay', met: value !== null && value <= RELAY_TARGET });
+  }
+  return rows;
+}
+
+function relayMarkdown(relay) {
+  const L = ['', '## Relay Call vs plain Agi (CPU per call, same run)', ''];
+  L.push(
+    'The six-command flow on the Relay `Call` (AGI-only, no AMI: `call.answer()`, `call.playAudio()`, the rest through `call.agi`; ' +
+      'Relay also reads the channel state first, a seventh command) against the same flow on the plain `Agi`. ' +
+      `relay-prompt collects the PIN with \`call.promptAudio\` (STREAM FILE + 3 WAIT FOR DIGIT instead of GET DATA): shown, not held to the ${RELAY_TARGET}× target.`,
+  );
+  L.push('');
+  L.push('| c | server | CPU µs/call plain | CPU µs/call relay | ratio | target |');
+  L.push('|---:|---|---:|---:|---:|---|');
+  for (const r of relay.ratios) {
+    L.push(`| ${r.conc} | ${r.impl} | ${fmt(r.plainCpuUs, 1)} | ${fmt(r.relayCpuUs, 1)} | ${fmt(r.value, 2)}× | ${r.held ? (r.met ? `≤ ${RELAY_TARGET}×: yes` : `≤ ${RELAY_TARGET}×: **no**`) : 'shown'} |`);
+  }
+  return L;
 }
 
 // ---------- idle memory ----------
@@ -487,7 +535,7 @@ function ratio(a, b) {
   return a === null || b === null || b === 0 ? null : a / b;
 }
 
-function evaluate(points, idle, o) {
+function evaluate(points, idle, o, relay) {
   const main = o.agikit[0];
   const top = Math.max(...o.conc);
   const get = (conc, impl) => points.find((p) => p.conc === conc && p.impl === impl)?.agg;
@@ -495,10 +543,11 @@ function evaluate(points, idle, o) {
   for (const conc of o.conc) {
     const a = get(conc, main.name);
     const r = get(conc, 'raw');
+    if (!a || !r) continue; // --relay: no agikit-vs-raw points
     const x = ratio(a.cpuUsPerSession.median, r.cpuUsPerSession.median);
     targets.push({ what: `CPU time per session, c=${conc}`, target: '≤ 1.15× raw', value: x, met: x !== null && x <= 1.15 });
   }
-  {
+  if (get(top, main.name) && get(top, 'raw')) {
     const a = get(top, main.name);
     const r = get(top, 'raw');
     const s = ratio(a.sessionsPerSec.median, r.sessionsPerSec.median);
@@ -540,6 +589,9 @@ function evaluate(points, idle, o) {
       met: Math.abs(extra) <= Math.max(0.02, spread),
       note: `run-to-run spread ${fmt(spread * 100, 1)}%`,
     });
+  }
+  for (const r of relay?.ratios ?? []) {
+    if (r.held) targets.push({ what: `Relay Call CPU per call vs plain Agi, c=${r.conc}`, target: `≤ ${RELAY_TARGET}× plain`, value: r.value, met: r.met });
   }
   return { targets, logging };
 }
@@ -629,6 +681,7 @@ function markdown(result) {
         `${fmt((g.onVsOff - 1) * 100, 0)}% more than \`info\`, and ${fmt(g.debugSessionsPerSec, 0)} sessions/s against ${fmt(g.infoSessionsPerSec, 0)}.`,
     );
   }
+  if (result.relay) L.push(...relayMarkdown(result.relay));
   if (idle) {
     L.push('');
     L.push(`## Idle calls (${options.idle} connected calls waiting for a reply)`);
@@ -698,16 +751,24 @@ console.log(`agikit benchmark: Node ${env.node}, ${env.cpus} CPUs${pin ? `, serv
 if (opts.agikit.length > 1 || opts.agikit[0].name !== 'agikit') for (const a of opts.agikit) console.log(`  ${a.name}: ${a.entry}`);
 
 const result = { env, options: { ...opts, agikit: opts.agikit }, points: [], idle: null };
-console.log('\nLoad');
-result.points = await loadSuite();
-if (opts.idle > 0) {
+if (!opts.relayOnly) {
+  console.log('\nLoad');
+  result.points = await loadSuite();
+}
+if (opts.relay || opts.relayOnly) {
+  console.log('\nRelay Call vs plain Agi');
+  const points = await loadSuite(relayImpls(), false);
+  result.relay = { points, ratios: relayRatios(points) };
+  for (const r of result.relay.ratios) console.log(`  c=${r.conc} ${r.impl}: ${fmt(r.value, 2)}× plain's CPU per call (${fmt(r.relayCpuUs, 1)} / ${fmt(r.plainCpuUs, 1)} µs)`);
+}
+if (opts.idle > 0 && !opts.relayOnly) {
   console.log('\nIdle calls');
   result.idle = await idleSuite();
 }
 if (opts.profile) result.profile = await profileRun();
 if (opts.heap) result.heap = await heapRun();
 if (opts.alloc) result.alloc = await allocRun();
-result.evaluation = evaluate(result.points, result.idle, opts);
+result.evaluation = evaluate(result.points, result.idle, opts, result.relay);
 
 const md = markdown(result);
 mkdirSync(opts.out, { recursive: true });

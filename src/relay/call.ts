@@ -97,8 +97,11 @@ export class Call extends EventEmitter<CallEvents> {
   readonly context: string;
   /** The foreground lane: what drives the AGI session takes turns here. */
   readonly lane = new Lane();
-  /** The call's logger (bindings: `uniqueid`). */
-  readonly log: Logger;
+  /** The call's logger (bindings: `uniqueid`); made on first use: most calls never log. */
+  get log(): Logger {
+    this.logger ??= this.runtime.log.child({ uniqueid: this.id });
+    return this.logger;
+  }
   /**
    * AMI on the call's channel (its events and actions), when the runtime has AMI: the one place a
    * call's AMI goes through. `undefined` without AMI.
@@ -113,6 +116,7 @@ export class Call extends EventEmitter<CallEvents> {
   private wasAnswered = false;
   private failedValue = false;
   private busyValue = false;
+  private logger: Logger | undefined;
 
   constructor(
     /** The runtime the call belongs to (AMI, media, registry). */
@@ -127,7 +131,6 @@ export class Call extends EventEmitter<CallEvents> {
     this.timeout = init.timeout;
     this.channelName = init.channel;
     this.callType = /^sips?:/i.test(init.toNumber) ? 'sip' : 'phone';
-    this.log = runtime.log.child({ uniqueid: init.id });
     this.sessions = new CallSessions(this);
     const ami = runtime.ami;
     this.ami = ami ? new ChannelAmi(ami, this, (event) => this.onOwnAmiEvent(event)) : undefined;

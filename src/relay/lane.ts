@@ -43,6 +43,11 @@ export class Lane {
     return this.current;
   }
 
+  /** `true` while something holds the lane or waits for it. */
+  get busy(): boolean {
+    return this.current !== undefined || this.waiting.length > 0;
+  }
+
   /** Resolves once nothing holds the lane or waits for it (at once if so now). */
   idle(): Promise<void> {
     if (!this.current && this.waiting.length === 0) return Promise.resolve();
