@@ -61,9 +61,13 @@ export abstract class Component<R extends RelayResult, S extends string> extends
    * @throws CallNotControllableError when the call has no AGI session (ended, or AMI-only)
    */
   protected async inLane<T>(work: (agi: Agi) => Promise<T>): Promise<T> {
-    // A free lane is granted at once, so only a component that may queue (or was stopped) needs the signal.
-    if (this.call.lane.busy) this.unqueue ??= new AbortController();
-    const release = await this.call.lane.acquire(this, { ...this.laneOptions, signal: this.unqueue?.signal });
+    // A free lane is taken at once; only a component that must queue (or was stopped) needs the signal.
+    const lane = this.call.lane;
+    let release = this.unqueue ? undefined : lane.take(this);
+    if (!release) {
+      this.unqueue ??= new AbortController();
+      release = await lane.acquire(this, { ...this.laneOptions, signal: this.unqueue.signal });
+    }
     this.holdsLane = true;
     try {
       // While the call is away from AGI (a Redirect on its way back), this waits for the new session.
