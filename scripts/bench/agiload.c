@@ -23,12 +23,13 @@
  *         that did not end as expected are counted apart.
  *
  * Usage: agiload --mode load --port P --conc N --warmup S --duration S [--pid PID] [--host IP]
- *                [--split-header] [--spin]
+ *                [--split-header] [--spin] [--flow plain|relay|relay-prompt]
  *        agiload --mode idle --port P --count N [--batch B]
  *        agiload --mode soak --port P --conc N --duration S --hostile PERMILLE [--report S] [--pid PID]
  *   --pid           server process whose CPU time (all threads) and RSS are read over the window
  *   --split-header  one write() per header line, as Asterisk does (default: the header in one write)
  *   --spin          never sleep in epoll_wait (analysis only: the server never pays to wake us)
+ *   --flow          the command sequence expected (default plain, the six commands; see enum flow)
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
@@ -50,7 +51,7 @@
 #include <unistd.h>
 
 #define RBUF 512
-#define NSTEPS 6
+#define MAXSTEPS 10 /* commands of the longest flow (relay-prompt) */
 
 enum state { S_FREE = 0, S_CONNECTING, S_RUNNING, S_AWAIT_EOF, S_IDLE_WAIT, S_HOSTILE_WAIT };
 
@@ -70,10 +71,10 @@ struct conn {
   int hstep;           /* soak: the command at which it acts (-1: in the header) */
   int rlen;
   char rbuf[RBUF];
-  char expect[NSTEPS][96];
-  int expect_len[NSTEPS];
-  char reply[NSTEPS][64];
-  int reply_len[NSTEPS];
+  char expect[MAXSTEPS][96];
+  int expect_len[MAXSTEPS];
+  char reply[MAXSTEPS][64];
+  int reply_len[MAXSTEPS];
 };
 
 /* ---------- options ---------- */
@@ -90,6 +91,12 @@ static int opt_split_header = 0; /* 1: one write() per header line, as Asterisk 
 static int opt_spin = 0;         /* 1: never sleep in epoll_wait (analysis only: the server never has to wake us) */
 static int opt_hostile = 0;      /* soak: hostile calls per thousand */
 static double opt_report = 30.0; /* soak: seconds between PROGRESS lines */
+/* The flow the server must send: plain (the six commands), relay (what the Relay `Call` sends for the
+ * same work: CHANNEL STATUS first, a play without escape digits), relay-prompt (relay, with the PIN
+ * collected by a Relay prompt: STREAM FILE with every key as escape digit, then WAIT FOR DIGIT). */
+enum flow { F_PLAIN = 0, F_RELAY, F_RELAY_PROMPT };
+static int opt_flow = F_PLAIN;
+static int nsteps = 6; /* commands of the flow (set by prepare_call) */
 
 /* ---------- state ---------- */
 static int epfd;
@@ -103,8 +110,8 @@ static int stopping = 0;  /* no new calls */
 
 static uint64_t *cmd_lat;
 static size_t cmd_lat_n, cmd_lat_cap;
-static uint64_t *step_lat[NSTEPS];
-static size_t step_lat_n[NSTEPS], step_lat_cap[NSTEPS];
+static uint64_t *step_lat[MAXSTEPS];
+static size_t step_lat_n[MAXSTEPS], step_lat_cap[MAXSTEPS];
 static uint64_t *sess_lat;
 static size_t sess_lat_n, sess_lat_cap;
 static uint64_t sessions_ok, commands_ok;
@@ -160,10 +167,11 @@ static void note_error(uint64_t *counter, struct conn *c, const char *what, cons
 /* ---------- the call flow ---------- */
 
 static int build_header(struct conn *c, char *out, size_t cap) {
+  const char *script = opt_flow == F_PLAIN ? "ivr/main" : "relay/ivr";
   return snprintf(out, cap,
                   "agi_network: yes\n"
-                  "agi_network_script: ivr/main\n"
-                  "agi_request: agi://127.0.0.1:%d/ivr/main\n"
+                  "agi_network_script: %s\n"
+                  "agi_request: agi://127.0.0.1:%d/%s\n"
                   "agi_channel: PJSIP/alice-%08x\n"
                   "agi_language: en\n"
                   "agi_type: PJSIP\n"
@@ -185,27 +193,44 @@ static int build_header(struct conn *c, char *out, size_t cap) {
                   "agi_threadid: 140123456789504\n"
                   "agi_arg_1: %u\n"
                   "\n",
-                  opt_port, c->seq, c->seq, 100000 + c->seq % 900000);
+                  script, opt_port, script, c->seq, c->seq, 100000 + c->seq % 900000);
 }
 
 static void prepare_call(struct conn *c) {
   unsigned cust = 100000 + c->seq % 900000;
   char digits[8];
   snprintf(digits, sizeof digits, "%04u", (c->seq * 7919u) % 10000u);
-#define EXP(i, ...) c->expect_len[i] = snprintf(c->expect[i], sizeof c->expect[i], __VA_ARGS__)
-#define REP(i, ...) c->reply_len[i] = snprintf(c->reply[i], sizeof c->reply[i], __VA_ARGS__)
-  EXP(0, "ANSWER\n");
-  REP(0, "200 result=0\n");
-  EXP(1, "GET VARIABLE \"CALLERID(num)\"\n");
-  REP(1, "200 result=1 (5551234)\n");
-  EXP(2, "DATABASE GET \"cust\" \"%u\"\n", cust);
-  REP(2, "200 result=1 (gold)\n");
-  EXP(3, "STREAM FILE \"welcome\" \"#\"\n");
-  REP(3, "200 result=0 endpos=12000\n");
-  EXP(4, "GET DATA \"enter-pin\" \"3000\" \"4\"\n");
-  REP(4, "200 result=%s\n", digits);
-  EXP(5, "SET VARIABLE \"RESULT\" \"%s\"\n", digits);
-  REP(5, "200 result=1\n");
+  int k = 0;
+#define EXP(...) c->expect_len[k] = snprintf(c->expect[k], sizeof c->expect[k], __VA_ARGS__)
+#define REP(...) c->reply_len[k] = snprintf(c->reply[k], sizeof c->reply[k], __VA_ARGS__), k++
+  if (opt_flow != F_PLAIN) { /* a Relay Call reads the channel's state first: Ring, before ANSWER */
+    EXP("CHANNEL STATUS\n");
+    REP("200 result=4\n");
+  }
+  EXP("ANSWER\n");
+  REP("200 result=0\n");
+  EXP("GET VARIABLE \"CALLERID(num)\"\n");
+  REP("200 result=1 (5551234)\n");
+  EXP("DATABASE GET \"cust\" \"%u\"\n", cust);
+  REP("200 result=1 (gold)\n");
+  EXP("STREAM FILE \"welcome\" \"%s\"\n", opt_flow == F_PLAIN ? "#" : ""); /* a Relay play has no escape digits */
+  REP("200 result=0 endpos=12000\n");
+  if (opt_flow == F_RELAY_PROMPT) { /* the first key cuts the prompt's file; then one WAIT FOR DIGIT per digit */
+    EXP("STREAM FILE \"enter-pin\" \"0123456789*#ABCD\"\n");
+    REP("200 result=%d endpos=4000\n", digits[0]);
+    for (int d = 1; d < 4; d++) {
+      EXP("WAIT FOR DIGIT \"3000\"\n");
+      REP("200 result=%d\n", digits[d]);
+    }
+  } else {
+    EXP("GET DATA \"enter-pin\" \"3000\" \"4\"\n");
+    REP("200 result=%s\n", digits);
+  }
+  EXP("SET VARIABLE \"RESULT\" \"%s\"\n", digits);
+  REP("200 result=1\n");
+  nsteps = k;
+#undef EXP
+#undef REP
 }
 
 static void start_call(int slot);
@@ -232,7 +257,7 @@ static void choose_hostility(struct conn *c) {
   if ((h >> 7) % 1000 >= (uint32_t)opt_hostile) return;
   uint32_t turn = hostile_turn++;
   c->hostile = 1 + (int)(turn % (H_KINDS - 1));
-  c->hstep = (int)((turn / (H_KINDS - 1)) % (NSTEPS + 1)) - 1; /* -1: in the header */
+  c->hstep = (int)((turn / (H_KINDS - 1)) % (nsteps + 1)) - 1; /* -1: in the header */
   if (c->hostile == H_JUNK && c->hstep < 0) c->hstep = 0;
   if (c->hostile == H_FLOOD) c->hstep = 1; /* GET VARIABLE: a free-text reply */
   h_started[c->hostile]++;
@@ -350,7 +375,7 @@ static void start_call(int slot) {
 }
 
 static void on_line(struct conn *c, const char *line, int len, uint64_t t) {
-  if (c->state == S_AWAIT_EOF || c->state == S_IDLE_WAIT || c->state == S_HOSTILE_WAIT || c->step >= NSTEPS) {
+  if (c->state == S_AWAIT_EOF || c->state == S_IDLE_WAIT || c->state == S_HOSTILE_WAIT || c->step >= nsteps) {
     note_error(&err_extra, c, "unexpected extra line", line, len);
     close_conn(c, 1);
     return;
@@ -403,7 +428,7 @@ static void on_line(struct conn *c, const char *line, int len, uint64_t t) {
     return;
   }
   c->step++;
-  if (c->step == NSTEPS) c->state = S_AWAIT_EOF;
+  if (c->step == nsteps) c->state = S_AWAIT_EOF;
 }
 
 static void on_readable(struct conn *c) {
@@ -685,7 +710,7 @@ static int run_load(void) {
   }
   double jain = sxx > 0 ? sx * sx / ((double)nconns * sxx) : 0;
   double server_cpu = p1.cpu_s - p0.cpu_s;
-  for (int i = 0; i < NSTEPS; i++) qsort(step_lat[i], step_lat_n[i], sizeof(uint64_t), cmp_u64);
+  for (int i = 0; i < nsteps; i++) qsort(step_lat[i], step_lat_n[i], sizeof(uint64_t), cmp_u64);
   printf("{\"mode\":\"load\",\"conc\":%d,\"seconds\":%.4f,\"sessions\":%lu,\"commands\":%lu,"
          "\"sessionsPerSec\":%.1f,\"commandsPerSec\":%.1f,"
          "\"cmdUs\":{\"mean\":%.1f,\"p50\":%.1f,\"p90\":%.1f,\"p99\":%.1f,\"p999\":%.1f,\"max\":%.1f},"
@@ -701,7 +726,7 @@ static int run_load(void) {
          (unsigned long)err_write, abandoned);
   print_json_text(first_error);
   printf("\",\"stepUs\":[");
-  for (int i = 0; i < NSTEPS; i++)
+  for (int i = 0; i < nsteps; i++)
     printf("%s{\"p50\":%.1f,\"p99\":%.1f,\"max\":%.1f}", i ? "," : "", pct(step_lat[i], step_lat_n[i], 50),
            pct(step_lat[i], step_lat_n[i], 99), pct(step_lat[i], step_lat_n[i], 100));
   printf("],\"fairness\":{\"jain\":%.4f,\"minPerSlot\":%lu,\"maxPerSlot\":%lu},"
@@ -871,6 +896,7 @@ int main(int argc, char **argv) {
     else if (ARG("--batch")) opt_batch = atoi(v);
     else if (ARG("--hostile")) opt_hostile = atoi(v);
     else if (ARG("--report")) opt_report = atof(v);
+    else if (ARG("--flow")) opt_flow = !strcmp(v, "relay") ? F_RELAY : !strcmp(v, "relay-prompt") ? F_RELAY_PROMPT : !strcmp(v, "plain") ? F_PLAIN : (die("unknown --flow %s", v), 0);
     else if (!strcmp(a, "--split-header")) opt_split_header = 1;
     else if (!strcmp(a, "--spin")) opt_spin = 1;
     else die("unknown or incomplete argument %s", a);

@@ -37,6 +37,8 @@ const HELP = `Usage: node scripts/bench/run.mjs [options]
                         Node flags; repeatable. The first is the one the targets are checked on;
                         default agikit=<repo>/dist/src/index.js
   --extra IMPL          also run a diagnostic server (raw-async) at every point
+  --relay               only the Relay comparison: CPU per call of the flow on the Relay Call against
+                        the plain Agi flow, same run (part of the default full run; --no-relay skips it)
   --split-header        send the header one line per write(), as Asterisk does (default: one write)
   --spin                generator busy-polls instead of sleeping (analysis: the server never pays to wake it)
   --no-pin              do not pin server and generator to separate CPUs
@@ -62,6 +64,8 @@ function parseArgs(argv) {
     pin: true,
     out: join(here, 'results'),
     label: '',
+    relay: true,
+    relayOnly: false,
   };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
@@ -88,6 +92,8 @@ function parseArgs(argv) {
       const [path, ...nodeFlags] = rest.split('|');
       o.agikit.push({ name, entry: resolve(path), nodeFlags });
     } else if (a === '--extra') o.extra.push(v());
+    else if (a === '--relay') o.relayOnly = true;
+    else if (a === '--no-relay') o.relay = false;
     else if (a === '--split-header') o.splitHeader = true;
     else if (a === '--spin') o.spin = true;
     else if (a === '--no-pin') o.pin = false;
@@ -103,7 +109,7 @@ function parseArgs(argv) {
 const opts = parseArgs(process.argv.slice(2));
 if (opts.render) {
   const saved = JSON.parse(readFileSync(opts.render, 'utf8'));
-  saved.evaluation = evaluate(saved.points, saved.idle, saved.options);
+  saved.evaluation = evaluate(saved.points, saved.idle, saved.options, saved.relay);
   const file = join(dirname(opts.render), 'latest.md');
   writeFileSync(file, markdown(saved));
   writeFileSync(opts.render, `${JSON.stringify(slimResult(saved), null, 2)}\n`);
@@ -183,8 +189,8 @@ function genCommand(args) {
   return pin ? ['taskset', ['-c', GEN_CPU, agiload, ...args]] : [agiload, args];
 }
 
-function runLoad(port, pid, conc, warmup, duration) {
-  const args = ['--mode', 'load', '--port', String(port), '--pid', String(pid), '--conc', String(conc), '--warmup', String(warmup), '--duration', String(duration)];
+function runLoad(port, pid, conc, warmup, duration, flow = 'plain') {
+  const args = ['--mode', 'load', '--port', String(port), '--pid', String(pid), '--conc', String(conc), '--warmup', String(warmup), '--duration', String(duration), '--flow', flow];
   if (opts.splitHeader) args.push('--split-header');
   if (opts.spin) args.push('--spin');
   const [cmd, argv] = genCommand(args);
@@ -245,7 +251,7 @@ async function measurePoint(impl, conc) {
     const { port, pid } = await server.ready;
     let r;
     try {
-      r = await runLoad(port, pid, conc, opts.warmup, opts.duration);
+      r = await runLoad(port, pid, conc, opts.warmup, opts.duration, impl.flow);
     } finally {
       await server.stop();
     }
@@ -322,6 +328,98 @@ async function loadSuite() {
     for (const impl of list) points.push({ conc, impl: impl.id, logging: !!impl.logging, runs: runs[impl.id], agg: aggregate(runs[impl.id]) });
   }
   return points;
+}
+
+// ---------- Relay Call vs plain Agi ----------
+// The same caller-visible work written against the Relay `Call` (servers/agikit-relay.mjs, AGI-only: no
+// AMI) and against the plain `Agi` (servers/agikit.mjs). The servers stay up (warm) and are measured in
+// short alternating windows; each window of a Relay server is compared with the plain one next to it,
+// so that a neighbour's load hits both sides of a ratio alike (the machine is often shared). Relay
+// sends what its methods send, so the generator expects its flow (agiload --flow relay): a CHANNEL
+// STATUS first (the Call's state), `STREAM FILE "welcome" ""` (a play has no escape digits). The
+// relay-prompt server collects the PIN with `call.promptAudio` (STREAM FILE + WAIT FOR DIGIT): shown,
+// not held to the target (it sends three more commands than GET DATA).
+const RELAY_TARGET = 1.3;
+const relayImpls = () => [
+  { id: 'agikit-plain', script: 'agikit.mjs', args: ['--level', 'info'], entry: main.entry, flow: 'plain' },
+  { id: 'agikit-relay', script: 'agikit-relay.mjs', args: ['--level', 'info'], entry: main.entry, flow: 'relay' },
+  { id: 'agikit-relay-prompt', script: 'agikit-relay.mjs', args: ['--level', 'info', '--prompt'], entry: main.entry, flow: 'relay-prompt' },
+];
+
+async function relaySuite() {
+  const points = [];
+  const windows = Math.max(4, opts.reps * 2);
+  for (const conc of opts.conc) {
+    const servers = [];
+    try {
+      for (const impl of relayImpls()) {
+        const server = startServer(impl);
+        servers.push({ impl, server, ...(await server.ready) });
+      }
+      for (const s of servers) await runLoad(s.port, s.pid, conc, 0, opts.warmup, s.impl.flow); // JIT warm-up
+      const runs = new Map(servers.map((s) => [s.impl.id, []]));
+      for (let w = 0; w < windows; w++) {
+        for (const s of w % 2 === 0 ? servers : [...servers].reverse()) {
+          const r = await runLoad(s.port, s.pid, conc, 0.3, opts.duration / 2, s.impl.flow);
+          r.otherLoad = otherLoad(r);
+          runs.get(s.impl.id).push(r);
+          process.stdout.write(`  c=${conc} window ${w + 1}/${windows} ${s.impl.id.padEnd(20)} cpu ${fmt(r.server.cpuUsPerSession, 1).padStart(7)} µs/call` +
+            `  other load ${fmt(r.otherLoad * 100, 0)}%${r.errors ? `  ERRORS ${r.errors}: ${r.firstError}` : ''}\n`);
+        }
+      }
+      for (const [impl, list] of runs) points.push({ conc, impl, runs: list, agg: aggregate(list) });
+    } finally {
+      for (const s of servers) await s.server.stop();
+    }
+  }
+  return points;
+}
+
+/** Per concurrency, CPU per call of each Relay flow ÷ the plain flow's in the window next to it: median, min, max. */
+function relayRatios(points) {
+  const rows = [];
+  for (const p of points) {
+    if (p.impl === 'agikit-plain') continue;
+    const plain = points.find((q) => q.conc === p.conc && q.impl === 'agikit-plain');
+    const pairs = p.runs.map((r, i) => ratio(r.server.cpuUsPerSession, plain.runs[i].server.cpuUsPerSession));
+    const value = median(pairs);
+    rows.push({
+      conc: p.conc,
+      impl: p.impl,
+      plainCpuUs: plain.agg.cpuUsPerSession.median,
+      relayCpuUs: p.agg.cpuUsPerSession.median,
+      value,
+      min: Math.min(...pairs),
+      max: Math.max(...pairs),
+      otherLoad: median([...p.runs, ...plain.runs].map((r) => r.otherLoad)),
+      errors: p.agg.errors.total + plain.agg.errors.total,
+      held: p.impl === 'agikit-relay',
+      met: value !== null && value <= RELAY_TARGET,
+    });
+  }
+  return rows;
+}
+
+function relayMarkdown(relay) {
+  const L = ['', '## Relay Call vs plain Agi (CPU per call, same run)', ''];
+  L.push(
+    'The six-command flow on the Relay `Call` (AGI-only, no AMI: `call.answer()`, `call.playAudio()`, the rest through `call.agi`; ' +
+      'Relay also reads the channel state first, a seventh command) against the same flow on the plain `Agi`. ' +
+      `relay-prompt collects the PIN with \`call.promptAudio\` (STREAM FILE + 3 WAIT FOR DIGIT instead of GET DATA): shown, not held to the ${RELAY_TARGET}× target.`,
+  );
+  L.push('');
+  L.push('Servers kept warm, measured in alternating windows; the ratio is the median over windows of relay ÷ the plain window next to it.');
+  L.push('');
+  L.push('| c | server | CPU µs/call plain | CPU µs/call relay | ratio (min–max) | other load | errors | target |');
+  L.push('|---:|---|---:|---:|---:|---:|---:|---|');
+  for (const r of relay.ratios) {
+    const target = r.held ? (r.met ? `≤ ${RELAY_TARGET}×: yes` : `≤ ${RELAY_TARGET}×: **no**`) : 'shown';
+    L.push(
+      `| ${r.conc} | ${r.impl} | ${fmt(r.plainCpuUs, 1)} | ${fmt(r.relayCpuUs, 1)} | ${fmt(r.value, 2)}× (${fmt(r.min, 2)}–${fmt(r.max, 2)}) | ` +
+        `${fmt(r.otherLoad * 100, 0)}% | ${r.errors} | ${target} |`,
+    );
+  }
+  return L;
 }
 
 // ---------- idle memory ----------
@@ -487,7 +585,7 @@ function ratio(a, b) {
   return a === null || b === null || b === 0 ? null : a / b;
 }
 
-function evaluate(points, idle, o) {
+function evaluate(points, idle, o, relay) {
   const main = o.agikit[0];
   const top = Math.max(...o.conc);
   const get = (conc, impl) => points.find((p) => p.conc === conc && p.impl === impl)?.agg;
@@ -495,10 +593,11 @@ function evaluate(points, idle, o) {
   for (const conc of o.conc) {
     const a = get(conc, main.name);
     const r = get(conc, 'raw');
+    if (!a || !r) continue; // --relay: no agikit-vs-raw points
     const x = ratio(a.cpuUsPerSession.median, r.cpuUsPerSession.median);
     targets.push({ what: `CPU time per session, c=${conc}`, target: '≤ 1.15× raw', value: x, met: x !== null && x <= 1.15 });
   }
-  {
+  if (get(top, main.name) && get(top, 'raw')) {
     const a = get(top, main.name);
     const r = get(top, 'raw');
     const s = ratio(a.sessionsPerSec.median, r.sessionsPerSec.median);
@@ -540,6 +639,9 @@ function evaluate(points, idle, o) {
       met: Math.abs(extra) <= Math.max(0.02, spread),
       note: `run-to-run spread ${fmt(spread * 100, 1)}%`,
     });
+  }
+  for (const r of relay?.ratios ?? []) {
+    if (r.held) targets.push({ what: `Relay Call CPU per call vs plain Agi, c=${r.conc}`, target: `≤ ${RELAY_TARGET}× plain`, value: r.value, met: r.met });
   }
   return { targets, logging };
 }
@@ -629,6 +731,7 @@ function markdown(result) {
         `${fmt((g.onVsOff - 1) * 100, 0)}% more than \`info\`, and ${fmt(g.debugSessionsPerSec, 0)} sessions/s against ${fmt(g.infoSessionsPerSec, 0)}.`,
     );
   }
+  if (result.relay) L.push(...relayMarkdown(result.relay));
   if (idle) {
     L.push('');
     L.push(`## Idle calls (${options.idle} connected calls waiting for a reply)`);
@@ -698,16 +801,24 @@ console.log(`agikit benchmark: Node ${env.node}, ${env.cpus} CPUs${pin ? `, serv
 if (opts.agikit.length > 1 || opts.agikit[0].name !== 'agikit') for (const a of opts.agikit) console.log(`  ${a.name}: ${a.entry}`);
 
 const result = { env, options: { ...opts, agikit: opts.agikit }, points: [], idle: null };
-console.log('\nLoad');
-result.points = await loadSuite();
-if (opts.idle > 0) {
+if (!opts.relayOnly) {
+  console.log('\nLoad');
+  result.points = await loadSuite();
+}
+if (opts.relay || opts.relayOnly) {
+  console.log('\nRelay Call vs plain Agi');
+  const points = await relaySuite();
+  result.relay = { points, ratios: relayRatios(points) };
+  for (const r of result.relay.ratios) console.log(`  c=${r.conc} ${r.impl}: ${fmt(r.value, 2)}× plain's CPU per call (${fmt(r.relayCpuUs, 1)} / ${fmt(r.plainCpuUs, 1)} µs)`);
+}
+if (opts.idle > 0 && !opts.relayOnly) {
   console.log('\nIdle calls');
   result.idle = await idleSuite();
 }
 if (opts.profile) result.profile = await profileRun();
 if (opts.heap) result.heap = await heapRun();
 if (opts.alloc) result.alloc = await allocRun();
-result.evaluation = evaluate(result.points, result.idle, opts);
+result.evaluation = evaluate(result.points, result.idle, opts, result.relay);
 
 const md = markdown(result);
 mkdirSync(opts.out, { recursive: true });

@@ -108,8 +108,11 @@ export class Call extends EventEmitter<CallEvents> {
   readonly direction: 'inbound' | 'outbound';
   /** The foreground lane: what drives the AGI session takes turns here. */
   readonly lane = new Lane();
-  /** The call's logger (bindings: `uniqueid`). */
-  readonly log: Logger;
+  /** The call's logger (bindings: `uniqueid`); made on first use: most calls never log. */
+  get log(): Logger {
+    this.logger ??= this.runtime.log.child({ uniqueid: this.id });
+    return this.logger;
+  }
   /**
    * AMI on the call's channel (its events and actions), when the runtime has AMI: the one place a
    * call's AMI goes through. `undefined` without AMI.
@@ -130,6 +133,7 @@ export class Call extends EventEmitter<CallEvents> {
   private dialing = false;
   /** The cause of a `Hangup` seen while dialing (`undefined`: none seen). */
   private heldEnd: number | null | undefined;
+  private logger: Logger | undefined;
 
   constructor(
     /** The runtime the call belongs to (AMI, media, registry). */
@@ -146,7 +150,6 @@ export class Call extends EventEmitter<CallEvents> {
     this.callType = /^sips?:/i.test(init.toNumber) ? 'sip' : 'phone';
     this.direction = init.direction ?? 'inbound';
     this.dialable = this.direction === 'outbound';
-    this.log = runtime.log.child({ uniqueid: init.id });
     this.sessions = new CallSessions(this);
     const ami = runtime.ami;
     this.ami = ami ? new ChannelAmi(ami, this, (event) => this.onOwnAmiEvent(event)) : undefined;

@@ -34,8 +34,8 @@ export abstract class Component<R extends RelayResult, S extends string> extends
   readonly controlId = randomUUID();
   /** The action handle, once one was made for it. */
   handle: Action<R, S> | undefined;
-  /** Makes a queued component give up its wait for the lane when stopped. */
-  private readonly unqueue = new AbortController();
+  /** Makes a queued component give up its wait for the lane when stopped; made only when it may wait. */
+  private unqueue: AbortController | undefined;
   private holdsLane = false;
 
   protected constructor(
@@ -61,7 +61,13 @@ export abstract class Component<R extends RelayResult, S extends string> extends
    * @throws CallNotControllableError when the call has no AGI session (ended, or AMI-only)
    */
   protected async inLane<T>(work: (agi: Agi) => Promise<T>): Promise<T> {
-    const release = await this.call.lane.acquire(this, { ...this.laneOptions, signal: this.unqueue.signal });
+    // A free lane is taken at once; only a component that must queue (or was stopped) needs the signal.
+    const lane = this.call.lane;
+    let release = this.unqueue ? undefined : lane.take(this);
+    if (!release) {
+      this.unqueue ??= new AbortController();
+      release = await lane.acquire(this, { ...this.laneOptions, signal: this.unqueue.signal });
+    }
     this.holdsLane = true;
     try {
       // While the call is away from AGI (a Redirect on its way back), this waits for the new session.
@@ -75,7 +81,7 @@ export abstract class Component<R extends RelayResult, S extends string> extends
   /** One attempt at ending the component: a queued one leaves the queue; a running one {@link haltRunning}. */
   protected halt(deadline: number): void | Promise<void> {
     if (!this.holdsLane) {
-      this.unqueue.abort();
+      (this.unqueue ??= new AbortController()).abort();
       return;
     }
     return this.haltRunning(deadline);

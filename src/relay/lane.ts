@@ -43,6 +43,11 @@ export class Lane {
     return this.current;
   }
 
+  /** `true` while something holds the lane or waits for it. */
+  get busy(): boolean {
+    return this.current !== undefined || this.waiting.length > 0;
+  }
+
   /** Resolves once nothing holds the lane or waits for it (at once if so now). */
   idle(): Promise<void> {
     if (!this.current && this.waiting.length === 0) return Promise.resolve();
@@ -86,6 +91,17 @@ export class Lane {
   }
 
   /**
+   * Takes the lane at once when nothing holds it or waits for it (and `signal` is not aborted):
+   * the release function, as {@link acquire} gives; `undefined` otherwise (then {@link acquire}).
+   * The common case, without a promise.
+   */
+  take(holder: LaneHolder, options: LaneOptions = {}): (() => void) | undefined {
+    if (this.busy || options.signal?.aborted) return undefined;
+    this.current = holder;
+    return this.releaser(holder);
+  }
+
+  /**
    * Throws {@link CallBusyError} when a method with these options would be refused now (`queue: false`
    * while the lane is held): lets an `*Async` method refuse before it returns its action.
    */
@@ -95,7 +111,7 @@ export class Lane {
 
   /** Runs `work` holding the lane. */
   async run<T>(holder: LaneHolder, options: LaneOptions, work: () => Promise<T>): Promise<T> {
-    const release = await this.acquire(holder, options);
+    const release = this.take(holder, options) ?? (await this.acquire(holder, options));
     try {
       return await work();
     } finally {

@@ -31,7 +31,7 @@ import { agiEvent, type Call } from './call.js';
 import { Action, Component, startAction, type MethodOptions } from './component.js';
 import { CallNotControllableError, RelayError } from './errors.js';
 import type { CallEventName } from './events.js';
-import { checkMediaList, prepareMedia, requireMediaCapabilities, type Media, type PreparedMedia } from './media-list.js';
+import { checkMediaList, prepareMedia, requireMediaCapabilities, type Media, type MediaContext, type PreparedMedia } from './media-list.js';
 import type { ControlResult, PlayResult, RelayEvent } from './results.js';
 import { tonesFrom, type RingtoneName } from './ringtones.js';
 import { checkVolume, setVolumeOverAgi, setVolumeOverAmi, VOLUME_TX } from './volume.js';
@@ -110,8 +110,8 @@ export class PlayComponent extends Component<PlayResult, PlayState> {
   private fillerMissing = false;
   /** Why the play failed (state `error`), once it has. */
   private failure: string | undefined;
-  /** Aborts fetches and synthesis still running when the play ends. */
-  private readonly preparing = new AbortController();
+  /** Aborts fetches and synthesis still running when the play ends; made when one asks for its signal. */
+  private preparing: AbortController | undefined;
 
   constructor(
     call: Call,
@@ -162,7 +162,15 @@ export class PlayComponent extends Component<PlayResult, PlayState> {
 
   protected async execute(): Promise<PlayResult> {
     const prepared: Array<Promise<PreparedMedia>> = [];
-    const context = { media: this.call.runtime.media, language: this.call.agi?.env.language ?? 'en', signal: this.preparing.signal };
+    // A sound name is prepared without the signal: the controller (and the abort's DOMException) only for fetches and synthesis.
+    const signal = (): AbortSignal => (this.preparing ??= new AbortController()).signal;
+    const context: MediaContext = {
+      media: this.call.runtime.media,
+      language: this.call.agi?.env.language ?? 'en',
+      get signal() {
+        return signal();
+      },
+    };
     const prepare = (index: number): Promise<PreparedMedia> => {
       const item = this.items[index] as Media;
       const promise = (prepared[index] ??= prepareMedia(item, context));
@@ -179,7 +187,7 @@ export class PlayComponent extends Component<PlayResult, PlayState> {
         }
       });
     } finally {
-      this.preparing.abort();
+      this.preparing?.abort();
     }
   }
 

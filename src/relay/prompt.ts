@@ -64,8 +64,8 @@ interface PromptJob {
 class PromptComponent extends Component<PromptResult, PromptState> {
   protected readonly haltRetryMs = HALT_RETRY_MS;
   private step: Step = 'queued';
-  /** Aborted when stopped while the recognizer works (its late answer is then ignored). */
-  private readonly recognition = new AbortController();
+  /** Aborted when stopped while the recognizer works (its late answer is then ignored); made for speech only. */
+  private recognitionValue: AbortController | undefined;
   /** The volume set on the channel for the media (dB), and AMI changes still in flight. */
   private volumeDb: number;
   private volumeSet = false;
@@ -295,6 +295,11 @@ class PromptComponent extends Component<PromptResult, PromptState> {
       signal.addEventListener('abort', onAbort, { once: true });
       promise.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
     });
+  }
+
+  private get recognition(): AbortController {
+    this.recognitionValue ??= new AbortController();
+    return this.recognitionValue;
   }
 
   /** Puts the channel's volume back once the media is over (after any AMI change still in flight). */

@@ -271,7 +271,8 @@ export class RelayRuntime {
       if (call.ended || !call.active || error instanceof AgiHangupError) call.log.debug({ err: error }, 'onIncomingCall ended with the call');
       else failure = error;
     }
-    await Promise.race([call.lane.idle(), call.waitForEnded()]);
+    // Usually the lane is idle by now: no wait (and no state listener) then.
+    if (call.lane.busy) await Promise.race([call.lane.idle(), call.waitForEnded()]);
     // Released to the dialplan: this process no longer follows it.
     call.release(failure);
   }

@@ -179,7 +179,14 @@ export class CallSessions {
    *
    * @throws CallNotControllableError when there is none (ended, or known through AMI only)
    */
-  async forLane(method: string): Promise<Agi> {
+  forLane(method: string): Promise<Agi> {
+    // The attached session, usually: no async frame for it.
+    const agi = this.current;
+    if (agi && agi !== this.leaving && !agi.closed) return Promise.resolve(agi);
+    return this.forLaneLater(method);
+  }
+
+  private async forLaneLater(method: string): Promise<Agi> {
     for (;;) {
       const agi = this.current;
       if (agi && agi !== this.leaving && !agi.closed) return agi;

@@ -4,30 +4,13 @@
 import { pathToFileURL, fileURLToPath } from 'node:url';
 import { resolve } from 'node:path';
 import { pino } from 'pino';
-import { flag, serveControl } from './common.mjs';
+import { flag, serveControl, stubLogger } from './common.mjs';
 
 const here = fileURLToPath(new URL('.', import.meta.url));
 const entry = process.env.AGIKIT_DIST ? resolve(process.env.AGIKIT_DIST) : resolve(here, '../../../dist/src/index.js');
 const { FastAgiServer } = await import(pathToFileURL(entry).href);
 
 const level = flag('level', 'info');
-
-function stubLogger() {
-  const noop = () => {};
-  const log = {
-    level: 'silent',
-    child: () => log,
-    isLevelEnabled: () => false,
-    trace: noop,
-    debug: noop,
-    info: noop,
-    warn: noop,
-    error: noop,
-    fatal: noop,
-    silent: noop,
-  };
-  return log;
-}
 
 // pino's default destination: synchronous writes to fd 1, which the orchestrator points at /dev/null.
 const logger = level === 'none' ? stubLogger() : pino({ level });

@@ -46,6 +46,24 @@ export function serveControl(info, extra = () => ({})) {
   process.send({ reply: 'ready', pid: process.pid, ...info });
 }
 
+/** A logger whose methods do nothing (`--level none`), to price logging itself. */
+export function stubLogger() {
+  const noop = () => {};
+  const log = {
+    level: 'silent',
+    child: () => log,
+    isLevelEnabled: () => false,
+    trace: noop,
+    debug: noop,
+    info: noop,
+    warn: noop,
+    error: noop,
+    fatal: noop,
+    silent: noop,
+  };
+  return log;
+}
+
 export function flag(name, fallback) {
   const i = process.argv.indexOf(`--${name}`);
   return i === -1 ? fallback : process.argv[i + 1];
