@@ -201,8 +201,8 @@ export class CallSessions {
   }
 
   /**
-   * Takes the call out of its AGI session with an AMI Redirect to `to` (writing `RELAY_OWNER` first
-   * when it goes to `[relay-resume]`) and resolves once the session has let go. The call is expected
+   * Takes the call out of its AGI session with an AMI Redirect to `to` (writing `RELAY_OWNER` first:
+   * always for `[relay-resume]`, and for any other context when this process's address is known) and resolves once the session has let go. The call is expected
    * back through `[relay-resume]` within `resumeWithinMs`.
    *
    * @throws RelayCapabilityError without AMI, or (for `[relay-resume]`) without a FastAGI address
@@ -213,7 +213,9 @@ export class CallSessions {
     const agi = this.current;
     if (this.leaving) throw new RelayError('leaveAgi: the call is already leaving its AGI session');
     if (!agi || agi.closed || agi.hangupReason) throw this.notControllable('leaveAgi', agi);
-    if (to.context === RELAY_CONTEXTS.resume) await this.writeOwner('Call.leaveAgi');
+    // [relay-resume] needs RELAY_OWNER; another context may end in Goto(relay-resume,s,1), so the
+    // owner is written for it too whenever this process knows its address.
+    if (to.context === RELAY_CONTEXTS.resume || this.call.runtime.owner !== undefined) await this.writeOwner('Call.leaveAgi');
     this.leaving = agi;
     this.resumeWithinMs = options.resumeWithinMs;
     try {

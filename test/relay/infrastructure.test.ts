@@ -309,6 +309,29 @@ describe('D1 on a fake Asterisk: a call leaves its AGI session and comes back to
     }
   });
 
+  it('leaveAgi() to a context of the user\'s writes RELAY_OWNER too (it may end in Goto(relay-resume,s,1))', async () => {
+    const ami = new FakeAmi();
+    let redirected!: () => void;
+    const redirect = new Promise<void>((resolve) => (redirected = resolve));
+    ami.onAction = (name) => name === 'Redirect' && redirected();
+    const t = await relayServer({ ami: ami.client }, async (call) => {
+      await call.leaveAgi({ context: 'fax-receive', exten: 's' });
+    });
+    try {
+      const one = (await t.session('relay/unit', '1.2')).respond(standard);
+      await within(redirect, WAIT_MS, 'the Redirect');
+      assert.deepEqual(ami.actions.slice(0, 2), [
+        { name: 'Setvar', fields: { Channel: 'Local/1.2@unit;1', Variable: 'RELAY_OWNER', Value: 'agi://127.0.0.1:4573' } },
+        { name: 'Redirect', fields: { Channel: 'Local/1.2@unit;1', Context: 'fax-receive', Exten: 's', Priority: 1 } },
+      ]);
+      one.hangup();
+      await within(one.closed, WAIT_MS, 'the session to be ended by agikit');
+      assert.deepEqual(t.failures, []);
+    } finally {
+      await t.close();
+    }
+  });
+
   it('a HANGUP not of our making: the dead session tells where the channel is (moved into [relay-resume]: expected back; not moved: ended with HANGUPCAUSE)', async () => {
     const outcomes = new Map<string, { seen: string[]; back?: boolean; reason?: string | null }>();
     const t = await relayServer({}, async (call) => {
