@@ -16,7 +16,7 @@ import type { AgiEnv, AgiHeader } from '../protocol/header.js';
 import type { AgiReply, DataMode } from '../protocol/reply.js';
 import { CommandQueue, budgetFrom, raceDeadline, type Budget } from './command-queue.js';
 import { AGI_COMMANDS, type AnyCommandSpec } from './commands.js';
-import type { AgiConnection } from './connection.js';
+import type { AgiConnection, ReplyDecoder } from './connection.js';
 import type { CommandOptions } from './method-types.js';
 import type { AgiCommandMethods } from './methods.generated.js';
 
@@ -86,7 +86,7 @@ const STATUS_WRITE_TIMEOUT_MS = 5000;
  * rejects with {@link AgiHangupError}; commands Asterisk still allows on a dead channel (variables,
  * astdb, `exec`, `verbose`, `noop`) keep working, e.g. in {@link onHangup} cleanup.
  */
-export class Agi {
+export class Agi implements ReplyDecoder {
   /** The typed `agi_*` environment. */
   readonly env: AgiEnv;
   /** `agi_arg_1` … `agi_arg_N`. */
@@ -232,7 +232,14 @@ export class Agi {
    */
   close(status?: string): Promise<void> {
     if (this.hangupGraceTimer) clearTimeout(this.hangupGraceTimer);
-    this.closing ??= this.closeNow(status);
+    if (this.closing) return this.closing;
+    if (this.queue.idle && !this.writesStatus(status)) {
+      // Nothing queued and nothing to write: close now, without joining the queue (every call ends here).
+      this.markClosed('closed');
+      this.closing = this.connection.end(this.closeGraceMs);
+    } else {
+      this.closing = this.closeNow(status);
+    }
     return this.closing;
   }
 
@@ -319,7 +326,16 @@ export class Agi {
     const words = spec.words;
     if (this.closedBy !== undefined) return Promise.reject(this.closedError(words));
     if (this.hangupReasonValue && !spec.dead) return Promise.reject(new AgiHangupError(this.hangupReasonValue, words));
+    if (budget === undefined && !signal) {
+      // No deadline, no signal: the connection decodes the reply through this session (no closure).
+      return this.connection.requestDecoded(line, spec.data ?? 'keyword', spec.usageFollows, this, spec);
+    }
     return this.roundTrip(line, spec.data ?? 'keyword', words, budget, signal, spec.usageFollows, (reply) => this.interpret(spec, reply, budget, signal));
+  }
+
+  /** @internal The connection's decoder for commands sent with no deadline or signal: `tag` is the command's spec. */
+  decodeReply(reply: AgiReply, tag: unknown): unknown {
+    return this.interpret(tag as AnyCommandSpec, reply, undefined, undefined);
   }
 
   /**
@@ -411,9 +427,9 @@ export class Agi {
   private async closeNow(status: string | undefined): Promise<void> {
     // Join the queue so commands issued before exit()/close() run first.
     await this.queued('close', undefined, async () => {
-      if (status && this.statusVariable && this.closedBy === undefined && !this.connection.isFinished) {
+      if (this.writesStatus(status)) {
         try {
-          const line = encodeCommand('SET VARIABLE', [this.statusVariable, status], this.maxLineBytes);
+          const line = encodeCommand('SET VARIABLE', [this.statusVariable as string, status], this.maxLineBytes);
           // Bounded on its own: closeGraceMs is how long to wait for Asterisk to close its side, and is 0
           // for stdio scripts, where it would make this write time out before Asterisk could answer.
           const timeoutMs = Math.max(this.closeGraceMs, STATUS_WRITE_TIMEOUT_MS);
@@ -425,6 +441,11 @@ export class Agi {
       this.markClosed('closed');
     });
     await this.connection.end(this.closeGraceMs);
+  }
+
+  /** Whether closing with `status` writes the status variable first. */
+  private writesStatus(status: string | undefined): status is string {
+    return !!status && !!this.statusVariable && this.closedBy === undefined && !this.connection.isFinished;
   }
 
   private markClosed(by: 'closed' | HangupReason): void {

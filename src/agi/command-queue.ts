@@ -110,6 +110,11 @@ export class CommandQueue {
   private busy = false;
   private readonly waiting: Array<() => void> = [];
 
+  /** `true` when nothing is in flight or waiting. */
+  get idle(): boolean {
+    return !this.busy;
+  }
+
   /**
    * The fast path: if nothing is in flight, mark the queue busy and return true; the caller then
    * starts its task and hands its promise to {@link releaseAfter}. No closure, no budget.

@@ -3,7 +3,7 @@ import type { Logger } from 'pino';
 import { AgiError, AgiHangupError, AgiProtocolError, AgiSessionClosedError } from '../errors.js';
 import { DEFAULT_HEADER_LIMITS, HeaderReader, type AgiHeader, type HeaderLimits } from '../protocol/header.js';
 import { DEFAULT_MAX_LINE_BYTES, LineSplitter } from '../protocol/lines.js';
-import { DEFAULT_MAX_REPLY_BYTES, ReplyReader, type AgiReply, type DataMode } from '../protocol/reply.js';
+import { DEFAULT_MAX_REPLY_BYTES, ReplyReader, ReplyStep, type AgiReply, type DataMode } from '../protocol/reply.js';
 import type { LogSource } from './agi.js';
 import { LogBudget } from './log-budget.js';
 import type { LineTap } from './transcript.js';
@@ -110,6 +110,28 @@ export type ConnectionEnd =
   /** Asterisk closed, or the socket failed, while we still had business on it. */
   | { kind: 'lost'; error?: Error };
 
+/**
+ * Reads a command's reply into its result as the reply arrives (the {@link Agi} decodes its typed
+ * commands this way): one object for every command of a session, where a `map` closure would be one
+ * per command. `tag` is what {@link AgiConnection.requestDecoded} was given (the command's spec).
+ */
+export interface ReplyDecoder {
+  decodeReply(reply: AgiReply, tag: unknown): unknown;
+}
+
+/**
+ * The promise executor of every request: it hands the resolving functions over through these two
+ * variables instead of a closure per command (the executor runs synchronously inside `new Promise`).
+ */
+let takenResolve: (value: unknown) => void = noop;
+let takenReject: (error: Error) => void = noop;
+function takeResolvers(resolve: (value: unknown) => void, reject: (error: Error) => void): void {
+  takenResolve = resolve;
+  takenReject = reject;
+}
+function noop(): void {}
+
+/** The command in flight. One per connection, reused by every command of the session. */
 interface Pending {
   /** The command line, without LF. */
   line: string;
@@ -127,6 +149,9 @@ interface Pending {
   resolve: (value: unknown) => void;
   /** Reads the reply into the promise's value in the read callback (may throw); none: the reply itself. */
   map: ((reply: AgiReply) => unknown) | undefined;
+  /** Or: reads it through a decoder shared by the session's commands, given `tag`. */
+  decoder: ReplyDecoder | undefined;
+  tag: unknown;
   reject: (error: Error) => void;
 }
 
@@ -147,6 +172,8 @@ export class AgiConnection {
   private headerReader: HeaderReader | undefined;
   private readonly replies: ReplyReader;
   private pending: Pending | undefined;
+  /** The object {@link pending} points at while a command is in flight, made by the first command. */
+  private slot: Pending | undefined;
   private resolveHeader!: (header: AgiHeader) => void;
   private rejectHeader!: (error: Error) => void;
   private ending = false;
@@ -264,14 +291,53 @@ export class AgiConnection {
    * can never be taken for the next command's.
    */
   request<T = AgiReply>(line: string, mode: DataMode = 'keyword', trailer?: (reply: AgiReply) => boolean, map?: (reply: AgiReply) => T): Promise<T> {
+    return this.send(line, mode, trailer, map, undefined, undefined) as Promise<T>;
+  }
+
+  /**
+   * {@link request}, with the reply read by `decoder.decodeReply(reply, tag)` as it arrives: the
+   * same for every command of a session, so no closure per command.
+   */
+  requestDecoded(line: string, mode: DataMode, trailer: ((reply: AgiReply) => boolean) | undefined, decoder: ReplyDecoder, tag: unknown): Promise<unknown> {
+    return this.send(line, mode, trailer, undefined, decoder, tag);
+  }
+
+  private send(
+    line: string,
+    mode: DataMode,
+    trailer: ((reply: AgiReply) => boolean) | undefined,
+    map: ((reply: AgiReply) => unknown) | undefined,
+    decoder: ReplyDecoder | undefined,
+    tag: unknown,
+  ): Promise<unknown> {
     if (this.ending) return Promise.reject(new AgiSessionClosedError(line.trimEnd()));
     if (this.finished) return Promise.reject(new AgiHangupError('socket-closed', line.trimEnd()));
     if (this.pending) return Promise.reject(new AgiError('agikit bug: a second AGI command was sent while one is in flight'));
-    const reply = new Promise<T>((resolve, reject) => {
-      this.pending = { line: line.slice(0, -1), mode, sentAt: this.observeCommand ? performance.now() : 0, marker: undefined, ownReply: undefined, trailer, first: undefined, resolve: resolve as (value: unknown) => void, reject, map };
-    });
-    if (this.trace) this.log.trace({ line: line.slice(0, -1) }, 'agi >>');
-    this.lineTap?.sent(line.slice(0, -1));
+    const reply = new Promise<unknown>(takeResolvers);
+    const command = line.slice(0, -1);
+    let pending = this.slot;
+    if (pending === undefined) {
+      pending = { line: command, mode, sentAt: 0, marker: undefined, ownReply: undefined, trailer, first: undefined, resolve: takenResolve, map, decoder, tag, reject: takenReject };
+      this.slot = pending;
+    } else {
+      pending.line = command;
+      pending.mode = mode;
+      pending.marker = undefined;
+      pending.ownReply = undefined;
+      pending.trailer = trailer;
+      pending.first = undefined;
+      pending.resolve = takenResolve;
+      pending.map = map;
+      pending.decoder = decoder;
+      pending.tag = tag;
+      pending.reject = takenReject;
+    }
+    pending.sentAt = this.observeCommand ? performance.now() : 0;
+    takenResolve = noop;
+    takenReject = noop;
+    this.pending = pending;
+    if (this.trace) this.log.trace({ line: command }, 'agi >>');
+    this.lineTap?.sent(command);
     this.output.write(line);
     return reply;
   }
@@ -371,18 +437,18 @@ export class AgiConnection {
 
   private process(chunk: Buffer): void {
     if (this.finished) return;
-    let lines: string[];
     try {
-      lines = this.splitter.push(chunk);
+      this.splitter.each(chunk, this, onLine);
     } catch (error) {
       this.fail(error as Error);
-      return;
     }
-    for (const line of lines) {
-      if (this.finished) return;
-      if (this.headerReader) this.onHeaderLine(line);
-      else this.onReplyLine(line);
-    }
+  }
+
+  /** @internal One line from the splitter. */
+  line(line: string): void {
+    if (this.finished) return;
+    if (this.headerReader) this.onHeaderLine(line);
+    else this.onReplyLine(line);
   }
 
   private onHeaderLine(line: string): void {
@@ -403,47 +469,40 @@ export class AgiConnection {
     if (this.trace) this.log.trace({ line }, 'agi <<');
     this.lineTap?.received(line);
     const pending = this.pending;
-    let event;
+    let event: AgiReply | ReplyStep;
     try {
-      event = this.replies.push(line, pending?.mode ?? 'keyword');
+      event = this.replies.read(line, pending?.mode ?? 'keyword');
     } catch (error) {
       this.fail(error as Error);
       return;
     }
-    switch (event.kind) {
-      case 'reply':
-        if (!pending) {
-          // After we half-closed, Asterisk may still answer a command we gave up on: harmless.
-          if (!this.ending) this.log.warn({ line }, 'AGI reply with no command in flight; ignored');
-          return;
-        }
-        if (pending.marker) {
-          if (event.reply.data !== pending.marker) {
-            // The command's own reply (it finished first, or answers interruption): hold it.
-            pending.ownReply = event.reply;
-            return;
-          }
-          this.settle(pending, pending.ownReply ?? interruptedReply(pending.line));
-          return;
-        }
-        if (!pending.first && pending.trailer?.(event.reply)) {
-          pending.first = event.reply;
-          pending.mode = 'keyword';
-          return;
-        }
-        if (pending.first) this.log.warn({ trailer: event.reply.lines }, 'second reply to one command (Asterisk quirk); dropped');
-        this.settle(pending, pending.first ?? event.reply);
-        return;
-      case 'hangup':
-        this.hangupSignalled();
-        return;
-      case 'unexpected':
-        // Stray empty lines happen (e.g. after the header); anything else is worth a warning.
-        if (line !== '') this.stray(line);
-        return;
-      default:
-        return;
+    if (typeof event === 'number') {
+      if (event === ReplyStep.Hangup) this.hangupSignalled();
+      // Stray empty lines happen (e.g. after the header); anything else is worth a warning.
+      else if (event === ReplyStep.Unexpected && line !== '') this.stray(line);
+      return;
     }
+    if (!pending) {
+      // After we half-closed, Asterisk may still answer a command we gave up on: harmless.
+      if (!this.ending) this.log.warn({ line }, 'AGI reply with no command in flight; ignored');
+      return;
+    }
+    if (pending.marker) {
+      if (event.data !== pending.marker) {
+        // The command's own reply (it finished first, or answers interruption): hold it.
+        pending.ownReply = event;
+        return;
+      }
+      this.settle(pending, pending.ownReply ?? interruptedReply(pending.line));
+      return;
+    }
+    if (!pending.first && pending.trailer?.(event)) {
+      pending.first = event;
+      pending.mode = 'keyword';
+      return;
+    }
+    if (pending.first) this.log.warn({ trailer: event.lines }, 'second reply to one command (Asterisk quirk); dropped');
+    this.settle(pending, pending.first ?? event);
   }
 
   /** Counts a stray line, and logs it unless this connection has logged too many lately. */
@@ -492,30 +551,48 @@ export class AgiConnection {
     this.finish({ kind: 'lost', error });
   }
 
-  /** Completes the command in flight with its reply (read through its `map`, if any). */
+  /** Completes the command in flight with its reply (read through its `map` or decoder, if any). */
   private settle(pending: Pending, reply: AgiReply): void {
+    // Take everything out of the slot first: a decoder may send the next command (a channel probe),
+    // which reuses it.
+    const { resolve, reject, map, decoder, tag, line } = pending;
     this.pending = undefined;
-    this.observeCommand?.(pending.line, performance.now() - pending.sentAt);
-    if (this.wire) this.log.debug({ command: pending.line, reply: reply.lines.join('\n') }, 'agi command');
-    if (!pending.map) {
-      pending.resolve(reply);
+    pending.resolve = noop;
+    pending.reject = noop;
+    pending.map = undefined;
+    pending.decoder = undefined;
+    pending.tag = undefined;
+    pending.first = undefined;
+    pending.ownReply = undefined;
+    this.observeCommand?.(line, performance.now() - pending.sentAt);
+    if (this.wire) this.log.debug({ command: line, reply: reply.lines.join('\n') }, 'agi command');
+    if (!map && !decoder) {
+      resolve(reply);
       return;
     }
     let value: unknown;
     try {
-      value = pending.map(reply);
+      value = decoder ? decoder.decodeReply(reply, tag) : (map as (reply: AgiReply) => unknown)(reply);
     } catch (error) {
-      pending.reject(error as Error);
+      reject(error as Error);
       return;
     }
-    pending.resolve(value);
+    resolve(value);
   }
 
   private rejectPending(error: Error): void {
     const pending = this.pending;
     if (!pending) return;
     this.pending = undefined;
-    pending.reject(error);
+    const reject = pending.reject;
+    pending.resolve = noop;
+    pending.reject = noop;
+    pending.map = undefined;
+    pending.decoder = undefined;
+    pending.tag = undefined;
+    pending.first = undefined;
+    pending.ownReply = undefined;
+    reject(error);
   }
 
   private finish(end: ConnectionEnd): void {
@@ -537,6 +614,11 @@ export class AgiConnection {
     for (const resolve of this.endResolvers) resolve();
     this.endResolvers = [];
   }
+}
+
+/** The splitter's line callback: shared by every connection (no bound closure per connection). */
+function onLine(connection: AgiConnection, line: string): void {
+  connection.line(line);
 }
 
 /** The reply a command gets when Asterisk stopped it for new input and printed nothing. */

@@ -78,6 +78,17 @@ export function encodeRawCommand(text: string, maxLineBytes: number): string {
  * from 22.6.0 and on 23+, 2047 otherwise. Unknown or unparsable versions get the safe 2047.
  */
 export function maxLineBytesFor(version: string): number {
+  // Every call of a server names the same version: remember the last answer (no regex per call).
+  if (version === lastVersion) return lastVersionBytes;
+  lastVersionBytes = lineLimitOf(version);
+  lastVersion = version;
+  return lastVersionBytes;
+}
+
+let lastVersion: string | undefined;
+let lastVersionBytes = MAX_LINE_BYTES_2K;
+
+function lineLimitOf(version: string): number {
   const m = /^(\d+)\.(\d+)/.exec(version);
   if (!m) return MAX_LINE_BYTES_2K;
   const major = Number(m[1]);
