@@ -212,6 +212,11 @@ export class Agi implements ReplyDecoder {
     return () => listeners.delete(listener);
   }
 
+  /** @internal `true` when {@link onHangup} callbacks have started (there is cleanup to wait for). */
+  get hasHangupCleanup(): boolean {
+    return this.cleanups !== undefined;
+  }
+
   /** Resolves when every {@link onHangup} callback started so far has finished. */
   async hangupCleanup(): Promise<void> {
     if (this.cleanups) await Promise.all(this.cleanups);

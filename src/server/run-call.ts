@@ -34,10 +34,10 @@ export interface RunCallOptions extends Pick<AgiOptions, 'statusVariable' | 'com
   log: Logger;
   /** Refuse the call with status `BUSY` instead of running a handler. */
   busy?: boolean;
-  /** Called when the handler starts, with the route pattern that matched. */
-  onStart?: (agi: Agi, route: string) => void;
+  /** Called when the handler starts, with the route pattern that matched (and the connection). */
+  onStart?: (agi: Agi, route: string, connection: AgiConnection) => void;
   /** Called when the handler has finished (before the session is closed). */
-  onFinish?: (agi: Agi) => void;
+  onFinish?: (agi: Agi, connection: AgiConnection) => void;
   /** Record the session: called with its transcript once it has ended. */
   onTranscript?: (transcript: Transcript, end: CallEnd) => void;
 }
@@ -56,13 +56,14 @@ export async function runCall(connection: AgiConnection, header: AgiHeader, rout
   const recorder = options.onTranscript ? new TranscriptRecorder(header) : undefined;
   if (recorder) connection.tap(recorder);
   const match = options.busy ? undefined : router.match(header.path);
+  // One literal of fixed shape (undefined means default to Agi): no spread objects per call.
   const agi = new Agi(connection, header, {
     log,
-    ...(match ? { params: match.params } : {}),
-    ...(options.statusVariable !== undefined ? { statusVariable: options.statusVariable } : {}),
-    ...(options.commandTimeoutMs !== undefined ? { commandTimeoutMs: options.commandTimeoutMs } : {}),
-    ...(options.closeGraceMs !== undefined ? { closeGraceMs: options.closeGraceMs } : {}),
-    ...(options.hangupGraceMs !== undefined ? { hangupGraceMs: options.hangupGraceMs } : {}),
+    params: match?.params,
+    statusVariable: options.statusVariable,
+    commandTimeoutMs: options.commandTimeoutMs,
+    closeGraceMs: options.closeGraceMs,
+    hangupGraceMs: options.hangupGraceMs,
   });
   const started = Date.now();
   let status: CallStatus;
@@ -75,9 +76,9 @@ export async function runCall(connection: AgiConnection, header: AgiHeader, rout
     log().warn({ path: header.path }, 'call refused: no route for this path');
   } else {
     if (base.isLevelEnabled('debug')) log().debug({ path: header.path, route: match.pattern }, 'call started');
-    options.onStart?.(agi, match.pattern);
+    options.onStart?.(agi, match.pattern, connection);
     ({ status, error } = await runHandler(agi, match.handler));
-    options.onFinish?.(agi);
+    options.onFinish?.(agi, connection);
   }
   await agi.close(status);
   // Where agikit closed the session itself, that is what the dialplan was told.
@@ -112,7 +113,7 @@ export async function runHandler(agi: Agi, handler: AgiHandler): Promise<Handler
   let outcome: HandlerOutcome;
   try {
     await handler(agi);
-    outcome = { status: 'SUCCESS' };
+    outcome = SUCCEEDED;
   } catch (error) {
     if (error instanceof AgiHangupError) {
       agi.log.info({ reason: error.reason }, 'handler ended by hangup');
@@ -122,6 +123,9 @@ export async function runHandler(agi: Agi, handler: AgiHandler): Promise<Handler
       outcome = { status: 'FAILURE', error };
     }
   }
-  await agi.hangupCleanup();
+  if (agi.hasHangupCleanup) await agi.hangupCleanup();
   return outcome;
 }
+
+/** The outcome of every handler that returned (shared: most calls end this way). */
+const SUCCEEDED: HandlerOutcome = Object.freeze({ status: 'SUCCESS' });
