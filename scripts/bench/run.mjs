@@ -37,6 +37,7 @@ const HELP = `Usage: node scripts/bench/run.mjs [options]
                         Node flags; repeatable. The first is the one the targets are checked on;
                         default agikit=<repo>/dist/src/index.js
   --extra IMPL          also run a diagnostic server (raw-async) at every point
+  --no-peers            skip the other Node AGI libraries (ding-dong, asterisk.io; dev dependencies)
   --split-header        send the header one line per write(), as Asterisk does (default: one write)
   --spin                generator busy-polls instead of sleeping (analysis: the server never pays to wake it)
   --no-pin              do not pin server and generator to separate CPUs
@@ -57,6 +58,7 @@ function parseArgs(argv) {
     alloc: false,
     agikit: [],
     extra: [],
+    peers: true,
     splitHeader: false,
     spin: false,
     pin: true,
@@ -88,6 +90,7 @@ function parseArgs(argv) {
       const [path, ...nodeFlags] = rest.split('|');
       o.agikit.push({ name, entry: resolve(path), nodeFlags });
     } else if (a === '--extra') o.extra.push(v());
+    else if (a === '--no-peers') o.peers = false;
     else if (a === '--split-header') o.splitHeader = true;
     else if (a === '--spin') o.spin = true;
     else if (a === '--no-pin') o.pin = false;
@@ -123,10 +126,18 @@ const pin = opts.pin && ncpu >= 2 && spawnSync('taskset', ['-c', '0', 'true']).s
 const SERVER_CPU = String(ncpu - 1);
 const GEN_CPU = String(ncpu - 2);
 
+// ---------- peers: other Node AGI libraries, same flow through their own APIs ----------
+/** The peers measured next to agikit (dev dependencies; servers/<script>). */
+const PEERS = [
+  { id: 'ding-dong', script: 'ding-dong.mjs', args: [], peer: true },
+  { id: 'asterisk.io', script: 'asterisk-io.mjs', args: [], peer: true },
+];
+
 /** One server implementation: a script, its arguments, its AGIKIT_DIST. */
 function impls() {
   const list = [{ id: 'raw', script: 'raw.mjs', args: [] }];
   for (const x of opts.extra) list.push({ id: x, script: `${x}.mjs`, args: [] });
+  if (opts.peers) list.push(...PEERS);
   for (const { name, entry, nodeFlags } of opts.agikit) list.push({ id: name, script: 'agikit.mjs', args: ['--level', 'info'], entry, nodeFlags });
   return list;
 }
@@ -505,6 +516,17 @@ function evaluate(points, idle, o) {
     targets.push({ what: `sessions/s, c=${top}`, target: '≥ 0.9× raw', value: s, met: s !== null && s >= 0.9 });
     const p = ratio(a.cmdP99Us.median, r.cmdP99Us.median);
     targets.push({ what: `command round-trip p99, c=${top}`, target: '≤ 0.5× raw', value: p, met: p !== null && p <= 0.5 });
+    const m = ratio(a.cmdP50Us.median, r.cmdP50Us.median);
+    targets.push({ what: `command round-trip p50, c=${top}`, target: '≤ 2× raw', value: m, met: m !== null && m <= 2 });
+    const rss = ratio(a.rssMiB.median, r.rssMiB.median);
+    targets.push({ what: `RSS under load, c=${top}`, target: '≤ 1.2× raw', value: rss, met: rss !== null && rss <= 1.2 });
+    // Peers: the best other Node library at the top concurrency, same run.
+    const peers = (o.peers === false ? [] : PEERS.map((q) => q.id)).map((id) => ({ id, agg: get(top, id) })).filter((q) => q.agg);
+    if (peers.length) {
+      const best = peers.reduce((x, y) => (y.agg.sessionsPerSec.median > x.agg.sessionsPerSec.median ? y : x));
+      const v = ratio(a.sessionsPerSec.median, best.agg.sessionsPerSec.median);
+      targets.push({ what: `sessions/s, c=${top}, vs the best Node peer (${best.id})`, target: '≥ 1.2×', value: v, met: v !== null && v >= 1.2 });
+    }
   }
   if (idle && idle[main.name]) {
     const kib = idle[main.name].perCallBytes.rss / 1024;
@@ -575,7 +597,8 @@ function markdown(result) {
   L.push(
     `Closed loop over 127.0.0.1: each connection sends an Asterisk 22.10.1 header, the server runs the six-command call flow ` +
       `(ANSWER, GET VARIABLE, DATABASE GET, STREAM FILE, GET DATA, SET VARIABLE), every command is checked byte for byte and ` +
-      `answered, then the server half-closes. "raw" is the same flow hand-written on \`node:net\`. ` +
+      `answered, then the server half-closes. "raw" is the same flow hand-written on \`node:net\`` +
+      `${options.peers === false ? '' : '; ding-dong and asterisk.io (npm) run it through their own APIs'}. ` +
       `${options.reps} repetition(s) per point, ${options.warmup} s warm-up + ${options.duration} s measured, agikit and raw alternated; ` +
       `medians shown. Server ${env.pinned ? `pinned to CPU ${env.serverCpu}, generator to CPU ${env.generatorCpu}` : 'not pinned'}. ` +
       `Logger: pino at \`info\` to /dev/null. Header sent in ${options.splitHeader ? 'one write() per line' : 'one write()'}.`,
