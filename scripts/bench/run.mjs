@@ -37,9 +37,12 @@ const HELP = `Usage: node scripts/bench/run.mjs [options]
                         Node flags; repeatable. The first is the one the targets are checked on;
                         default agikit=<repo>/dist/src/index.js
   --extra IMPL          also run a diagnostic server (raw-async) at every point
+  --open LIST           open-loop points as fractions of raw's measured capacity (default 0.5,0.8; none: skip)
+  --think MS            open loop: pause before each reply, as an IVR's prompts (default 20)
   --no-peers            skip the other Node AGI libraries (ding-dong, asterisk.io; dev dependencies)
   --split-header        send the header one line per write(), as Asterisk does (default: one write)
   --spin                generator busy-polls instead of sleeping (analysis: the server never pays to wake it)
+  --no-quiet            do not wait for, nor re-measure, points the machine disturbed (checks on a busy box)
   --no-pin              do not pin server and generator to separate CPUs
   --out DIR             where to write results (default scripts/bench/results)
   --label TEXT          free text stored with the results
@@ -59,9 +62,12 @@ function parseArgs(argv) {
     agikit: [],
     extra: [],
     peers: true,
+    open: [0.5, 0.8],
+    think: 20,
     splitHeader: false,
     spin: false,
     pin: true,
+    quiet: true,
     out: join(here, 'results'),
     label: '',
   };
@@ -91,9 +97,15 @@ function parseArgs(argv) {
       o.agikit.push({ name, entry: resolve(path), nodeFlags });
     } else if (a === '--extra') o.extra.push(v());
     else if (a === '--no-peers') o.peers = false;
+    else if (a === '--open') {
+      const list = v();
+      o.open = list === 'none' ? [] : list.split(',').map(Number);
+    }
+    else if (a === '--think') o.think = Number(v());
     else if (a === '--split-header') o.splitHeader = true;
     else if (a === '--spin') o.spin = true;
     else if (a === '--no-pin') o.pin = false;
+    else if (a === '--no-quiet') o.quiet = false;
     else if (a === '--out') o.out = resolve(v());
     else if (a === '--label') o.label = v();
     else if (a === '--render') o.render = resolve(v());
@@ -106,7 +118,7 @@ function parseArgs(argv) {
 const opts = parseArgs(process.argv.slice(2));
 if (opts.render) {
   const saved = JSON.parse(readFileSync(opts.render, 'utf8'));
-  saved.evaluation = evaluate(saved.points, saved.idle, saved.options);
+  saved.evaluation = evaluate(saved.points, saved.idle, { ...saved.options, openResult: saved.open });
   const file = join(dirname(opts.render), 'latest.md');
   writeFileSync(file, markdown(saved));
   writeFileSync(opts.render, `${JSON.stringify(slimResult(saved), null, 2)}\n`);
@@ -234,6 +246,7 @@ function machineBusySeconds() {
 
 /** Waits (up to `maxMs`) until other processes use less than `limit` of a CPU; returns what was seen. */
 async function waitQuiet(limit = 0.1, maxMs = 30000) {
+  if (!opts.quiet) return 0;
   const t0 = Date.now();
   let load = 0;
   while (Date.now() - t0 < maxMs) {
@@ -262,7 +275,7 @@ async function measurePoint(impl, conc) {
     }
     r.otherLoad = otherLoad(r);
     attempts.push(r);
-    if (r.otherLoad <= MAX_OTHER) break;
+    if (r.otherLoad <= MAX_OTHER || !opts.quiet) break;
     process.stdout.write(`(disturbed: other processes used ${fmt(r.otherLoad * 100, 0)}% of a CPU; again) `);
   }
   const best = attempts.reduce((a, b) => (b.otherLoad < a.otherLoad ? b : a));
@@ -333,6 +346,99 @@ async function loadSuite() {
     for (const impl of list) points.push({ conc, impl: impl.id, logging: !!impl.logging, runs: runs[impl.id], agg: aggregate(runs[impl.id]) });
   }
   return points;
+}
+
+// ---------- open loop: latency as callers hear it ----------
+/** Most calls open at once in the open loop (a call arriving when all are taken counts as dropped). */
+const OPEN_MAX_CALLS = 8192;
+
+function runOpen(port, pid, rate) {
+  const args = ['--mode', 'open', '--port', String(port), '--pid', String(pid), '--rate', String(Math.round(rate)), '--think', String(opts.think)];
+  args.push('--conc', String(OPEN_MAX_CALLS), '--warmup', String(opts.warmup), '--duration', String(opts.duration));
+  if (opts.splitHeader) args.push('--split-header');
+  const [cmd, argv] = genCommand(args);
+  return new Promise((resolveRun, rejectRun) => {
+    const p = spawn(cmd, argv, { stdio: ['ignore', 'pipe', 'inherit'] });
+    let out = '';
+    p.stdout.on('data', (d) => (out += d));
+    p.on('exit', (code) => (code !== 0 ? rejectRun(new Error(`agiload exited with ${code}: ${out}`)) : resolveRun(JSON.parse(out))));
+  });
+}
+
+/**
+ * Calls arrive at a fixed rate (fractions of raw's closed-loop capacity at the top concurrency, this
+ * run) and each reply waits `--think` ms: the server holds many mostly idle calls, as an IVR does.
+ */
+async function openSuite(points) {
+  const top = Math.max(...opts.conc);
+  const capacity = points.find((p) => p.conc === top && p.impl === 'raw')?.agg.sessionsPerSec.median;
+  if (!capacity) return null;
+  const list = [impls()[0], impls().find((i) => i.id === main.name)];
+  const out = { capacity, thinkMs: opts.think, points: [] };
+  for (const load of opts.open) {
+    const rate = capacity * load;
+    const runs = Object.fromEntries(list.map((i) => [i.id, []]));
+    for (let rep = 0; rep < opts.reps; rep++) {
+      const order = rep % 2 === 0 ? list : [...list].reverse();
+      for (const impl of order) {
+        process.stdout.write(`  open ${fmt(load * 100, 0)}% (${fmt(rate, 0)} calls/s) rep ${rep + 1}/${opts.reps} ${impl.id.padEnd(10)} `);
+        await waitQuiet(0.1);
+        const server = startServer(impl);
+        const { port, pid } = await server.ready;
+        let r;
+        try {
+          r = await runOpen(port, pid, rate);
+        } finally {
+          await server.stop();
+        }
+        runs[impl.id].push(r);
+        console.log(
+          `${fmt(r.sessionsPerSec, 0).padStart(7)} sess/s  p50 ${fmtUs(r.cmdUs.p50).padStart(8)}  p99 ${fmtUs(r.cmdUs.p99).padStart(8)}  ` +
+            `p99.9 ${fmtUs(r.cmdUs.p999).padStart(8)}  cpu ${fmt(r.server.cpuUsPerSession, 1)} us/sess` +
+            (r.dropped ? `  dropped ${r.dropped}` : '') +
+            (r.errors ? `  ERRORS ${r.errors}: ${r.firstError}` : ''),
+        );
+      }
+    }
+    for (const impl of list) {
+      const rs = runs[impl.id];
+      const m = (f) => median(rs.map(f));
+      out.points.push({
+        load,
+        rate,
+        impl: impl.id,
+        sessionsPerSec: m((r) => r.sessionsPerSec),
+        p50Us: m((r) => r.cmdUs.p50),
+        p99Us: m((r) => r.cmdUs.p99),
+        p999Us: m((r) => r.cmdUs.p999),
+        cpuUsPerSession: m((r) => r.server.cpuUsPerSession),
+        rssMiB: m((r) => r.server.rssKiB / 1024),
+        dropped: rs.reduce((a, r) => a + r.dropped, 0),
+        errors: rs.reduce((a, r) => a + r.errors, 0),
+        runs: rs,
+      });
+    }
+  }
+  return out;
+}
+
+function openMarkdown(open, L) {
+  L.push('');
+  L.push(`## Open loop (calls arrive at a fixed rate; ${open.thinkMs} ms think time before each reply)`);
+  L.push('');
+  L.push(
+    `Rates are fractions of raw's closed-loop capacity at the top concurrency in this run (${fmt(open.capacity, 0)} sessions/s). ` +
+      'Command round trip: from the generator\'s write (header or reply) to the next command.',
+  );
+  L.push('');
+  L.push('| load | calls/s offered | server | sessions/s | cmd p50 | cmd p99 | cmd p99.9 | CPU µs/session | RSS MiB | dropped | errors |');
+  L.push('|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|');
+  for (const p of open.points) {
+    L.push(
+      `| ${fmt(p.load * 100, 0)}% | ${fmt(p.rate, 0)} | ${p.impl} | ${fmt(p.sessionsPerSec, 0)} | ${fmtUs(p.p50Us)} | ${fmtUs(p.p99Us)} | ` +
+        `${fmtUs(p.p999Us)} | ${fmt(p.cpuUsPerSession, 1)} | ${fmt(p.rssMiB, 0)} | ${p.dropped} | ${p.errors} |`,
+    );
+  }
 }
 
 // ---------- idle memory ----------
@@ -528,6 +634,15 @@ function evaluate(points, idle, o) {
       targets.push({ what: `sessions/s, c=${top}, vs the best Node peer (${best.id})`, target: '≥ 1.2×', value: v, met: v !== null && v >= 1.2 });
     }
   }
+  if (o.openResult) {
+    const at = Math.max(...o.openResult.points.map((p) => p.load));
+    const a = o.openResult.points.find((p) => p.load === at && p.impl === main.name);
+    const r = o.openResult.points.find((p) => p.load === at && p.impl === 'raw');
+    if (a && r) {
+      const v = ratio(a.p99Us, r.p99Us);
+      targets.push({ what: `open loop at ${fmt(at * 100, 0)}% of raw's capacity: command p99`, target: '≤ raw', value: v, met: v !== null && v <= 1 });
+    }
+  }
   if (idle && idle[main.name]) {
     const kib = idle[main.name].perCallBytes.rss / 1024;
     targets.push({ what: `server memory per idle call (${o.idle} calls)`, target: '≤ 10 KiB', value: kib, unit: 'KiB', met: kib <= 10 });
@@ -652,6 +767,7 @@ function markdown(result) {
         `${fmt((g.onVsOff - 1) * 100, 0)}% more than \`info\`, and ${fmt(g.debugSessionsPerSec, 0)} sessions/s against ${fmt(g.infoSessionsPerSec, 0)}.`,
     );
   }
+  if (result.open) openMarkdown(result.open, L);
   if (idle) {
     L.push('');
     L.push(`## Idle calls (${options.idle} connected calls waiting for a reply)`);
@@ -723,6 +839,10 @@ if (opts.agikit.length > 1 || opts.agikit[0].name !== 'agikit') for (const a of 
 const result = { env, options: { ...opts, agikit: opts.agikit }, points: [], idle: null };
 console.log('\nLoad');
 result.points = await loadSuite();
+if (opts.open.length > 0) {
+  console.log('\nOpen loop');
+  result.open = await openSuite(result.points);
+}
 if (opts.idle > 0) {
   console.log('\nIdle calls');
   result.idle = await idleSuite();
@@ -730,7 +850,7 @@ if (opts.idle > 0) {
 if (opts.profile) result.profile = await profileRun();
 if (opts.heap) result.heap = await heapRun();
 if (opts.alloc) result.alloc = await allocRun();
-result.evaluation = evaluate(result.points, result.idle, opts);
+result.evaluation = evaluate(result.points, result.idle, { ...opts, openResult: result.open });
 
 const md = markdown(result);
 mkdirSync(opts.out, { recursive: true });

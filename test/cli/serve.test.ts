@@ -48,6 +48,33 @@ describe('agikit serve', () => {
     assert.match(serve.stdout(), /draining calls before exit/);
   });
 
+  it('--workers 2: two processes serve calls on one port, and SIGTERM drains every one before exit 0', async (t) => {
+    const serve = spawnNode(t, [bin, 'serve', example, '--port', '0', '--workers', '2']);
+    const port = Number((await serve.waitFor(/"port":(\d+),"workers":2,"msg":"agikit serving/))[1]);
+    // The primary hands connections out in turn: four calls reach both workers.
+    const calls = await Promise.all([1, 2, 3, 4].map((n) => FakeCall.connect(port, { script: 'hello', args: [String(n)] })));
+    for (const call of calls) {
+      assert.deepEqual((await call.nextCommand()).words, ['ANSWER']);
+      call.reply('200 result=0');
+    }
+    for (const call of calls) assert.deepEqual((await call.nextCommand()).words.slice(0, 2), ['STREAM', 'FILE']);
+    // Each call logs "new call" after ANSWER, with the id of the worker serving it.
+    await serve.waitFor(/("worker":\d+.*"msg":"new call"[^]*){4}/);
+    const servedBy = new Set([...serve.stdout().matchAll(/"worker":(\d+)[^\n]*"msg":"new call"/g)].map((m) => m[1]));
+    assert.equal(servedBy.size, 2, `calls served by workers ${[...servedBy].join(', ')}`);
+    // Calls are in progress when SIGTERM arrives: every worker lets its own finish.
+    serve.child.kill('SIGTERM');
+    await serve.waitFor(/draining calls in every worker/);
+    for (const call of calls) {
+      call.respond((cmd) => (cmd.words[0] === 'STREAM' ? '200 result=0 endpos=100' : cmd.words[0] === 'GET' ? '200 result=42' : '200 result=1'));
+      call.reply('200 result=0 endpos=100');
+    }
+    for (const call of calls) await closed(call, 'a call in progress at SIGTERM did not run to its end');
+    assert.equal(await serve.exit('did not exit after every worker drained'), 0);
+    for (const call of calls) assert.deepEqual(call.commands.at(-1)?.words, ['SET', 'VARIABLE', 'AGIKIT_STATUS', 'SUCCESS']);
+    assert.equal(serve.stdout().match(/"worker":\d+[^\n]*"msg":"draining calls before exit"/g)?.length, 2, 'each worker drained');
+  });
+
   it('--no-status-variable leaves AGIKIT_STATUS alone; an unknown route is NOTFOUND otherwise', async (t) => {
     const quietServe = startServe(t, [example, '--port', '0', '--no-status-variable']);
     const call = await FakeCall.connect(await quietServe.port(), { script: 'nowhere' });
