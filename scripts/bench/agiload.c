@@ -90,6 +90,8 @@ static int opt_conc = 1;
 static double opt_warmup = 1.0;
 static double opt_duration = 3.0;
 static int opt_pid = 0;
+static int opt_pids[64]; /* --pid A,B,C: a server of several processes (workers); figures are summed */
+static int opt_npids = 0;
 static int opt_count = 10000;
 static int opt_batch = 256;
 static int opt_split_header = 0; /* 1: one write() per header line, as Asterisk does */
@@ -544,7 +546,25 @@ struct proc_sample {
   long hwm_kib;
 };
 
+static int read_proc_one(int pid, struct proc_sample *out);
+
+/* The server's figures: one process, or the sum over every --pid given. */
 static int read_proc(int pid, struct proc_sample *out) {
+  if (opt_npids <= 1) return read_proc_one(pid, out);
+  memset(out, 0, sizeof *out);
+  for (int i = 0; i < opt_npids; i++) {
+    struct proc_sample one;
+    if (read_proc_one(opt_pids[i], &one) != 0) continue;
+    out->cpu_s += one.cpu_s;
+    out->user_s += one.user_s;
+    out->sys_s += one.sys_s;
+    out->rss_kib += one.rss_kib;
+    out->hwm_kib += one.hwm_kib;
+  }
+  return 0;
+}
+
+static int read_proc_one(int pid, struct proc_sample *out) {
   char path[64], buf[4096];
   memset(out, 0, sizeof *out);
   if (pid <= 0) return -1;
@@ -1020,7 +1040,10 @@ int main(int argc, char **argv) {
     else if (ARG("--conc")) opt_conc = atoi(v);
     else if (ARG("--warmup")) opt_warmup = atof(v);
     else if (ARG("--duration")) opt_duration = atof(v);
-    else if (ARG("--pid")) opt_pid = atoi(v);
+    else if (ARG("--pid")) {
+      opt_pid = atoi(v);
+      for (const char *p = v; *p && opt_npids < 64; p = strchr(p, ',') ? strchr(p, ',') + 1 : p + strlen(p)) opt_pids[opt_npids++] = atoi(p);
+    }
     else if (ARG("--count")) opt_count = atoi(v);
     else if (ARG("--batch")) opt_batch = atoi(v);
     else if (ARG("--hostile")) opt_hostile = atoi(v);

@@ -39,6 +39,7 @@ const HELP = `Usage: node scripts/bench/run.mjs [options]
   --extra IMPL          also run a diagnostic server (raw-async) at every point
   --open LIST           open-loop points as fractions of raw's measured capacity (default 0.5,0.8; none: skip)
   --think MS            open loop: pause before each reply, as an IVR's prompts (default 20)
+  --workers LIST        also agikit with N worker processes (node:cluster) at the top concurrency (default 2; none: skip)
   --no-peers            skip the other Node AGI libraries (ding-dong, asterisk.io; dev dependencies)
   --split-header        send the header one line per write(), as Asterisk does (default: one write)
   --spin                generator busy-polls instead of sleeping (analysis: the server never pays to wake it)
@@ -63,6 +64,7 @@ function parseArgs(argv) {
     extra: [],
     peers: true,
     open: [0.5, 0.8],
+    workers: [2],
     think: 20,
     splitHeader: false,
     spin: false,
@@ -102,6 +104,10 @@ function parseArgs(argv) {
       o.open = list === 'none' ? [] : list.split(',').map(Number);
     }
     else if (a === '--think') o.think = Number(v());
+    else if (a === '--workers') {
+      const list = v();
+      o.workers = list === 'none' ? [] : list.split(',').map(Number).filter((n) => n > 1);
+    }
     else if (a === '--split-header') o.splitHeader = true;
     else if (a === '--spin') o.spin = true;
     else if (a === '--no-pin') o.pin = false;
@@ -166,7 +172,9 @@ function startServer(impl, { nodeFlags = [] } = {}) {
   if (impl.entry) env.AGIKIT_DIST = impl.entry;
   const execArgv = [...(impl.nodeFlags ?? []), ...nodeFlags];
   const options = { stdio: ['ignore', 'ignore', 'inherit', 'ipc'], env, execArgv };
-  if (pin) Object.assign(options, { execPath: 'taskset', execArgv: ['-c', SERVER_CPU, process.execPath, ...execArgv] });
+  // A server of several processes gets every CPU (it shares the generator's): that is what it is for.
+  const cpusFor = impl.cpus ?? SERVER_CPU;
+  if (pin) Object.assign(options, { execPath: 'taskset', execArgv: ['-c', cpusFor, process.execPath, ...execArgv] });
   const child = fork(script, impl.args, options);
   const pending = new Map();
   child.on('message', (msg) => {
@@ -266,10 +274,10 @@ async function measurePoint(impl, conc) {
   for (let attempt = 0; attempt < 3; attempt++) {
     await waitQuiet(MAX_OTHER);
     const server = startServer(impl);
-    const { port, pid } = await server.ready;
+    const { port, pid, pids } = await server.ready;
     let r;
     try {
-      r = await runLoad(port, pid, conc, opts.warmup, opts.duration);
+      r = await runLoad(port, pids ? pids.join(',') : pid, conc, opts.warmup, opts.duration);
     } finally {
       await server.stop();
     }
@@ -346,6 +354,35 @@ async function loadSuite() {
     for (const impl of list) points.push({ conc, impl: impl.id, logging: !!impl.logging, runs: runs[impl.id], agg: aggregate(runs[impl.id]) });
   }
   return points;
+}
+
+// ---------- workers: agikit on every core ----------
+/** agikit with N worker processes (servers/agikit.mjs --workers N), given every CPU. */
+function workerImpls() {
+  return opts.workers.map((n) => ({
+    id: `${main.name}×${n} workers`,
+    script: 'agikit.mjs',
+    args: ['--level', 'info', '--workers', String(n)],
+    entry: main.entry,
+    cpus: `0-${ncpu - 1}`,
+    workers: n,
+  }));
+}
+
+/** The worker points, at the top concurrency, measured like the others (alternating, medians). */
+async function workersSuite() {
+  const top = Math.max(...opts.conc);
+  const list = workerImpls();
+  const runs = Object.fromEntries(list.map((i) => [i.id, []]));
+  for (let rep = 0; rep < opts.reps; rep++) {
+    for (const impl of list) {
+      process.stdout.write(`  c=${top} rep ${rep + 1}/${opts.reps} ${impl.id.padEnd(18)} `);
+      const r = await measurePoint(impl, top);
+      runs[impl.id].push(r);
+      console.log(`${fmt(r.sessionsPerSec, 0).padStart(7)} sess/s  cpu ${fmt(r.server.cpuUsPerSession, 1).padStart(6)} us/sess  cmd p99 ${fmtUs(r.cmdUs.p99).padStart(8)}`);
+    }
+  }
+  return list.map((impl) => ({ conc: top, impl: impl.id, workers: impl.workers, runs: runs[impl.id], agg: aggregate(runs[impl.id]) }));
 }
 
 // ---------- open loop: latency as callers hear it ----------
@@ -839,6 +876,10 @@ if (opts.agikit.length > 1 || opts.agikit[0].name !== 'agikit') for (const a of 
 const result = { env, options: { ...opts, agikit: opts.agikit }, points: [], idle: null };
 console.log('\nLoad');
 result.points = await loadSuite();
+if (opts.workers.length > 0) {
+  console.log('\nWorkers');
+  result.points.push(...(await workersSuite()));
+}
 if (opts.open.length > 0) {
   console.log('\nOpen loop');
   result.open = await openSuite(result.points);
