@@ -119,6 +119,9 @@ export class Agi implements ReplyDecoder {
   private closedBy: 'closed' | HangupReason | undefined;
   private agikitStatus: AgikitCloseStatus | undefined;
   private interrupts = 0;
+  /** The command in flight claimed the idle queue: free it when its reply is read ({@link executeClaimed}). */
+  private releaseOnReply = false;
+  private readonly releaseQueue = (): void => this.queue.releaseNow();
 
   constructor(
     private readonly connection: AgiConnection,
@@ -321,8 +324,8 @@ export class Agi implements ReplyDecoder {
     }
     if (options === undefined && this.commandTimeoutMs === undefined && this.queue.claimIfIdle()) {
       // The common case, idle and with no deadline or signal: skip the queue's bookkeeping (a closure
-      // and a budget per command), which shows in the per-call CPU of a busy server.
-      return this.queue.releaseAfter(this.execute(spec, line, undefined, undefined));
+      // and a budget per command, a promise reaction to free it), which shows in a busy server's CPU.
+      return this.executeClaimed(spec, line);
     }
     return this.queued(spec.words, options, (budget) => this.execute(spec, line, budget, options?.signal));
   }
@@ -338,9 +341,52 @@ export class Agi implements ReplyDecoder {
     return this.roundTrip(line, spec.data ?? 'keyword', words, budget, signal, spec.usageFollows, (reply) => this.interpret(spec, reply, budget, signal));
   }
 
+  /**
+   * {@link execute} for a command that claimed the idle queue: the queue is freed as its reply is
+   * read ({@link decodeReply}), or as it fails without one ({@link replyLost}), or at once if it is
+   * never sent.
+   */
+  private executeClaimed(spec: AnyCommandSpec, line: string): Promise<unknown> {
+    const words = spec.words;
+    let refused: AgiError | undefined;
+    if (this.closedBy !== undefined) refused = this.closedError(words);
+    else if (this.hangupReasonValue && !spec.dead) refused = new AgiHangupError(this.hangupReasonValue, words);
+    if (refused) {
+      this.queue.releaseNow();
+      return Promise.reject(refused);
+    }
+    this.releaseOnReply = true;
+    const reply = this.connection.requestDecoded(line, spec.data ?? 'keyword', spec.usageFollows, this, spec);
+    if (this.connection.inFlight === undefined && this.releaseOnReply) {
+      // Refused by the connection (closing, or closed): never sent.
+      this.releaseOnReply = false;
+      this.queue.releaseNow();
+    }
+    return reply;
+  }
+
   /** @internal The connection's decoder for commands sent with no deadline or signal: `tag` is the command's spec. */
   decodeReply(reply: AgiReply, tag: unknown): unknown {
-    return this.interpret(tag as AnyCommandSpec, reply, undefined, undefined);
+    if (!this.releaseOnReply) return this.interpret(tag as AnyCommandSpec, reply, undefined, undefined);
+    this.releaseOnReply = false;
+    let value: unknown;
+    try {
+      value = this.interpret(tag as AnyCommandSpec, reply, undefined, undefined);
+    } catch (error) {
+      this.queue.releaseNow();
+      throw error;
+    }
+    // A channel probe after an ambiguous failure keeps the queue until it is answered.
+    if (value instanceof Promise) value.then(this.releaseQueue, this.releaseQueue);
+    else this.queue.releaseNow();
+    return value;
+  }
+
+  /** @internal The command in flight failed without a reply (the connection ended). */
+  replyLost(): void {
+    if (!this.releaseOnReply) return;
+    this.releaseOnReply = false;
+    this.queue.releaseNow();
   }
 
   /**

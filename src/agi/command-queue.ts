@@ -164,6 +164,14 @@ export class CommandQueue {
     });
   }
 
+  /**
+   * Frees the queue now, for a task started after {@link claimIfIdle} whose end the caller sees
+   * first-hand (the {@link Agi} releases as the reply is read, before anyone sees the result).
+   */
+  releaseNow(): void {
+    this.release();
+  }
+
   /** Starts the next waiting task, or marks the queue idle. */
   private readonly release = (): void => {
     const next = this.waiting.shift();

@@ -117,6 +117,8 @@ export type ConnectionEnd =
  */
 export interface ReplyDecoder {
   decodeReply(reply: AgiReply, tag: unknown): unknown;
+  /** The command failed without a reply (the connection ended first); its promise rejects next. */
+  replyLost?(tag: unknown): void;
 }
 
 /**
@@ -211,12 +213,13 @@ export class AgiConnection {
     this.logSource = options.log;
     this.trace = options.log.isLevelEnabled('trace');
     this.wire = options.log.isLevelEnabled('debug');
-    this.header = new Promise<AgiHeader>((resolve, reject) => {
-      this.resolveHeader = resolve;
-      this.rejectHeader = reject;
-    });
+    this.header = new Promise<AgiHeader>(takeResolvers as (resolve: (header: AgiHeader) => void, reject: (error: Error) => void) => void);
+    this.resolveHeader = takenResolve;
+    this.rejectHeader = takenReject;
+    takenResolve = noop;
+    takenReject = noop;
     // A rejected header that nobody awaits (the server gave up on the call) must not crash the process.
-    this.header.catch(() => {});
+    this.header.catch(noop);
     this.fair = options.fair ?? false;
     (input as unknown as OwnedStream)[kConnection] = this;
     (output as unknown as OwnedStream)[kConnection] = this;
@@ -584,7 +587,7 @@ export class AgiConnection {
     const pending = this.pending;
     if (!pending) return;
     this.pending = undefined;
-    const reject = pending.reject;
+    const { reject, decoder, tag } = pending;
     pending.resolve = noop;
     pending.reject = noop;
     pending.map = undefined;
@@ -592,6 +595,7 @@ export class AgiConnection {
     pending.tag = undefined;
     pending.first = undefined;
     pending.ownReply = undefined;
+    decoder?.replyLost?.(tag);
     reject(error);
   }
 
