@@ -12,7 +12,7 @@ import {
   type HangupReason,
 } from '../errors.js';
 import { encodeCommand, encodeRawCommand, maxLineBytesFor } from '../protocol/encode.js';
-import type { AgiEnv, AgiHeader } from '../protocol/header.js';
+import { headerField, type AgiEnv, type AgiHeader } from '../protocol/header.js';
 import type { AgiReply, DataMode } from '../protocol/reply.js';
 import { CommandQueue, budgetFrom, raceDeadline, type Budget } from './command-queue.js';
 import { AGI_COMMANDS, type AnyCommandSpec } from './commands.js';
@@ -87,10 +87,6 @@ const STATUS_WRITE_TIMEOUT_MS = 5000;
  * astdb, `exec`, `verbose`, `noop`) keep working, e.g. in {@link onHangup} cleanup.
  */
 export class Agi implements ReplyDecoder {
-  /** The typed `agi_*` environment. */
-  readonly env: AgiEnv;
-  /** `agi_arg_1` … `agi_arg_N`. */
-  readonly args: string[];
   /** FastAGI script path, e.g. `/ivr/main` (`/` for stdio scripts and URLs without a path). */
   readonly path: string;
 
@@ -129,12 +125,10 @@ export class Agi implements ReplyDecoder {
     options: AgiOptions = {},
   ) {
     this.header = header;
-    this.env = header.env;
-    this.args = header.args;
     this.path = header.path;
     this.params = options.params ?? {};
     this.logSource = options.log ?? SILENT;
-    this.maxLineBytes = options.maxLineBytes ?? maxLineBytesFor(header.env.version);
+    this.maxLineBytes = options.maxLineBytes ?? maxLineBytesFor(headerField(header, 'agi_version'));
     this.commandTimeoutMs = options.commandTimeoutMs;
     this.statusVariable = options.statusVariable ?? 'AGIKIT_STATUS';
     this.closeGraceMs = options.closeGraceMs ?? 5000;
@@ -172,6 +166,16 @@ export class Agi implements ReplyDecoder {
           this.resolveHungUp = resolve;
         });
     return this.hungUpPromise;
+  }
+
+  /** The typed `agi_*` environment (typed on first use). */
+  get env(): AgiEnv {
+    return this.header.env;
+  }
+
+  /** `agi_arg_1` … `agi_arg_N`. */
+  get args(): string[] {
+    return this.header.args;
   }
 
   /** The call's logger (bindings: `uniqueid`, `channel`). */
@@ -357,7 +361,7 @@ export class Agi implements ReplyDecoder {
     }
     this.releaseOnReply = true;
     const reply = this.connection.requestDecoded(line, spec.data ?? 'keyword', spec.usageFollows, this, spec);
-    if (this.connection.inFlight === undefined && this.releaseOnReply) {
+    if (!this.connection.busy && this.releaseOnReply) {
       // Refused by the connection (closing, or closed): never sent.
       this.releaseOnReply = false;
       this.queue.releaseNow();

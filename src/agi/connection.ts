@@ -135,8 +135,8 @@ function noop(): void {}
 
 /** The command in flight. One per connection, reused by every command of the session. */
 interface Pending {
-  /** The command line, without LF. */
-  line: string;
+  /** The command line as sent, LF included (sliced only where it is shown: no substring per command). */
+  wire: string;
   mode: DataMode;
   /** When it was sent (`performance.now()`), if commands are observed. */
   sentAt: number;
@@ -317,13 +317,12 @@ export class AgiConnection {
     if (this.finished) return Promise.reject(new AgiHangupError('socket-closed', line.trimEnd()));
     if (this.pending) return Promise.reject(new AgiError('agikit bug: a second AGI command was sent while one is in flight'));
     const reply = new Promise<unknown>(takeResolvers);
-    const command = line.slice(0, -1);
     let pending = this.slot;
     if (pending === undefined) {
-      pending = { line: command, mode, sentAt: 0, marker: undefined, ownReply: undefined, trailer, first: undefined, resolve: takenResolve, map, decoder, tag, reject: takenReject };
+      pending = { wire: line, mode, sentAt: 0, marker: undefined, ownReply: undefined, trailer, first: undefined, resolve: takenResolve, map, decoder, tag, reject: takenReject };
       this.slot = pending;
     } else {
-      pending.line = command;
+      pending.wire = line;
       pending.mode = mode;
       pending.marker = undefined;
       pending.ownReply = undefined;
@@ -339,15 +338,20 @@ export class AgiConnection {
     takenResolve = noop;
     takenReject = noop;
     this.pending = pending;
-    if (this.trace) this.log.trace({ line: command }, 'agi >>');
-    this.lineTap?.sent(command);
+    if (this.trace) this.log.trace({ line: line.slice(0, -1) }, 'agi >>');
+    this.lineTap?.sent(line.slice(0, -1));
     this.output.write(line);
     return reply;
   }
 
+  /** `true` while a command is in flight. */
+  get busy(): boolean {
+    return this.pending !== undefined;
+  }
+
   /** The command line in flight (without LF), or `undefined`. */
   get inFlight(): string | undefined {
-    return this.pending?.line;
+    return this.pending?.wire.slice(0, -1);
   }
 
   /**
@@ -496,7 +500,7 @@ export class AgiConnection {
         pending.ownReply = event;
         return;
       }
-      this.settle(pending, pending.ownReply ?? interruptedReply(pending.line));
+      this.settle(pending, pending.ownReply ?? interruptedReply(pending.wire.slice(0, -1)));
       return;
     }
     if (!pending.first && pending.trailer?.(event)) {
@@ -558,7 +562,7 @@ export class AgiConnection {
   private settle(pending: Pending, reply: AgiReply): void {
     // Take everything out of the slot first: a decoder may send the next command (a channel probe),
     // which reuses it.
-    const { resolve, reject, map, decoder, tag, line } = pending;
+    const { resolve, reject, map, decoder, tag, wire } = pending;
     this.pending = undefined;
     pending.resolve = noop;
     pending.reject = noop;
@@ -567,8 +571,8 @@ export class AgiConnection {
     pending.tag = undefined;
     pending.first = undefined;
     pending.ownReply = undefined;
-    this.observeCommand?.(line, performance.now() - pending.sentAt);
-    if (this.wire) this.log.debug({ command: line, reply: reply.lines.join('\n') }, 'agi command');
+    if (this.observeCommand) this.observeCommand(wire.slice(0, -1), performance.now() - pending.sentAt);
+    if (this.wire) this.log.debug({ command: wire.slice(0, -1), reply: reply.lines.join('\n') }, 'agi command');
     if (!map && !decoder) {
       resolve(reply);
       return;

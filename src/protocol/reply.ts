@@ -210,7 +210,7 @@ function isSpace(code: number): boolean {
  */
 export function parseFinal(line: string, mode: DataMode = 'keyword', lines: string[] = [line]): AgiReply {
   const code = Number(line.slice(0, 3));
-  const reply: AgiReply = { code, result: '', data: undefined, attrs: {}, text: '', usage: undefined, lines };
+  const reply: AgiReply = { code, result: '', data: undefined, attrs: NO_ATTRS, text: '', usage: undefined, lines };
   if (line.length <= 4) return reply;
   if (!line.startsWith('result=', 4)) {
     reply.text = line.slice(4);
@@ -232,9 +232,12 @@ export function parseFinal(line: string, mode: DataMode = 'keyword', lines: stri
       while (line.charCodeAt(at) === 32) at++;
     }
   }
-  if (at < line.length) parseAttrs(at === space + 1 ? reply.text : line.slice(at), reply.attrs);
+  if (at < line.length) reply.attrs = parseAttrs(at === space + 1 ? reply.text : line.slice(at), {});
   return reply;
 }
+
+/** The attributes of the many replies that have none: one shared, frozen, empty record. */
+const NO_ATTRS: Record<string, string> = Object.freeze({}) as Record<string, string>;
 
 /** `true` for a character that may start an attribute key (`[A-Za-z_]`). */
 function isKeyStart(code: number): boolean {
