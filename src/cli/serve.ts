@@ -9,7 +9,7 @@ import { Router } from '../server/router.js';
 import { DEFAULT_HANGUP_GRACE_MS } from '../agi/agi.js';
 import { isConsumerClass, loadApp, loadModule } from './load-app.js';
 import { mediaFromFlags, parseAmiUrl } from './consumer-flags.js';
-import { createOperations, type LinkEvents, type Operations } from './operations.js';
+import { createOperations, createPrimaryOperations, type LinkEvents, type Operations, type WorkersState } from './operations.js';
 import { drainOnPrimary, isServeWorker, parseWorkers, runPrimary, workerId } from './workers.js';
 
 interface ServeOptions extends ListenOptions {
@@ -73,7 +73,8 @@ Stopping: SIGTERM or SIGINT stops accepting calls and lets calls in progress fin
 A second SIGTERM/SIGINT during the drain ends them at once the same way and exits.
 
 Workers: --workers 4 (or auto) runs four processes serving the same port; SIGTERM drains them all
-and agikit exits once every one has (0 if all drained cleanly). Not with --metrics-port or Relay.
+and agikit exits once every one has (0 if all drained cleanly); --metrics-port is served by the
+primary with the workers' metrics summed. Not for Relay consumers (one process).
 
 Metrics: with --metrics-port, an AMI link can be watched too: export it from the module as
 \`export const ami = await AmiClient.connect(...)\` (agikit_ami_connected).
@@ -92,8 +93,12 @@ In the dialplan:  same => n,AGI(agi://127.0.0.1:4573/hello,arg1,arg2)`,
       const root = options.pretty ? pino({ level: options.logLevel }, prettyDestination()) : pino({ name: 'agikit', level: options.logLevel });
       const workers = options.workers ?? 1;
       if (workers > 1 && !isServeWorker()) {
-        if (options.metricsPort !== undefined) throw new InvalidArgumentError('--metrics-port with --workers is not supported yet: run one process per port, or scrape each');
-        process.exit(await runPrimary(workers, root, modulePath));
+        // The primary serves the metrics of every worker, summed; the workers serve calls only.
+        let read: () => WorkersState = () => ({ workers: 0, draining: false });
+        const endpoint = options.metricsPort !== undefined ? await createPrimaryOperations(root, () => read()) : undefined;
+        const exiting = runPrimary(workers, root, modulePath, (state) => (read = state));
+        if (endpoint) await endpoint.listen(options.metricsPort as number, options.metricsHost);
+        process.exit(await exiting);
       }
       const worker = workerId();
       const log = worker === undefined ? root : root.child({ worker });
@@ -138,7 +143,8 @@ In the dialplan:  same => n,AGI(agi://127.0.0.1:4573/hello,arg1,arg2)`,
         operations.watchServer(server);
         const ami = (await loadModule(modulePath)).ami;
         if (isLinkEvents(ami)) operations.watchAmi(ami);
-        await operations.listen(options.metricsPort as number, options.metricsHost);
+        if (worker !== undefined) operations.shareWithPrimary();
+        else await operations.listen(options.metricsPort as number, options.metricsHost);
       }
       if (consumer && worker !== undefined) throw new InvalidArgumentError('--workers serves handler and router modules; a Relay consumer runs in one process');
       if (consumer) {

@@ -15,6 +15,7 @@ import cluster, { type Worker } from 'node:cluster';
 import { availableParallelism } from 'node:os';
 import { InvalidArgumentError } from 'commander';
 import type { Logger } from 'pino';
+import type { WorkersState } from './operations.js';
 
 /** The message the primary sends a worker for each signal it receives. */
 interface DrainMessage {
@@ -57,7 +58,7 @@ export function drainOnPrimary(drain: (why: string) => void): void {
  * In the primary: starts `count` workers running this same command line, and supervises them until
  * they have all drained. Resolves with the exit code.
  */
-export function runPrimary(count: number, log: Logger, what: string): Promise<number> {
+export function runPrimary(count: number, log: Logger, what: string, state?: (read: () => WorkersState) => void): Promise<number> {
   return new Promise((resolve) => {
     let draining = false;
     let failed = false;
@@ -65,6 +66,7 @@ export function runPrimary(count: number, log: Logger, what: string): Promise<nu
     const everListened = new WeakSet<Worker>();
     const start = (): Worker => cluster.fork();
     const live = (): Worker[] => Object.values(cluster.workers ?? {}).filter((w): w is Worker => w !== undefined);
+    state?.(() => ({ workers: live().filter((w) => everListened.has(w)).length, draining }));
 
     cluster.on('listening', (worker, address) => {
       if (everListened.has(worker)) return;
