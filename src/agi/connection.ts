@@ -191,8 +191,11 @@ export class AgiConnection {
   private wire: boolean;
   private lineTap: LineTap | undefined;
   private readonly fair: boolean;
-  /** Under the fair scheduler: chunks received and not yet processed, and an end seen behind them. */
-  private inbox: Buffer[] | undefined;
+  /**
+   * Under the fair scheduler: input received and not yet processed (one chunk, as it nearly always
+   * is: AGI is one command, one reply; an array only past that), and an end seen behind it.
+   */
+  private inbox: Buffer | Buffer[] | undefined;
   private inboxBytes = 0;
   private inboxEnd: 'end' | 'close' | undefined;
   private readonly observeCommand: ((line: string, ms: number) => void) | undefined;
@@ -385,7 +388,10 @@ export class AgiConnection {
    */
   end(graceMs = 5000, lastLine?: string): Promise<void> {
     if (this.finished) return Promise.resolve();
-    const done = new Promise<void>((resolve) => this.endResolvers.push(resolve));
+    const done = new Promise<void>(takeResolvers as (resolve: () => void, reject: (error: Error) => void) => void);
+    this.endResolvers.push(takenResolve as () => void);
+    takenResolve = noop;
+    takenReject = noop;
     if (!this.ending) {
       this.ending = true;
       // Errors are costly to build (stack capture): build one only when something waits for it.
@@ -397,7 +403,7 @@ export class AgiConnection {
       }
       this.output.end();
       if (graceMs <= 0) this.finish({ kind: 'ended' });
-      else this.endTimer = setTimeout(() => this.finish({ kind: 'ended' }), graceMs);
+      else this.endTimer = setTimeout(graceOver, graceMs, this);
     }
     return done;
   }
@@ -414,13 +420,14 @@ export class AgiConnection {
     if (this.finished) return;
     if (this.fair) {
       if (this.inbox) {
-        this.inbox.push(chunk);
+        if (Array.isArray(this.inbox)) this.inbox.push(chunk);
+        else this.inbox = [this.inbox, chunk];
         this.inboxBytes += chunk.length;
         if (this.inboxBytes > FAIR_INBOX_BYTES) this.input.pause();
         return;
       }
       if (!fairAdmit()) {
-        this.inbox = [chunk];
+        this.inbox = chunk;
         this.inboxBytes = chunk.length;
         fairQueue.push(this);
         return;
@@ -435,7 +442,8 @@ export class AgiConnection {
     this.inbox = undefined;
     if (this.inboxBytes > FAIR_INBOX_BYTES && !this.finished) this.input.resume();
     this.inboxBytes = 0;
-    if (chunks) for (const chunk of chunks) this.process(chunk);
+    if (Array.isArray(chunks)) for (const chunk of chunks) this.process(chunk);
+    else if (chunks) this.process(chunks);
     const end = this.inboxEnd;
     this.inboxEnd = undefined;
     if (end === 'end') this.onInputEnd();
@@ -622,6 +630,11 @@ export class AgiConnection {
     for (const resolve of this.endResolvers) resolve();
     this.endResolvers = [];
   }
+}
+
+/** Asterisk did not close its side within the grace period after our EOF: the session is over anyway. */
+function graceOver(connection: AgiConnection): void {
+  connection.destroy();
 }
 
 /** The splitter's line callback: shared by every connection (no bound closure per connection). */

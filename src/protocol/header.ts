@@ -121,7 +121,7 @@ export class HeaderReader {
       // Stray empty lines before the first key are skipped; after it, the empty line ends the header.
       if (this.lines === 0) return undefined;
       this.pairs.length = this.count;
-      return buildHeader(this.pairs);
+      return new ParsedHeader(this.pairs, true);
     }
     this.lines += 1;
     this.bytes += Buffer.byteLength(line) + 1;
@@ -131,7 +131,10 @@ export class HeaderReader {
     if (this.bytes > this.limits.maxBytes) {
       throw new AgiProtocolError(`AGI header exceeds ${this.limits.maxBytes} bytes`);
     }
-    this.count = addHeaderLine(this.pairs, this.count, line);
+    // Keys and whole lines: a value is cut out of its line when it is read (most never are).
+    this.pairs[this.count] = headerKey(line);
+    this.pairs[this.count + 1] = line;
+    this.count += 2;
     return undefined;
   }
 }
@@ -141,27 +144,28 @@ export class HeaderReader {
  * is otherwise kept verbatim, so URLs with `:` and trailing spaces survive.
  */
 export function splitHeaderLine(line: string): [string, string] {
-  const pair: string[] = [];
-  addHeaderLine(pair, 0, line);
-  return [pair[0] ?? '', pair[1] ?? ''];
+  return [headerKey(line), headerValue(line)];
 }
 
 /** Room for the pairs of Asterisk 22's 22 standard keys and a few arguments. */
 const PAIRS_SIZE = 64;
 
-/** Parses one header line (as {@link splitHeaderLine}) and stores its key and value at `pairs[at]`; returns the next index. */
-function addHeaderLine(pairs: string[], at: number, line: string): number {
+/** The key of a header line (a shared constant for Asterisk's keys); throws for a line that is not one. */
+function headerKey(line: string): string {
   const colon = line.indexOf(':');
   const key = colon === -1 ? line : line.slice(0, colon);
   if (colon === -1 || !KEY.test(key)) {
     throw new AgiProtocolError(`not an AGI header line: ${JSON.stringify(line.slice(0, 80))}`);
   }
-  let start = colon + 1;
+  return CANONICAL_KEYS.get(key) ?? key;
+}
+
+/** The value of a header line {@link headerKey} accepted: after the first colon and one space or TAB. */
+function headerValue(line: string): string {
+  let start = line.indexOf(':') + 1;
   const sep = line.charCodeAt(start);
   if (sep === 32 || sep === 9) start += 1;
-  pairs[at] = CANONICAL_KEYS.get(key) ?? key;
-  pairs[at + 1] = line.slice(start);
-  return at + 2;
+  return line.slice(start);
 }
 
 /** Parses a complete header given as lines (without LFs); the final empty line is optional. */
@@ -178,7 +182,7 @@ export function parseHeader(lines: readonly string[], limits?: HeaderLimits): Ag
 
 /** Builds the typed header from `agi_*` keys and values given alternately (`['agi_channel', 'SIP/a', …]`). */
 export function buildHeader(pairs: readonly string[]): AgiHeader {
-  return new ParsedHeader(pairs);
+  return new ParsedHeader(pairs, false);
 }
 
 /** The value of an integer field; 0 when absent or not a number. */
@@ -203,15 +207,28 @@ class ParsedHeader implements AgiHeader {
   private rawRecord: Record<string, string> | undefined;
   private queryParams: URLSearchParams | undefined;
 
-  constructor(private readonly pairs: readonly string[]) {
+  /**
+   * @param pairs keys and values alternately, or keys and their whole lines (`lines`), the value
+   *   then being cut out when read
+   */
+  constructor(
+    private readonly pairs: readonly string[],
+    private readonly lines: boolean,
+  ) {
     // The path routes the call: read it now; the rest is typed on first use (most calls read little of it).
     this.path = scriptPath(this.field('agi_network_script') ?? '');
   }
 
   /** The value of one `agi_*` key as received (the last one if repeated), or `undefined`. */
   field(key: string): string | undefined {
-    for (let i = this.pairs.length - 2; i >= 0; i -= 2) if (this.pairs[i] === key) return this.pairs[i + 1];
+    for (let i = this.pairs.length - 2; i >= 0; i -= 2) if (this.pairs[i] === key) return this.valueAt(i);
     return undefined;
+  }
+
+  /** The value of the pair at `i`. */
+  private valueAt(i: number): string {
+    const value = this.pairs[i + 1] as string;
+    return this.lines ? headerValue(value) : value;
   }
 
   get env(): AgiEnv {
@@ -226,7 +243,7 @@ class ParsedHeader implements AgiHeader {
         const key = pairs[i] as string;
         if (!key.startsWith('agi_arg_')) continue;
         const n = Number(key.slice(8));
-        if (Number.isInteger(n) && n >= 1 && n <= 1024) args[n - 1] = pairs[i + 1] as string;
+        if (Number.isInteger(n) && n >= 1 && n <= 1024) args[n - 1] = this.valueAt(i);
       }
       // agi_arg_N are numbered without gaps by Asterisk; a gap (from elsewhere) reads as ''.
       for (let i = 0; i < args.length; i++) if (args[i] === undefined) args[i] = '';
@@ -263,7 +280,7 @@ class ParsedHeader implements AgiHeader {
     const pairs = this.pairs;
     for (let i = 0; i < pairs.length; i += 2) {
       const key = pairs[i] as string;
-      const value = pairs[i + 1] as string;
+      const value = this.valueAt(i);
       switch (key) {
         case 'agi_request': env.request = value; break;
         case 'agi_channel': env.channel = value; break;
@@ -296,7 +313,7 @@ class ParsedHeader implements AgiHeader {
   get raw(): Record<string, string> {
     if (!this.rawRecord) {
       const raw: Record<string, string> = {};
-      for (let i = 0; i < this.pairs.length; i += 2) raw[this.pairs[i] as string] = this.pairs[i + 1] as string;
+      for (let i = 0; i < this.pairs.length; i += 2) raw[this.pairs[i] as string] = this.valueAt(i);
       this.rawRecord = raw;
     }
     return this.rawRecord;
