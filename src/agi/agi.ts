@@ -16,7 +16,7 @@ import { headerField, type AgiEnv, type AgiHeader } from '../protocol/header.js'
 import type { AgiReply, DataMode } from '../protocol/reply.js';
 import { CommandQueue, budgetFrom, raceDeadline, type Budget } from './command-queue.js';
 import { AGI_COMMANDS, type AnyCommandSpec } from './commands.js';
-import type { AgiConnection, ReplyDecoder } from './connection.js';
+import type { AgiConnection, ConnectionEnd, ConnectionSession, ReplyDecoder } from './connection.js';
 import type { CommandOptions } from './method-types.js';
 import type { AgiCommandMethods } from './methods.generated.js';
 
@@ -86,7 +86,7 @@ const STATUS_WRITE_TIMEOUT_MS = 5000;
  * rejects with {@link AgiHangupError}; commands Asterisk still allows on a dead channel (variables,
  * astdb, `exec`, `verbose`, `noop`) keep working, e.g. in {@link onHangup} cleanup.
  */
-export class Agi implements ReplyDecoder {
+export class Agi implements ReplyDecoder, ConnectionSession {
   /** FastAGI script path, e.g. `/ivr/main` (`/` for stdio scripts and URLs without a path). */
   readonly path: string;
 
@@ -133,16 +133,23 @@ export class Agi implements ReplyDecoder {
     this.statusVariable = options.statusVariable ?? 'AGIKIT_STATUS';
     this.closeGraceMs = options.closeGraceMs ?? 5000;
     this.hangupGraceMs = options.hangupGraceMs ?? DEFAULT_HANGUP_GRACE_MS;
-    connection.onHangupLine(() => this.markHangup('hangup-line'));
-    connection.onEnd((end) => {
-      if (end.kind === 'lost') {
-        if (end.error) this.log.warn({ err: end.error }, 'AGI connection failed');
-        this.markHangup('socket-closed');
-        this.markClosed('socket-closed');
-      } else {
-        this.markClosed('closed');
-      }
-    });
+    connection.attach(this);
+  }
+
+  /** @internal The connection read the `HANGUP` line. */
+  hangupLine(): void {
+    this.markHangup('hangup-line');
+  }
+
+  /** @internal The connection is finished. */
+  connectionEnded(end: ConnectionEnd): void {
+    if (end.kind === 'lost') {
+      if (end.error) this.log.warn({ err: end.error }, 'AGI connection failed');
+      this.markHangup('socket-closed');
+      this.markClosed('socket-closed');
+    } else {
+      this.markClosed('closed');
+    }
   }
 
   /**

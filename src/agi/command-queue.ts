@@ -108,7 +108,8 @@ export function raceDeadline<T>(
 /** Runs tasks one at a time, in the order they were queued. */
 export class CommandQueue {
   private busy = false;
-  private readonly waiting: Array<() => void> = [];
+  /** Tasks waiting their turn (made when the first one has to wait: most sessions never queue). */
+  private waiting: Array<() => void> | undefined;
 
   /** `true` when nothing is in flight or waiting. */
   get idle(): boolean {
@@ -155,10 +156,10 @@ export class CommandQueue {
         disarm();
         this.releaseAfter(task(budget)).then(resolve, reject);
       };
-      this.waiting.push(start);
+      (this.waiting ??= []).push(start);
       const disarm = armDeadline(what, budget, signal, (error) => {
-        const index = this.waiting.indexOf(start);
-        if (index !== -1) this.waiting.splice(index, 1);
+        const index = this.waiting?.indexOf(start) ?? -1;
+        if (index !== -1) this.waiting?.splice(index, 1);
         reject(error);
       });
     });
@@ -174,7 +175,7 @@ export class CommandQueue {
 
   /** Starts the next waiting task, or marks the queue idle. */
   private readonly release = (): void => {
-    const next = this.waiting.shift();
+    const next = this.waiting?.shift();
     if (next) next();
     else this.busy = false;
   };

@@ -103,6 +103,14 @@ function sharedOnError(this: OwnedStream, error: Error): void {
   this[kConnection].onStreamError(error);
 }
 
+/** The session above a connection, as {@link AgiConnection.attach} tells it what happened. */
+export interface ConnectionSession {
+  /** The out-of-band `HANGUP` line arrived (or SIGHUP, for a stdio script). */
+  hangupLine(): void;
+  /** The connection is finished (after the {@link AgiConnection.onEnd} listeners). */
+  connectionEnded(end: ConnectionEnd): void;
+}
+
 /** Why a connection ended, as the session above it needs to know. */
 export type ConnectionEnd =
   /** We ended it ({@link AgiConnection.end}) and Asterisk closed its side. */
@@ -183,6 +191,7 @@ export class AgiConnection {
   private endResolvers: Array<() => void> = [];
   private readonly endListeners: Array<(end: ConnectionEnd) => void> = [];
   private hangupListener: (() => void) | undefined;
+  private session: ConnectionSession | undefined;
   private hangupPending = false;
   private endTimer: NodeJS.Timeout | undefined;
   private logSource: LogSource;
@@ -245,10 +254,24 @@ export class AgiConnection {
     }
   }
 
+  /**
+   * Attaches the session above this connection (its {@link Agi}): told of the `HANGUP` line (as
+   * {@link onHangupLine}) and, after the {@link onEnd} listeners, of the end. One object per
+   * session instead of two closures.
+   */
+  attach(session: ConnectionSession): void {
+    this.session = session;
+    if (this.hangupPending) {
+      this.hangupPending = false;
+      session.hangupLine();
+    }
+  }
+
   /** Reports a hangup to the listener: the `HANGUP` line, or SIGHUP for a stdio script. */
   hangupSignalled(): void {
     if (this.ending || this.finished) return;
     if (this.hangupListener) this.hangupListener();
+    else if (this.session) this.session.hangupLine();
     else this.hangupPending = true;
   }
 
@@ -623,6 +646,7 @@ export class AgiConnection {
     if (this.strayBudget?.suppressed) this.log.warn({ notLogged: this.strayBudget.suppressed, strayLines: this.strayLines }, 'unexpected lines from Asterisk ignored without a log line');
     // Listeners run before the streams are destroyed, so they can still read e.g. the peer address.
     for (const listener of this.endListeners) listener(end);
+    this.session?.connectionEnded(end);
     this.input.off('data', sharedOnData);
     // Keep an error listener: a late error on a destroyed stream must not become an uncaught exception.
     this.input.destroy();

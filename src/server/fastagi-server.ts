@@ -376,7 +376,7 @@ export class FastAgiServer extends EventEmitter {
   /** Arms the header timeout and starts the call once the header is in. */
   private awaitHeader(connection: AgiConnection): void {
     const timeoutMs = this.options.headerTimeoutMs ?? DEFAULT_HEADER_TIMEOUT_MS;
-    const timer = setTimeout(() => connection.destroy(new AgiProtocolError(`no complete AGI header within ${timeoutMs} ms`)), timeoutMs);
+    const timer = setTimeout(headerTimedOut, timeoutMs, connection, timeoutMs);
     connection.header.then(
       (header) => {
         clearTimeout(timer);
@@ -450,4 +450,9 @@ export class FastAgiServer extends EventEmitter {
     this.counters.calls[end.status]++;
     if (this.listenerCount('callEnd') > 0) this.emit('callEnd', end);
   }
+}
+
+/** A connection's header timeout (shared: no closure per connection). */
+function headerTimedOut(connection: AgiConnection, timeoutMs: number): void {
+  connection.destroy(new AgiProtocolError(`no complete AGI header within ${timeoutMs} ms`));
 }
