@@ -4,7 +4,7 @@ import type { AgiConnection } from '../agi/connection.js';
 import { AgiHangupError } from '../errors.js';
 import type { AgiHeader } from '../protocol/header.js';
 import { TranscriptRecorder, type Transcript } from '../agi/transcript.js';
-import type { AgiHandler, RouterLike } from './router.js';
+import type { RouterLike } from './router.js';
 
 /**
  * How a call ended, as written to the status variable (`AGIKIT_STATUS`) for the dialplan:
@@ -77,7 +77,15 @@ export async function runCall(connection: AgiConnection, header: AgiHeader, rout
   } else {
     if (base.isLevelEnabled('debug')) log().debug({ path: header.path, route: match.pattern }, 'call started');
     options.onStart?.(agi, match.pattern, connection);
-    ({ status, error } = await runHandler(agi, match.handler));
+    // Classify how the handler ended, then wait for onHangup cleanup (a handler that lingers after a
+    // hangup has its session closed by the Agi itself: AgiOptions.hangupGraceMs).
+    try {
+      await match.handler(agi);
+      status = 'SUCCESS';
+    } catch (thrown) {
+      ({ status, error } = handlerFailed(agi, thrown));
+    }
+    if (agi.hasHangupCleanup) await agi.hangupCleanup();
     options.onFinish?.(agi, connection);
   }
   await agi.close(status);
@@ -97,35 +105,19 @@ export async function runCall(connection: AgiConnection, header: AgiHeader, rout
   return end;
 }
 
-/** What {@link runHandler} observed. */
+/** How a handler that threw ended the call. */
 export interface HandlerOutcome {
   status: CallStatus;
   /** What the handler threw, if it did. */
   error?: unknown;
 }
 
-/**
- * Runs a handler to completion: classifies how it ended, logs a failure with the call's identity,
- * and waits for `onHangup` cleanup. Never throws. (A handler that lingers after a hangup has its
- * session closed by the Agi itself: `AgiOptions.hangupGraceMs`.)
- */
-export async function runHandler(agi: Agi, handler: AgiHandler): Promise<HandlerOutcome> {
-  let outcome: HandlerOutcome;
-  try {
-    await handler(agi);
-    outcome = SUCCEEDED;
-  } catch (error) {
-    if (error instanceof AgiHangupError) {
-      agi.log.info({ reason: error.reason }, 'handler ended by hangup');
-      outcome = { status: 'HANGUP', error };
-    } else {
-      agi.log.error({ err: error }, 'handler failed');
-      outcome = { status: 'FAILURE', error };
-    }
+/** Classifies and logs what a handler threw. */
+function handlerFailed(agi: Agi, error: unknown): HandlerOutcome {
+  if (error instanceof AgiHangupError) {
+    agi.log.info({ reason: error.reason }, 'handler ended by hangup');
+    return { status: 'HANGUP', error };
   }
-  if (agi.hasHangupCleanup) await agi.hangupCleanup();
-  return outcome;
+  agi.log.error({ err: error }, 'handler failed');
+  return { status: 'FAILURE', error };
 }
-
-/** The outcome of every handler that returned (shared: most calls end this way). */
-const SUCCEEDED: HandlerOutcome = Object.freeze({ status: 'SUCCESS' });
