@@ -38,8 +38,10 @@ export function encodeCommand(words: string, args: readonly WireArg[], maxLineBy
   for (let i = 0; i < end; i++) {
     const arg = args[i];
     if (arg === undefined) throw new AgiArgumentError(`${words}: argument ${i + 1} missing before a later one`);
-    line += ' ';
-    line += quoteArg(typeof arg === 'number' ? numberArg(words, arg) : arg);
+    const text = typeof arg === 'number' ? numberArg(words, arg) : arg;
+    // The common case inline (one string per argument less than quoteArg's `"…"` then `' '`).
+    if (UNSAFE.test(text) || NEEDS_ESCAPE.test(text)) line += ` ${quoteArg(text)}`;
+    else line += ` "${text}"`;
   }
   line += '\n';
   // Bytes can only exceed characters, so measure bytes only when the character count is close.
