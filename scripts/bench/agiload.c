@@ -14,6 +14,11 @@
  *   idle  Opens N calls that send the header, receive the first command (ANSWER) and are then left
  *         waiting, unanswered. Prints "READY {json}" once all N wait, then holds them until a line
  *         arrives on stdin (or stdin closes), closes them all, and prints "CLOSED".
+ *   open  Open loop, as callers arrive: calls start at a fixed --rate per second whatever the server's
+ *         pace (a call that cannot get a slot among --conc is counted as dropped), and each reply is
+ *         sent --think ms after its command arrived (an IVR's prompts and pauses), so the server
+ *         serves many calls that are mostly idle. Prints one JSON object like load mode's, with the
+ *         offered and achieved rates; the command round trip is measured as in load mode.
  *   soak  The load flow for --duration seconds, with --hostile calls per thousand played by a hostile
  *         Asterisk, in turn: reset (RST mid-header or at a random command), junk (stray lines, some
  *         not UTF-8, before a reply; the call must still complete), stall (half a header, or no reply
@@ -25,6 +30,7 @@
  * Usage: agiload --mode load --port P --conc N --warmup S --duration S [--pid PID] [--host IP]
  *                [--split-header] [--spin] [--flow plain|relay|relay-prompt]
  *        agiload --mode idle --port P --count N [--batch B]
+ *        agiload --mode open --port P --rate R --think MS --warmup S --duration S [--conc MAXCALLS] [--pid PID]
  *        agiload --mode soak --port P --conc N --duration S --hostile PERMILLE [--report S] [--pid PID]
  *   --pid           server process whose CPU time (all threads) and RSS are read over the window
  *   --split-header  one write() per header line, as Asterisk does (default: the header in one write)
@@ -53,7 +59,7 @@
 #define RBUF 512
 #define MAXSTEPS 10 /* commands of the longest flow (relay-prompt) */
 
-enum state { S_FREE = 0, S_CONNECTING, S_RUNNING, S_AWAIT_EOF, S_IDLE_WAIT, S_HOSTILE_WAIT };
+enum state { S_FREE = 0, S_CONNECTING, S_RUNNING, S_AWAIT_EOF, S_IDLE_WAIT, S_HOSTILE_WAIT, S_THINK };
 
 /* Soak mode: what a hostile call does (see the header comment). */
 enum hostile { H_NONE = 0, H_RESET, H_JUNK, H_STALL, H_FLOOD, H_KINDS };
@@ -85,6 +91,8 @@ static int opt_conc = 1;
 static double opt_warmup = 1.0;
 static double opt_duration = 3.0;
 static int opt_pid = 0;
+static int opt_pids[64]; /* --pid A,B,C: a server of several processes (workers); figures are summed */
+static int opt_npids = 0;
 static int opt_count = 10000;
 static int opt_batch = 256;
 static int opt_split_header = 0; /* 1: one write() per header line, as Asterisk does */
@@ -97,6 +105,8 @@ static double opt_report = 30.0; /* soak: seconds between PROGRESS lines */
 enum flow { F_PLAIN = 0, F_RELAY, F_RELAY_PROMPT };
 static int opt_flow = F_PLAIN;
 static int nsteps = 6; /* commands of the flow (set by prepare_call) */
+static double opt_rate = 100.0;  /* open: calls started per second */
+static double opt_think = 0.0;   /* open: ms between a command's arrival and its reply */
 
 /* ---------- state ---------- */
 static int epfd;
@@ -235,6 +245,9 @@ static void prepare_call(struct conn *c) {
 
 static void start_call(int slot);
 static void close_conn(struct conn *c, int restart);
+static void send_reply(struct conn *c);
+static void think_later(struct conn *c, uint64_t t);
+static void free_slot(int slot);
 
 /* Closes with a TCP reset instead of a FIN (a crashed or killed Asterisk). */
 static void reset_conn(struct conn *c) {
@@ -295,6 +308,10 @@ static void close_conn(struct conn *c, int restart) {
   if (c->fd >= 0) close(c->fd); /* also removes it from the epoll set */
   c->fd = -1;
   c->state = S_FREE;
+  if (*opt_mode == 'o') { /* open loop: calls start by the clock, never to replace one */
+    free_slot(slot);
+    return;
+  }
   if (restart && !stopping) start_call(slot);
 }
 
@@ -375,7 +392,7 @@ static void start_call(int slot) {
 }
 
 static void on_line(struct conn *c, const char *line, int len, uint64_t t) {
-  if (c->state == S_AWAIT_EOF || c->state == S_IDLE_WAIT || c->state == S_HOSTILE_WAIT || c->step >= nsteps) {
+  if (c->state == S_AWAIT_EOF || c->state == S_IDLE_WAIT || c->state == S_HOSTILE_WAIT || c->state == S_THINK || c->step >= nsteps) {
     note_error(&err_extra, c, "unexpected extra line", line, len);
     close_conn(c, 1);
     return;
@@ -396,6 +413,16 @@ static void on_line(struct conn *c, const char *line, int len, uint64_t t) {
     c->state = S_IDLE_WAIT;
     return;
   }
+  if (*opt_mode == 'o' && opt_think > 0) { /* open loop: the reply goes out after the think time */
+    think_later(c, t);
+    return;
+  }
+  send_reply(c);
+}
+
+/* Writes the reply to the command just received (step c->step) and moves on. */
+static void send_reply(struct conn *c) {
+  int i = c->step;
   c->t_stim = now_ns();
   if (c->hostile && c->step == c->hstep) {
     switch (c->hostile) {
@@ -544,7 +571,25 @@ struct proc_sample {
   long hwm_kib;
 };
 
+static int read_proc_one(int pid, struct proc_sample *out);
+
+/* The server's figures: one process, or the sum over every --pid given. */
 static int read_proc(int pid, struct proc_sample *out) {
+  if (opt_npids <= 1) return read_proc_one(pid, out);
+  memset(out, 0, sizeof *out);
+  for (int i = 0; i < opt_npids; i++) {
+    struct proc_sample one;
+    if (read_proc_one(opt_pids[i], &one) != 0) continue;
+    out->cpu_s += one.cpu_s;
+    out->user_s += one.user_s;
+    out->sys_s += one.sys_s;
+    out->rss_kib += one.rss_kib;
+    out->hwm_kib += one.hwm_kib;
+  }
+  return 0;
+}
+
+static int read_proc_one(int pid, struct proc_sample *out) {
   char path[64], buf[4096];
   memset(out, 0, sizeof *out);
   if (pid <= 0) return -1;
@@ -741,6 +786,135 @@ static int run_load(void) {
   return 0;
 }
 
+/* ---------- open loop ---------- */
+
+/* Free slots (a stack), and replies waiting for their think time: a FIFO, since every think time is
+ * the same, so due times come in order. Each call has at most one reply waiting. */
+static int *free_slots;
+static int nfree;
+struct due {
+  int slot;
+  uint32_t seq;
+  uint64_t at;
+};
+static struct due *dueq;
+static size_t due_head, due_tail, due_cap;
+static uint64_t open_started, open_dropped;
+
+static void free_slot(int slot) { free_slots[nfree++] = slot; }
+
+static void think_later(struct conn *c, uint64_t t) {
+  if (due_tail - due_head == due_cap) die("open loop: too many replies waiting (raise --conc)");
+  c->state = S_THINK;
+  dueq[due_tail % due_cap] = (struct due){.slot = c->slot, .seq = c->seq, .at = t + (uint64_t)(opt_think * 1e6)};
+  due_tail++;
+}
+
+/* Sends the replies whose think time is over; returns ns until the next one (or `cap`). */
+static uint64_t send_due(uint64_t now, uint64_t cap) {
+  while (due_head < due_tail) {
+    struct due *d = &dueq[due_head % due_cap];
+    if (d->at > now) return d->at - now < cap ? d->at - now : cap;
+    due_head++;
+    struct conn *c = &conns[d->slot];
+    if (c->state != S_THINK || c->seq != d->seq) continue; /* that call is gone */
+    c->state = S_RUNNING;
+    send_reply(c);
+  }
+  return cap;
+}
+
+static int run_open(void) {
+  alloc_conns(opt_conc);
+  free_slots = malloc(sizeof(int) * (size_t)nconns);
+  due_cap = 4 * (size_t)nconns + 16; /* one per call, plus those of calls that ended while thinking */
+  dueq = calloc(due_cap, sizeof *dueq);
+  if (!free_slots || !dueq) die("out of memory");
+  for (int i = nconns - 1; i >= 0; i--) free_slot(i);
+  uint64_t t0 = now_ns();
+  uint64_t t_measure = t0 + (uint64_t)(opt_warmup * 1e9);
+  uint64_t t_end = t_measure + (uint64_t)(opt_duration * 1e9);
+  double interval = 1e9 / opt_rate;
+  uint64_t arrivals = 0;
+  uint64_t offered_in_window = 0;
+  struct proc_sample p0 = {0}, p1 = {0};
+  struct machine_sample m0 = {0}, m1 = {0};
+  double g0 = 0, g1 = 0;
+  uint64_t tm0 = 0, tm1 = 0;
+  for (;;) {
+    uint64_t t = now_ns();
+    if (!measuring && !stopping && t >= t_measure) {
+      read_proc(opt_pid, &p0);
+      read_machine(&m0);
+      g0 = self_cpu_s();
+      tm0 = now_ns();
+      measuring = 1;
+    }
+    if (measuring && t >= t_end) {
+      tm1 = now_ns();
+      read_proc(opt_pid, &p1);
+      read_machine(&m1);
+      g1 = self_cpu_s();
+      measuring = 0;
+      stopping = 1;
+      break;
+    }
+    /* Calls due by the clock (several at once if we fell behind: the rate is the rate). */
+    while (t0 + (uint64_t)((double)arrivals * interval) <= t) {
+      arrivals++;
+      if (measuring) offered_in_window++;
+      if (nfree == 0) {
+        open_dropped++;
+        continue;
+      }
+      open_started++;
+      start_call(free_slots[--nfree]);
+    }
+    uint64_t next_arrival = t0 + (uint64_t)((double)arrivals * interval);
+    uint64_t wait = send_due(now_ns(), next_arrival > t ? next_arrival - t : 0);
+    /* Sleep to the next due event, rounded up to epoll's whole ms (no busy polling): an arrival or a
+     * reply may go out up to 1 ms late, which the latencies do not see (they start at the write). */
+    poll_once((int)((wait + 999999) / 1000000));
+  }
+  /* Let the calls in progress end (they still think between commands). */
+  uint64_t t_drain = now_ns() + 5000000000ull + (uint64_t)(opt_think * MAXSTEPS * 1e6);
+  for (;;) {
+    int live = 0;
+    for (int i = 0; i < nconns; i++) live += conns[i].state != S_FREE;
+    if (!live || now_ns() > t_drain) break;
+    uint64_t wait = send_due(now_ns(), 5000000);
+    poll_once((int)((wait + 999999) / 1000000));
+  }
+  int abandoned = 0;
+  for (int i = 0; i < nconns; i++)
+    if (conns[i].state != S_FREE) {
+      abandoned++;
+      close_conn(&conns[i], 0);
+    }
+  uint64_t errors = err_connect + err_reset + err_mismatch + err_early_eof + err_extra + err_overflow + err_write;
+  double secs = (double)(tm1 - tm0) / 1e9;
+  qsort(cmd_lat, cmd_lat_n, sizeof *cmd_lat, cmp_u64);
+  qsort(sess_lat, sess_lat_n, sizeof *sess_lat, cmp_u64);
+  double server_cpu = p1.cpu_s - p0.cpu_s;
+  printf("{\"mode\":\"open\",\"rate\":%.1f,\"thinkMs\":%.1f,\"maxCalls\":%d,\"seconds\":%.4f,\"offeredPerSec\":%.1f,"
+         "\"sessions\":%lu,\"commands\":%lu,\"sessionsPerSec\":%.1f,\"commandsPerSec\":%.1f,\"dropped\":%lu,"
+         "\"cmdUs\":{\"mean\":%.1f,\"p50\":%.1f,\"p90\":%.1f,\"p99\":%.1f,\"p999\":%.1f,\"max\":%.1f},"
+         "\"sessionUs\":{\"mean\":%.1f,\"p50\":%.1f,\"p99\":%.1f,\"max\":%.1f},"
+         "\"errors\":%lu,\"abandonedAtEnd\":%d,\"firstError\":\"",
+         opt_rate, opt_think, nconns, secs, offered_in_window / secs, (unsigned long)sessions_ok, (unsigned long)commands_ok,
+         sessions_ok / secs, commands_ok / secs, (unsigned long)open_dropped, mean(cmd_lat, cmd_lat_n), pct(cmd_lat, cmd_lat_n, 50),
+         pct(cmd_lat, cmd_lat_n, 90), pct(cmd_lat, cmd_lat_n, 99), pct(cmd_lat, cmd_lat_n, 99.9), pct(cmd_lat, cmd_lat_n, 100),
+         mean(sess_lat, sess_lat_n), pct(sess_lat, sess_lat_n, 50), pct(sess_lat, sess_lat_n, 99), pct(sess_lat, sess_lat_n, 100),
+         (unsigned long)errors, abandoned);
+  print_json_text(first_error);
+  printf("\",\"server\":{\"cpuSeconds\":%.3f,\"cpuUsPerSession\":%.2f,\"rssKiB\":%ld,\"hwmKiB\":%ld},"
+         "\"generator\":{\"cpuSeconds\":%.3f},\"machine\":{\"busySeconds\":%.3f}}\n",
+         server_cpu, sessions_ok ? server_cpu * 1e6 / (double)sessions_ok : 0, p1.rss_kib, p1.hwm_kib, g1 - g0,
+         m1.busy_s - m0.busy_s);
+  fflush(stdout);
+  return 0;
+}
+
 static void soak_report(const char *tag, double t) {
   struct proc_sample p;
   read_proc(opt_pid, &p);
@@ -891,12 +1065,17 @@ int main(int argc, char **argv) {
     else if (ARG("--conc")) opt_conc = atoi(v);
     else if (ARG("--warmup")) opt_warmup = atof(v);
     else if (ARG("--duration")) opt_duration = atof(v);
-    else if (ARG("--pid")) opt_pid = atoi(v);
+    else if (ARG("--pid")) {
+      opt_pid = atoi(v);
+      for (const char *p = v; *p && opt_npids < 64; p = strchr(p, ',') ? strchr(p, ',') + 1 : p + strlen(p)) opt_pids[opt_npids++] = atoi(p);
+    }
     else if (ARG("--count")) opt_count = atoi(v);
     else if (ARG("--batch")) opt_batch = atoi(v);
     else if (ARG("--hostile")) opt_hostile = atoi(v);
     else if (ARG("--report")) opt_report = atof(v);
     else if (ARG("--flow")) opt_flow = !strcmp(v, "relay") ? F_RELAY : !strcmp(v, "relay-prompt") ? F_RELAY_PROMPT : !strcmp(v, "plain") ? F_PLAIN : (die("unknown --flow %s", v), 0);
+    else if (ARG("--rate")) opt_rate = atof(v);
+    else if (ARG("--think")) opt_think = atof(v);
     else if (!strcmp(a, "--split-header")) opt_split_header = 1;
     else if (!strcmp(a, "--spin")) opt_spin = 1;
     else die("unknown or incomplete argument %s", a);
@@ -917,6 +1096,7 @@ int main(int argc, char **argv) {
   if (!strcmp(opt_mode, "load")) return run_load();
   if (!strcmp(opt_mode, "idle")) return run_idle();
   if (!strcmp(opt_mode, "soak")) return run_soak();
+  if (!strcmp(opt_mode, "open")) return run_open();
   die("unknown --mode %s", opt_mode);
   return 2;
 }

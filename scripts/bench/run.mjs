@@ -39,8 +39,13 @@ const HELP = `Usage: node scripts/bench/run.mjs [options]
   --extra IMPL          also run a diagnostic server (raw-async) at every point
   --relay               only the Relay comparison: CPU per call of the flow on the Relay Call against
                         the plain Agi flow, same run (part of the default full run; --no-relay skips it)
+  --open LIST           open-loop points as fractions of raw's measured capacity (default 0.5,0.8; none: skip)
+  --think MS            open loop: pause before each reply, as an IVR's prompts (default 20)
+  --workers LIST        also agikit with N worker processes (node:cluster) at the top concurrency (default 2; none: skip)
+  --no-peers            skip the other Node AGI libraries (ding-dong, asterisk.io; dev dependencies)
   --split-header        send the header one line per write(), as Asterisk does (default: one write)
   --spin                generator busy-polls instead of sleeping (analysis: the server never pays to wake it)
+  --no-quiet            do not wait for, nor re-measure, points the machine disturbed (checks on a busy box)
   --no-pin              do not pin server and generator to separate CPUs
   --out DIR             where to write results (default scripts/bench/results)
   --label TEXT          free text stored with the results
@@ -59,9 +64,14 @@ function parseArgs(argv) {
     alloc: false,
     agikit: [],
     extra: [],
+    peers: true,
+    open: [0.5, 0.8],
+    workers: [2],
+    think: 20,
     splitHeader: false,
     spin: false,
     pin: true,
+    quiet: true,
     out: join(here, 'results'),
     label: '',
     relay: true,
@@ -94,9 +104,20 @@ function parseArgs(argv) {
     } else if (a === '--extra') o.extra.push(v());
     else if (a === '--relay') o.relayOnly = true;
     else if (a === '--no-relay') o.relay = false;
+    else if (a === '--no-peers') o.peers = false;
+    else if (a === '--open') {
+      const list = v();
+      o.open = list === 'none' ? [] : list.split(',').map(Number);
+    }
+    else if (a === '--think') o.think = Number(v());
+    else if (a === '--workers') {
+      const list = v();
+      o.workers = list === 'none' ? [] : list.split(',').map(Number).filter((n) => n > 1);
+    }
     else if (a === '--split-header') o.splitHeader = true;
     else if (a === '--spin') o.spin = true;
     else if (a === '--no-pin') o.pin = false;
+    else if (a === '--no-quiet') o.quiet = false;
     else if (a === '--out') o.out = resolve(v());
     else if (a === '--label') o.label = v();
     else if (a === '--render') o.render = resolve(v());
@@ -109,7 +130,7 @@ function parseArgs(argv) {
 const opts = parseArgs(process.argv.slice(2));
 if (opts.render) {
   const saved = JSON.parse(readFileSync(opts.render, 'utf8'));
-  saved.evaluation = evaluate(saved.points, saved.idle, saved.options, saved.relay);
+  saved.evaluation = evaluate(saved.points, saved.idle, { ...saved.options, openResult: saved.open }, saved.relay);
   const file = join(dirname(opts.render), 'latest.md');
   writeFileSync(file, markdown(saved));
   writeFileSync(opts.render, `${JSON.stringify(slimResult(saved), null, 2)}\n`);
@@ -129,10 +150,18 @@ const pin = opts.pin && ncpu >= 2 && spawnSync('taskset', ['-c', '0', 'true']).s
 const SERVER_CPU = String(ncpu - 1);
 const GEN_CPU = String(ncpu - 2);
 
+// ---------- peers: other Node AGI libraries, same flow through their own APIs ----------
+/** The peers measured next to agikit (dev dependencies; servers/<script>). */
+const PEERS = [
+  { id: 'ding-dong', script: 'ding-dong.mjs', args: [], peer: true },
+  { id: 'asterisk.io', script: 'asterisk-io.mjs', args: [], peer: true },
+];
+
 /** One server implementation: a script, its arguments, its AGIKIT_DIST. */
 function impls() {
   const list = [{ id: 'raw', script: 'raw.mjs', args: [] }];
   for (const x of opts.extra) list.push({ id: x, script: `${x}.mjs`, args: [] });
+  if (opts.peers) list.push(...PEERS);
   for (const { name, entry, nodeFlags } of opts.agikit) list.push({ id: name, script: 'agikit.mjs', args: ['--level', 'info'], entry, nodeFlags });
   return list;
 }
@@ -149,7 +178,9 @@ function startServer(impl, { nodeFlags = [] } = {}) {
   if (impl.entry) env.AGIKIT_DIST = impl.entry;
   const execArgv = [...(impl.nodeFlags ?? []), ...nodeFlags];
   const options = { stdio: ['ignore', 'ignore', 'inherit', 'ipc'], env, execArgv };
-  if (pin) Object.assign(options, { execPath: 'taskset', execArgv: ['-c', SERVER_CPU, process.execPath, ...execArgv] });
+  // A server of several processes gets every CPU (it shares the generator's): that is what it is for.
+  const cpusFor = impl.cpus ?? SERVER_CPU;
+  if (pin) Object.assign(options, { execPath: 'taskset', execArgv: ['-c', cpusFor, process.execPath, ...execArgv] });
   const child = fork(script, impl.args, options);
   const pending = new Map();
   child.on('message', (msg) => {
@@ -229,6 +260,7 @@ function machineBusySeconds() {
 
 /** Waits (up to `maxMs`) until other processes use less than `limit` of a CPU; returns what was seen. */
 async function waitQuiet(limit = 0.1, maxMs = 30000) {
+  if (!opts.quiet) return 0;
   const t0 = Date.now();
   let load = 0;
   while (Date.now() - t0 < maxMs) {
@@ -248,16 +280,16 @@ async function measurePoint(impl, conc) {
   for (let attempt = 0; attempt < 3; attempt++) {
     await waitQuiet(MAX_OTHER);
     const server = startServer(impl);
-    const { port, pid } = await server.ready;
+    const { port, pid, pids } = await server.ready;
     let r;
     try {
-      r = await runLoad(port, pid, conc, opts.warmup, opts.duration, impl.flow);
+      r = await runLoad(port, pids ? pids.join(',') : pid, conc, opts.warmup, opts.duration, impl.flow);
     } finally {
       await server.stop();
     }
     r.otherLoad = otherLoad(r);
     attempts.push(r);
-    if (r.otherLoad <= MAX_OTHER) break;
+    if (r.otherLoad <= MAX_OTHER || !opts.quiet) break;
     process.stdout.write(`(disturbed: other processes used ${fmt(r.otherLoad * 100, 0)}% of a CPU; again) `);
   }
   const best = attempts.reduce((a, b) => (b.otherLoad < a.otherLoad ? b : a));
@@ -328,6 +360,128 @@ async function loadSuite() {
     for (const impl of list) points.push({ conc, impl: impl.id, logging: !!impl.logging, runs: runs[impl.id], agg: aggregate(runs[impl.id]) });
   }
   return points;
+}
+
+// ---------- workers: agikit on every core ----------
+/** agikit with N worker processes (servers/agikit.mjs --workers N), given every CPU. */
+function workerImpls() {
+  return opts.workers.map((n) => ({
+    id: `${main.name}×${n} workers`,
+    script: 'agikit.mjs',
+    args: ['--level', 'info', '--workers', String(n)],
+    entry: main.entry,
+    cpus: `0-${ncpu - 1}`,
+    workers: n,
+  }));
+}
+
+/** The worker points, at the top concurrency, measured like the others (alternating, medians). */
+async function workersSuite() {
+  const top = Math.max(...opts.conc);
+  const list = workerImpls();
+  const runs = Object.fromEntries(list.map((i) => [i.id, []]));
+  for (let rep = 0; rep < opts.reps; rep++) {
+    for (const impl of list) {
+      process.stdout.write(`  c=${top} rep ${rep + 1}/${opts.reps} ${impl.id.padEnd(18)} `);
+      const r = await measurePoint(impl, top);
+      runs[impl.id].push(r);
+      console.log(`${fmt(r.sessionsPerSec, 0).padStart(7)} sess/s  cpu ${fmt(r.server.cpuUsPerSession, 1).padStart(6)} us/sess  cmd p99 ${fmtUs(r.cmdUs.p99).padStart(8)}`);
+    }
+  }
+  return list.map((impl) => ({ conc: top, impl: impl.id, workers: impl.workers, runs: runs[impl.id], agg: aggregate(runs[impl.id]) }));
+}
+
+// ---------- open loop: latency as callers hear it ----------
+/** Most calls open at once in the open loop (a call arriving when all are taken counts as dropped). */
+const OPEN_MAX_CALLS = 8192;
+
+function runOpen(port, pid, rate) {
+  const args = ['--mode', 'open', '--port', String(port), '--pid', String(pid), '--rate', String(Math.round(rate)), '--think', String(opts.think)];
+  args.push('--conc', String(OPEN_MAX_CALLS), '--warmup', String(opts.warmup), '--duration', String(opts.duration));
+  if (opts.splitHeader) args.push('--split-header');
+  const [cmd, argv] = genCommand(args);
+  return new Promise((resolveRun, rejectRun) => {
+    const p = spawn(cmd, argv, { stdio: ['ignore', 'pipe', 'inherit'] });
+    let out = '';
+    p.stdout.on('data', (d) => (out += d));
+    p.on('exit', (code) => (code !== 0 ? rejectRun(new Error(`agiload exited with ${code}: ${out}`)) : resolveRun(JSON.parse(out))));
+  });
+}
+
+/**
+ * Calls arrive at a fixed rate (fractions of raw's closed-loop capacity at the top concurrency, this
+ * run) and each reply waits `--think` ms: the server holds many mostly idle calls, as an IVR does.
+ */
+async function openSuite(points) {
+  const top = Math.max(...opts.conc);
+  const capacity = points.find((p) => p.conc === top && p.impl === 'raw')?.agg.sessionsPerSec.median;
+  if (!capacity) return null;
+  const list = [impls()[0], impls().find((i) => i.id === main.name)];
+  const out = { capacity, thinkMs: opts.think, points: [] };
+  for (const load of opts.open) {
+    const rate = capacity * load;
+    const runs = Object.fromEntries(list.map((i) => [i.id, []]));
+    for (let rep = 0; rep < opts.reps; rep++) {
+      const order = rep % 2 === 0 ? list : [...list].reverse();
+      for (const impl of order) {
+        process.stdout.write(`  open ${fmt(load * 100, 0)}% (${fmt(rate, 0)} calls/s) rep ${rep + 1}/${opts.reps} ${impl.id.padEnd(10)} `);
+        await waitQuiet(0.1);
+        const server = startServer(impl);
+        const { port, pid } = await server.ready;
+        let r;
+        try {
+          r = await runOpen(port, pid, rate);
+        } finally {
+          await server.stop();
+        }
+        runs[impl.id].push(r);
+        console.log(
+          `${fmt(r.sessionsPerSec, 0).padStart(7)} sess/s  p50 ${fmtUs(r.cmdUs.p50).padStart(8)}  p99 ${fmtUs(r.cmdUs.p99).padStart(8)}  ` +
+            `p99.9 ${fmtUs(r.cmdUs.p999).padStart(8)}  cpu ${fmt(r.server.cpuUsPerSession, 1)} us/sess` +
+            (r.dropped ? `  dropped ${r.dropped}` : '') +
+            (r.errors ? `  ERRORS ${r.errors}: ${r.firstError}` : ''),
+        );
+      }
+    }
+    for (const impl of list) {
+      const rs = runs[impl.id];
+      const m = (f) => median(rs.map(f));
+      out.points.push({
+        load,
+        rate,
+        impl: impl.id,
+        sessionsPerSec: m((r) => r.sessionsPerSec),
+        p50Us: m((r) => r.cmdUs.p50),
+        p99Us: m((r) => r.cmdUs.p99),
+        p999Us: m((r) => r.cmdUs.p999),
+        cpuUsPerSession: m((r) => r.server.cpuUsPerSession),
+        rssMiB: m((r) => r.server.rssKiB / 1024),
+        dropped: rs.reduce((a, r) => a + r.dropped, 0),
+        errors: rs.reduce((a, r) => a + r.errors, 0),
+        runs: rs,
+      });
+    }
+  }
+  return out;
+}
+
+function openMarkdown(open, L) {
+  L.push('');
+  L.push(`## Open loop (calls arrive at a fixed rate; ${open.thinkMs} ms think time before each reply)`);
+  L.push('');
+  L.push(
+    `Rates are fractions of raw's closed-loop capacity at the top concurrency in this run (${fmt(open.capacity, 0)} sessions/s). ` +
+      'Command round trip: from the generator\'s write (header or reply) to the next command.',
+  );
+  L.push('');
+  L.push('| load | calls/s offered | server | sessions/s | cmd p50 | cmd p99 | cmd p99.9 | CPU µs/session | RSS MiB | dropped | errors |');
+  L.push('|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|');
+  for (const p of open.points) {
+    L.push(
+      `| ${fmt(p.load * 100, 0)}% | ${fmt(p.rate, 0)} | ${p.impl} | ${fmt(p.sessionsPerSec, 0)} | ${fmtUs(p.p50Us)} | ${fmtUs(p.p99Us)} | ` +
+        `${fmtUs(p.p999Us)} | ${fmt(p.cpuUsPerSession, 1)} | ${fmt(p.rssMiB, 0)} | ${p.dropped} | ${p.errors} |`,
+    );
+  }
 }
 
 // ---------- Relay Call vs plain Agi ----------
@@ -604,6 +758,26 @@ function evaluate(points, idle, o, relay) {
     targets.push({ what: `sessions/s, c=${top}`, target: '≥ 0.9× raw', value: s, met: s !== null && s >= 0.9 });
     const p = ratio(a.cmdP99Us.median, r.cmdP99Us.median);
     targets.push({ what: `command round-trip p99, c=${top}`, target: '≤ 0.5× raw', value: p, met: p !== null && p <= 0.5 });
+    const m = ratio(a.cmdP50Us.median, r.cmdP50Us.median);
+    targets.push({ what: `command round-trip p50, c=${top}`, target: '≤ 2× raw', value: m, met: m !== null && m <= 2 });
+    const rss = ratio(a.rssMiB.median, r.rssMiB.median);
+    targets.push({ what: `RSS under load, c=${top}`, target: '≤ 1.2× raw', value: rss, met: rss !== null && rss <= 1.2 });
+    // Peers: the best other Node library at the top concurrency, same run.
+    const peers = (o.peers === false ? [] : PEERS.map((q) => q.id)).map((id) => ({ id, agg: get(top, id) })).filter((q) => q.agg);
+    if (peers.length) {
+      const best = peers.reduce((x, y) => (y.agg.sessionsPerSec.median > x.agg.sessionsPerSec.median ? y : x));
+      const v = ratio(a.sessionsPerSec.median, best.agg.sessionsPerSec.median);
+      targets.push({ what: `sessions/s, c=${top}, vs the best Node peer (${best.id})`, target: '≥ 1.2×', value: v, met: v !== null && v >= 1.2 });
+    }
+  }
+  if (o.openResult) {
+    const at = Math.max(...o.openResult.points.map((p) => p.load));
+    const a = o.openResult.points.find((p) => p.load === at && p.impl === main.name);
+    const r = o.openResult.points.find((p) => p.load === at && p.impl === 'raw');
+    if (a && r) {
+      const v = ratio(a.p99Us, r.p99Us);
+      targets.push({ what: `open loop at ${fmt(at * 100, 0)}% of raw's capacity: command p99`, target: '≤ raw', value: v, met: v !== null && v <= 1 });
+    }
   }
   if (idle && idle[main.name]) {
     const kib = idle[main.name].perCallBytes.rss / 1024;
@@ -677,7 +851,8 @@ function markdown(result) {
   L.push(
     `Closed loop over 127.0.0.1: each connection sends an Asterisk 22.10.1 header, the server runs the six-command call flow ` +
       `(ANSWER, GET VARIABLE, DATABASE GET, STREAM FILE, GET DATA, SET VARIABLE), every command is checked byte for byte and ` +
-      `answered, then the server half-closes. "raw" is the same flow hand-written on \`node:net\`. ` +
+      `answered, then the server half-closes. "raw" is the same flow hand-written on \`node:net\`` +
+      `${options.peers === false ? '' : '; ding-dong and asterisk.io (npm) run it through their own APIs'}. ` +
       `${options.reps} repetition(s) per point, ${options.warmup} s warm-up + ${options.duration} s measured, agikit and raw alternated; ` +
       `medians shown. Server ${env.pinned ? `pinned to CPU ${env.serverCpu}, generator to CPU ${env.generatorCpu}` : 'not pinned'}. ` +
       `Logger: pino at \`info\` to /dev/null. Header sent in ${options.splitHeader ? 'one write() per line' : 'one write()'}.`,
@@ -731,6 +906,7 @@ function markdown(result) {
         `${fmt((g.onVsOff - 1) * 100, 0)}% more than \`info\`, and ${fmt(g.debugSessionsPerSec, 0)} sessions/s against ${fmt(g.infoSessionsPerSec, 0)}.`,
     );
   }
+  if (result.open) openMarkdown(result.open, L);
   if (result.relay) L.push(...relayMarkdown(result.relay));
   if (idle) {
     L.push('');
@@ -804,6 +980,14 @@ const result = { env, options: { ...opts, agikit: opts.agikit }, points: [], idl
 if (!opts.relayOnly) {
   console.log('\nLoad');
   result.points = await loadSuite();
+  if (opts.workers.length > 0) {
+    console.log('\nWorkers');
+    result.points.push(...(await workersSuite()));
+  }
+  if (opts.open.length > 0) {
+    console.log('\nOpen loop');
+    result.open = await openSuite(result.points);
+  }
 }
 if (opts.relay || opts.relayOnly) {
   console.log('\nRelay Call vs plain Agi');
@@ -818,7 +1002,7 @@ if (opts.idle > 0 && !opts.relayOnly) {
 if (opts.profile) result.profile = await profileRun();
 if (opts.heap) result.heap = await heapRun();
 if (opts.alloc) result.alloc = await allocRun();
-result.evaluation = evaluate(result.points, result.idle, opts, result.relay);
+result.evaluation = evaluate(result.points, result.idle, { ...opts, openResult: result.open }, result.relay);
 
 const md = markdown(result);
 mkdirSync(opts.out, { recursive: true });

@@ -12,11 +12,11 @@ import {
   type HangupReason,
 } from '../errors.js';
 import { encodeCommand, encodeRawCommand, maxLineBytesFor } from '../protocol/encode.js';
-import type { AgiEnv, AgiHeader } from '../protocol/header.js';
+import { headerField, type AgiEnv, type AgiHeader } from '../protocol/header.js';
 import type { AgiReply, DataMode } from '../protocol/reply.js';
 import { CommandQueue, budgetFrom, raceDeadline, type Budget } from './command-queue.js';
 import { AGI_COMMANDS, type AnyCommandSpec } from './commands.js';
-import type { AgiConnection } from './connection.js';
+import type { AgiConnection, ConnectionEnd, ConnectionSession, ReplyDecoder } from './connection.js';
 import type { CommandOptions } from './method-types.js';
 import type { AgiCommandMethods } from './methods.generated.js';
 
@@ -86,11 +86,7 @@ const STATUS_WRITE_TIMEOUT_MS = 5000;
  * rejects with {@link AgiHangupError}; commands Asterisk still allows on a dead channel (variables,
  * astdb, `exec`, `verbose`, `noop`) keep working, e.g. in {@link onHangup} cleanup.
  */
-export class Agi {
-  /** The typed `agi_*` environment. */
-  readonly env: AgiEnv;
-  /** `agi_arg_1` … `agi_arg_N`. */
-  readonly args: string[];
+export class Agi implements ReplyDecoder, ConnectionSession {
   /** FastAGI script path, e.g. `/ivr/main` (`/` for stdio scripts and URLs without a path). */
   readonly path: string;
 
@@ -119,6 +115,9 @@ export class Agi {
   private closedBy: 'closed' | HangupReason | undefined;
   private agikitStatus: AgikitCloseStatus | undefined;
   private interrupts = 0;
+  /** The command in flight claimed the idle queue: free it when its reply is read ({@link executeClaimed}). */
+  private releaseOnReply = false;
+  private readonly releaseQueue = (): void => this.queue.releaseNow();
 
   constructor(
     private readonly connection: AgiConnection,
@@ -126,26 +125,31 @@ export class Agi {
     options: AgiOptions = {},
   ) {
     this.header = header;
-    this.env = header.env;
-    this.args = header.args;
     this.path = header.path;
     this.params = options.params ?? {};
     this.logSource = options.log ?? SILENT;
-    this.maxLineBytes = options.maxLineBytes ?? maxLineBytesFor(header.env.version);
+    this.maxLineBytes = options.maxLineBytes ?? maxLineBytesFor(headerField(header, 'agi_version'));
     this.commandTimeoutMs = options.commandTimeoutMs;
     this.statusVariable = options.statusVariable ?? 'AGIKIT_STATUS';
     this.closeGraceMs = options.closeGraceMs ?? 5000;
     this.hangupGraceMs = options.hangupGraceMs ?? DEFAULT_HANGUP_GRACE_MS;
-    connection.onHangupLine(() => this.markHangup('hangup-line'));
-    connection.onEnd((end) => {
-      if (end.kind === 'lost') {
-        if (end.error) this.log.warn({ err: end.error }, 'AGI connection failed');
-        this.markHangup('socket-closed');
-        this.markClosed('socket-closed');
-      } else {
-        this.markClosed('closed');
-      }
-    });
+    connection.attach(this);
+  }
+
+  /** @internal The connection read the `HANGUP` line. */
+  hangupLine(): void {
+    this.markHangup('hangup-line');
+  }
+
+  /** @internal The connection is finished. */
+  connectionEnded(end: ConnectionEnd): void {
+    if (end.kind === 'lost') {
+      if (end.error) this.log.warn({ err: end.error }, 'AGI connection failed');
+      this.markHangup('socket-closed');
+      this.markClosed('socket-closed');
+    } else {
+      this.markClosed('closed');
+    }
   }
 
   /**
@@ -169,6 +173,16 @@ export class Agi {
           this.resolveHungUp = resolve;
         });
     return this.hungUpPromise;
+  }
+
+  /** The typed `agi_*` environment (typed on first use). */
+  get env(): AgiEnv {
+    return this.header.env;
+  }
+
+  /** `agi_arg_1` … `agi_arg_N`. */
+  get args(): string[] {
+    return this.header.args;
   }
 
   /** The call's logger (bindings: `uniqueid`, `channel`). */
@@ -212,6 +226,11 @@ export class Agi {
     return () => listeners.delete(listener);
   }
 
+  /** @internal `true` when {@link onHangup} callbacks have started (there is cleanup to wait for). */
+  get hasHangupCleanup(): boolean {
+    return this.cleanups !== undefined;
+  }
+
   /** Resolves when every {@link onHangup} callback started so far has finished. */
   async hangupCleanup(): Promise<void> {
     if (this.cleanups) await Promise.all(this.cleanups);
@@ -232,7 +251,14 @@ export class Agi {
    */
   close(status?: string): Promise<void> {
     if (this.hangupGraceTimer) clearTimeout(this.hangupGraceTimer);
-    this.closing ??= this.closeNow(status);
+    if (this.closing) return this.closing;
+    if (this.queue.idle && !this.writesStatus(status)) {
+      // Nothing queued and nothing to write: close now, without joining the queue (every call ends here).
+      this.markClosed('closed');
+      this.closing = this.connection.end(this.closeGraceMs);
+    } else {
+      this.closing = this.closeNow(status);
+    }
     return this.closing;
   }
 
@@ -309,8 +335,8 @@ export class Agi {
     }
     if (options === undefined && this.commandTimeoutMs === undefined && this.queue.claimIfIdle()) {
       // The common case, idle and with no deadline or signal: skip the queue's bookkeeping (a closure
-      // and a budget per command), which shows in the per-call CPU of a busy server.
-      return this.queue.releaseAfter(this.execute(spec, line, undefined, undefined));
+      // and a budget per command, a promise reaction to free it), which shows in a busy server's CPU.
+      return this.executeClaimed(spec, line);
     }
     return this.queued(spec.words, options, (budget) => this.execute(spec, line, budget, options?.signal));
   }
@@ -319,7 +345,59 @@ export class Agi {
     const words = spec.words;
     if (this.closedBy !== undefined) return Promise.reject(this.closedError(words));
     if (this.hangupReasonValue && !spec.dead) return Promise.reject(new AgiHangupError(this.hangupReasonValue, words));
+    if (budget === undefined && !signal) {
+      // No deadline, no signal: the connection decodes the reply through this session (no closure).
+      return this.connection.requestDecoded(line, spec.data ?? 'keyword', spec.usageFollows, this, spec);
+    }
     return this.roundTrip(line, spec.data ?? 'keyword', words, budget, signal, spec.usageFollows, (reply) => this.interpret(spec, reply, budget, signal));
+  }
+
+  /**
+   * {@link execute} for a command that claimed the idle queue: the queue is freed as its reply is
+   * read ({@link decodeReply}), or as it fails without one ({@link replyLost}), or at once if it is
+   * never sent.
+   */
+  private executeClaimed(spec: AnyCommandSpec, line: string): Promise<unknown> {
+    const words = spec.words;
+    let refused: AgiError | undefined;
+    if (this.closedBy !== undefined) refused = this.closedError(words);
+    else if (this.hangupReasonValue && !spec.dead) refused = new AgiHangupError(this.hangupReasonValue, words);
+    if (refused) {
+      this.queue.releaseNow();
+      return Promise.reject(refused);
+    }
+    this.releaseOnReply = true;
+    const reply = this.connection.requestDecoded(line, spec.data ?? 'keyword', spec.usageFollows, this, spec);
+    if (!this.connection.busy && this.releaseOnReply) {
+      // Refused by the connection (closing, or closed): never sent.
+      this.releaseOnReply = false;
+      this.queue.releaseNow();
+    }
+    return reply;
+  }
+
+  /** @internal The connection's decoder for commands sent with no deadline or signal: `tag` is the command's spec. */
+  decodeReply(reply: AgiReply, tag: unknown): unknown {
+    if (!this.releaseOnReply) return this.interpret(tag as AnyCommandSpec, reply, undefined, undefined);
+    this.releaseOnReply = false;
+    let value: unknown;
+    try {
+      value = this.interpret(tag as AnyCommandSpec, reply, undefined, undefined);
+    } catch (error) {
+      this.queue.releaseNow();
+      throw error;
+    }
+    // A channel probe after an ambiguous failure keeps the queue until it is answered.
+    if (value instanceof Promise) value.then(this.releaseQueue, this.releaseQueue);
+    else this.queue.releaseNow();
+    return value;
+  }
+
+  /** @internal The command in flight failed without a reply (the connection ended). */
+  replyLost(): void {
+    if (!this.releaseOnReply) return;
+    this.releaseOnReply = false;
+    this.queue.releaseNow();
   }
 
   /**
@@ -411,9 +489,9 @@ export class Agi {
   private async closeNow(status: string | undefined): Promise<void> {
     // Join the queue so commands issued before exit()/close() run first.
     await this.queued('close', undefined, async () => {
-      if (status && this.statusVariable && this.closedBy === undefined && !this.connection.isFinished) {
+      if (this.writesStatus(status)) {
         try {
-          const line = encodeCommand('SET VARIABLE', [this.statusVariable, status], this.maxLineBytes);
+          const line = encodeCommand('SET VARIABLE', [this.statusVariable as string, status], this.maxLineBytes);
           // Bounded on its own: closeGraceMs is how long to wait for Asterisk to close its side, and is 0
           // for stdio scripts, where it would make this write time out before Asterisk could answer.
           const timeoutMs = Math.max(this.closeGraceMs, STATUS_WRITE_TIMEOUT_MS);
@@ -425,6 +503,11 @@ export class Agi {
       this.markClosed('closed');
     });
     await this.connection.end(this.closeGraceMs);
+  }
+
+  /** Whether closing with `status` writes the status variable first. */
+  private writesStatus(status: string | undefined): status is string {
+    return !!status && !!this.statusVariable && this.closedBy === undefined && !this.connection.isFinished;
   }
 
   private markClosed(by: 'closed' | HangupReason): void {

@@ -108,7 +108,13 @@ export function raceDeadline<T>(
 /** Runs tasks one at a time, in the order they were queued. */
 export class CommandQueue {
   private busy = false;
-  private readonly waiting: Array<() => void> = [];
+  /** Tasks waiting their turn (made when the first one has to wait: most sessions never queue). */
+  private waiting: Array<() => void> | undefined;
+
+  /** `true` when nothing is in flight or waiting. */
+  get idle(): boolean {
+    return !this.busy;
+  }
 
   /**
    * The fast path: if nothing is in flight, mark the queue busy and return true; the caller then
@@ -150,18 +156,26 @@ export class CommandQueue {
         disarm();
         this.releaseAfter(task(budget)).then(resolve, reject);
       };
-      this.waiting.push(start);
+      (this.waiting ??= []).push(start);
       const disarm = armDeadline(what, budget, signal, (error) => {
-        const index = this.waiting.indexOf(start);
-        if (index !== -1) this.waiting.splice(index, 1);
+        const index = this.waiting?.indexOf(start) ?? -1;
+        if (index !== -1) this.waiting?.splice(index, 1);
         reject(error);
       });
     });
   }
 
+  /**
+   * Frees the queue now, for a task started after {@link claimIfIdle} whose end the caller sees
+   * first-hand (the {@link Agi} releases as the reply is read, before anyone sees the result).
+   */
+  releaseNow(): void {
+    this.release();
+  }
+
   /** Starts the next waiting task, or marks the queue idle. */
   private readonly release = (): void => {
-    const next = this.waiting.shift();
+    const next = this.waiting?.shift();
     if (next) next();
     else this.busy = false;
   };

@@ -3,7 +3,7 @@ import type { Logger } from 'pino';
 import { AgiError, AgiHangupError, AgiProtocolError, AgiSessionClosedError } from '../errors.js';
 import { DEFAULT_HEADER_LIMITS, HeaderReader, type AgiHeader, type HeaderLimits } from '../protocol/header.js';
 import { DEFAULT_MAX_LINE_BYTES, LineSplitter } from '../protocol/lines.js';
-import { DEFAULT_MAX_REPLY_BYTES, ReplyReader, type AgiReply, type DataMode } from '../protocol/reply.js';
+import { DEFAULT_MAX_REPLY_BYTES, ReplyReader, ReplyStep, type AgiReply, type DataMode } from '../protocol/reply.js';
 import type { LogSource } from './agi.js';
 import { LogBudget } from './log-budget.js';
 import type { LineTap } from './transcript.js';
@@ -103,6 +103,14 @@ function sharedOnError(this: OwnedStream, error: Error): void {
   this[kConnection].onStreamError(error);
 }
 
+/** The session above a connection, as {@link AgiConnection.attach} tells it what happened. */
+export interface ConnectionSession {
+  /** The out-of-band `HANGUP` line arrived (or SIGHUP, for a stdio script). */
+  hangupLine(): void;
+  /** The connection is finished (after the {@link AgiConnection.onEnd} listeners). */
+  connectionEnded(end: ConnectionEnd): void;
+}
+
 /** Why a connection ended, as the session above it needs to know. */
 export type ConnectionEnd =
   /** We ended it ({@link AgiConnection.end}) and Asterisk closed its side. */
@@ -110,9 +118,33 @@ export type ConnectionEnd =
   /** Asterisk closed, or the socket failed, while we still had business on it. */
   | { kind: 'lost'; error?: Error };
 
+/**
+ * Reads a command's reply into its result as the reply arrives (the {@link Agi} decodes its typed
+ * commands this way): one object for every command of a session, where a `map` closure would be one
+ * per command. `tag` is what {@link AgiConnection.requestDecoded} was given (the command's spec).
+ */
+export interface ReplyDecoder {
+  decodeReply(reply: AgiReply, tag: unknown): unknown;
+  /** The command failed without a reply (the connection ended first); its promise rejects next. */
+  replyLost?(tag: unknown): void;
+}
+
+/**
+ * The promise executor of every request: it hands the resolving functions over through these two
+ * variables instead of a closure per command (the executor runs synchronously inside `new Promise`).
+ */
+let takenResolve: (value: unknown) => void = noop;
+let takenReject: (error: Error) => void = noop;
+function takeResolvers(resolve: (value: unknown) => void, reject: (error: Error) => void): void {
+  takenResolve = resolve;
+  takenReject = reject;
+}
+function noop(): void {}
+
+/** The command in flight. One per connection, reused by every command of the session. */
 interface Pending {
-  /** The command line, without LF. */
-  line: string;
+  /** The command line as sent, LF included (sliced only where it is shown: no substring per command). */
+  wire: string;
   mode: DataMode;
   /** When it was sent (`performance.now()`), if commands are observed. */
   sentAt: number;
@@ -127,6 +159,9 @@ interface Pending {
   resolve: (value: unknown) => void;
   /** Reads the reply into the promise's value in the read callback (may throw); none: the reply itself. */
   map: ((reply: AgiReply) => unknown) | undefined;
+  /** Or: reads it through a decoder shared by the session's commands, given `tag`. */
+  decoder: ReplyDecoder | undefined;
+  tag: unknown;
   reject: (error: Error) => void;
 }
 
@@ -147,6 +182,8 @@ export class AgiConnection {
   private headerReader: HeaderReader | undefined;
   private readonly replies: ReplyReader;
   private pending: Pending | undefined;
+  /** The object {@link pending} points at while a command is in flight, made by the first command. */
+  private slot: Pending | undefined;
   private resolveHeader!: (header: AgiHeader) => void;
   private rejectHeader!: (error: Error) => void;
   private ending = false;
@@ -154,6 +191,7 @@ export class AgiConnection {
   private endResolvers: Array<() => void> = [];
   private readonly endListeners: Array<(end: ConnectionEnd) => void> = [];
   private hangupListener: (() => void) | undefined;
+  private session: ConnectionSession | undefined;
   private hangupPending = false;
   private endTimer: NodeJS.Timeout | undefined;
   private logSource: LogSource;
@@ -162,8 +200,11 @@ export class AgiConnection {
   private wire: boolean;
   private lineTap: LineTap | undefined;
   private readonly fair: boolean;
-  /** Under the fair scheduler: chunks received and not yet processed, and an end seen behind them. */
-  private inbox: Buffer[] | undefined;
+  /**
+   * Under the fair scheduler: input received and not yet processed (one chunk, as it nearly always
+   * is: AGI is one command, one reply; an array only past that), and an end seen behind it.
+   */
+  private inbox: Buffer | Buffer[] | undefined;
   private inboxBytes = 0;
   private inboxEnd: 'end' | 'close' | undefined;
   private readonly observeCommand: ((line: string, ms: number) => void) | undefined;
@@ -184,12 +225,13 @@ export class AgiConnection {
     this.logSource = options.log;
     this.trace = options.log.isLevelEnabled('trace');
     this.wire = options.log.isLevelEnabled('debug');
-    this.header = new Promise<AgiHeader>((resolve, reject) => {
-      this.resolveHeader = resolve;
-      this.rejectHeader = reject;
-    });
+    this.header = new Promise<AgiHeader>(takeResolvers as (resolve: (header: AgiHeader) => void, reject: (error: Error) => void) => void);
+    this.resolveHeader = takenResolve;
+    this.rejectHeader = takenReject;
+    takenResolve = noop;
+    takenReject = noop;
     // A rejected header that nobody awaits (the server gave up on the call) must not crash the process.
-    this.header.catch(() => {});
+    this.header.catch(noop);
     this.fair = options.fair ?? false;
     (input as unknown as OwnedStream)[kConnection] = this;
     (output as unknown as OwnedStream)[kConnection] = this;
@@ -212,10 +254,24 @@ export class AgiConnection {
     }
   }
 
+  /**
+   * Attaches the session above this connection (its {@link Agi}): told of the `HANGUP` line (as
+   * {@link onHangupLine}) and, after the {@link onEnd} listeners, of the end. One object per
+   * session instead of two closures.
+   */
+  attach(session: ConnectionSession): void {
+    this.session = session;
+    if (this.hangupPending) {
+      this.hangupPending = false;
+      session.hangupLine();
+    }
+  }
+
   /** Reports a hangup to the listener: the `HANGUP` line, or SIGHUP for a stdio script. */
   hangupSignalled(): void {
     if (this.ending || this.finished) return;
     if (this.hangupListener) this.hangupListener();
+    else if (this.session) this.session.hangupLine();
     else this.hangupPending = true;
   }
 
@@ -264,21 +320,64 @@ export class AgiConnection {
    * can never be taken for the next command's.
    */
   request<T = AgiReply>(line: string, mode: DataMode = 'keyword', trailer?: (reply: AgiReply) => boolean, map?: (reply: AgiReply) => T): Promise<T> {
+    return this.send(line, mode, trailer, map, undefined, undefined) as Promise<T>;
+  }
+
+  /**
+   * {@link request}, with the reply read by `decoder.decodeReply(reply, tag)` as it arrives: the
+   * same for every command of a session, so no closure per command.
+   */
+  requestDecoded(line: string, mode: DataMode, trailer: ((reply: AgiReply) => boolean) | undefined, decoder: ReplyDecoder, tag: unknown): Promise<unknown> {
+    return this.send(line, mode, trailer, undefined, decoder, tag);
+  }
+
+  private send(
+    line: string,
+    mode: DataMode,
+    trailer: ((reply: AgiReply) => boolean) | undefined,
+    map: ((reply: AgiReply) => unknown) | undefined,
+    decoder: ReplyDecoder | undefined,
+    tag: unknown,
+  ): Promise<unknown> {
     if (this.ending) return Promise.reject(new AgiSessionClosedError(line.trimEnd()));
     if (this.finished) return Promise.reject(new AgiHangupError('socket-closed', line.trimEnd()));
     if (this.pending) return Promise.reject(new AgiError('agikit bug: a second AGI command was sent while one is in flight'));
-    const reply = new Promise<T>((resolve, reject) => {
-      this.pending = { line: line.slice(0, -1), mode, sentAt: this.observeCommand ? performance.now() : 0, marker: undefined, ownReply: undefined, trailer, first: undefined, resolve: resolve as (value: unknown) => void, reject, map };
-    });
+    const reply = new Promise<unknown>(takeResolvers);
+    let pending = this.slot;
+    if (pending === undefined) {
+      pending = { wire: line, mode, sentAt: 0, marker: undefined, ownReply: undefined, trailer, first: undefined, resolve: takenResolve, map, decoder, tag, reject: takenReject };
+      this.slot = pending;
+    } else {
+      pending.wire = line;
+      pending.mode = mode;
+      pending.marker = undefined;
+      pending.ownReply = undefined;
+      pending.trailer = trailer;
+      pending.first = undefined;
+      pending.resolve = takenResolve;
+      pending.map = map;
+      pending.decoder = decoder;
+      pending.tag = tag;
+      pending.reject = takenReject;
+    }
+    pending.sentAt = this.observeCommand ? performance.now() : 0;
+    takenResolve = noop;
+    takenReject = noop;
+    this.pending = pending;
     if (this.trace) this.log.trace({ line: line.slice(0, -1) }, 'agi >>');
     this.lineTap?.sent(line.slice(0, -1));
     this.output.write(line);
     return reply;
   }
 
+  /** `true` while a command is in flight. */
+  get busy(): boolean {
+    return this.pending !== undefined;
+  }
+
   /** The command line in flight (without LF), or `undefined`. */
   get inFlight(): string | undefined {
-    return this.pending?.line;
+    return this.pending?.wire.slice(0, -1);
   }
 
   /**
@@ -312,7 +411,10 @@ export class AgiConnection {
    */
   end(graceMs = 5000, lastLine?: string): Promise<void> {
     if (this.finished) return Promise.resolve();
-    const done = new Promise<void>((resolve) => this.endResolvers.push(resolve));
+    const done = new Promise<void>(takeResolvers as (resolve: () => void, reject: (error: Error) => void) => void);
+    this.endResolvers.push(takenResolve as () => void);
+    takenResolve = noop;
+    takenReject = noop;
     if (!this.ending) {
       this.ending = true;
       // Errors are costly to build (stack capture): build one only when something waits for it.
@@ -324,7 +426,7 @@ export class AgiConnection {
       }
       this.output.end();
       if (graceMs <= 0) this.finish({ kind: 'ended' });
-      else this.endTimer = setTimeout(() => this.finish({ kind: 'ended' }), graceMs);
+      else this.endTimer = setTimeout(graceOver, graceMs, this);
     }
     return done;
   }
@@ -341,13 +443,14 @@ export class AgiConnection {
     if (this.finished) return;
     if (this.fair) {
       if (this.inbox) {
-        this.inbox.push(chunk);
+        if (Array.isArray(this.inbox)) this.inbox.push(chunk);
+        else this.inbox = [this.inbox, chunk];
         this.inboxBytes += chunk.length;
         if (this.inboxBytes > FAIR_INBOX_BYTES) this.input.pause();
         return;
       }
       if (!fairAdmit()) {
-        this.inbox = [chunk];
+        this.inbox = chunk;
         this.inboxBytes = chunk.length;
         fairQueue.push(this);
         return;
@@ -362,7 +465,8 @@ export class AgiConnection {
     this.inbox = undefined;
     if (this.inboxBytes > FAIR_INBOX_BYTES && !this.finished) this.input.resume();
     this.inboxBytes = 0;
-    if (chunks) for (const chunk of chunks) this.process(chunk);
+    if (Array.isArray(chunks)) for (const chunk of chunks) this.process(chunk);
+    else if (chunks) this.process(chunks);
     const end = this.inboxEnd;
     this.inboxEnd = undefined;
     if (end === 'end') this.onInputEnd();
@@ -371,18 +475,18 @@ export class AgiConnection {
 
   private process(chunk: Buffer): void {
     if (this.finished) return;
-    let lines: string[];
     try {
-      lines = this.splitter.push(chunk);
+      this.splitter.each(chunk, this, onLine);
     } catch (error) {
       this.fail(error as Error);
-      return;
     }
-    for (const line of lines) {
-      if (this.finished) return;
-      if (this.headerReader) this.onHeaderLine(line);
-      else this.onReplyLine(line);
-    }
+  }
+
+  /** @internal One line from the splitter. */
+  line(line: string): void {
+    if (this.finished) return;
+    if (this.headerReader) this.onHeaderLine(line);
+    else this.onReplyLine(line);
   }
 
   private onHeaderLine(line: string): void {
@@ -403,47 +507,40 @@ export class AgiConnection {
     if (this.trace) this.log.trace({ line }, 'agi <<');
     this.lineTap?.received(line);
     const pending = this.pending;
-    let event;
+    let event: AgiReply | ReplyStep;
     try {
-      event = this.replies.push(line, pending?.mode ?? 'keyword');
+      event = this.replies.read(line, pending?.mode ?? 'keyword');
     } catch (error) {
       this.fail(error as Error);
       return;
     }
-    switch (event.kind) {
-      case 'reply':
-        if (!pending) {
-          // After we half-closed, Asterisk may still answer a command we gave up on: harmless.
-          if (!this.ending) this.log.warn({ line }, 'AGI reply with no command in flight; ignored');
-          return;
-        }
-        if (pending.marker) {
-          if (event.reply.data !== pending.marker) {
-            // The command's own reply (it finished first, or answers interruption): hold it.
-            pending.ownReply = event.reply;
-            return;
-          }
-          this.settle(pending, pending.ownReply ?? interruptedReply(pending.line));
-          return;
-        }
-        if (!pending.first && pending.trailer?.(event.reply)) {
-          pending.first = event.reply;
-          pending.mode = 'keyword';
-          return;
-        }
-        if (pending.first) this.log.warn({ trailer: event.reply.lines }, 'second reply to one command (Asterisk quirk); dropped');
-        this.settle(pending, pending.first ?? event.reply);
-        return;
-      case 'hangup':
-        this.hangupSignalled();
-        return;
-      case 'unexpected':
-        // Stray empty lines happen (e.g. after the header); anything else is worth a warning.
-        if (line !== '') this.stray(line);
-        return;
-      default:
-        return;
+    if (typeof event === 'number') {
+      if (event === ReplyStep.Hangup) this.hangupSignalled();
+      // Stray empty lines happen (e.g. after the header); anything else is worth a warning.
+      else if (event === ReplyStep.Unexpected && line !== '') this.stray(line);
+      return;
     }
+    if (!pending) {
+      // After we half-closed, Asterisk may still answer a command we gave up on: harmless.
+      if (!this.ending) this.log.warn({ line }, 'AGI reply with no command in flight; ignored');
+      return;
+    }
+    if (pending.marker) {
+      if (event.data !== pending.marker) {
+        // The command's own reply (it finished first, or answers interruption): hold it.
+        pending.ownReply = event;
+        return;
+      }
+      this.settle(pending, pending.ownReply ?? interruptedReply(pending.wire.slice(0, -1)));
+      return;
+    }
+    if (!pending.first && pending.trailer?.(event)) {
+      pending.first = event;
+      pending.mode = 'keyword';
+      return;
+    }
+    if (pending.first) this.log.warn({ trailer: event.lines }, 'second reply to one command (Asterisk quirk); dropped');
+    this.settle(pending, pending.first ?? event);
   }
 
   /** Counts a stray line, and logs it unless this connection has logged too many lately. */
@@ -492,30 +589,49 @@ export class AgiConnection {
     this.finish({ kind: 'lost', error });
   }
 
-  /** Completes the command in flight with its reply (read through its `map`, if any). */
+  /** Completes the command in flight with its reply (read through its `map` or decoder, if any). */
   private settle(pending: Pending, reply: AgiReply): void {
+    // Take everything out of the slot first: a decoder may send the next command (a channel probe),
+    // which reuses it.
+    const { resolve, reject, map, decoder, tag, wire } = pending;
     this.pending = undefined;
-    this.observeCommand?.(pending.line, performance.now() - pending.sentAt);
-    if (this.wire) this.log.debug({ command: pending.line, reply: reply.lines.join('\n') }, 'agi command');
-    if (!pending.map) {
-      pending.resolve(reply);
+    pending.resolve = noop;
+    pending.reject = noop;
+    pending.map = undefined;
+    pending.decoder = undefined;
+    pending.tag = undefined;
+    pending.first = undefined;
+    pending.ownReply = undefined;
+    if (this.observeCommand) this.observeCommand(wire.slice(0, -1), performance.now() - pending.sentAt);
+    if (this.wire) this.log.debug({ command: wire.slice(0, -1), reply: reply.lines.join('\n') }, 'agi command');
+    if (!map && !decoder) {
+      resolve(reply);
       return;
     }
     let value: unknown;
     try {
-      value = pending.map(reply);
+      value = decoder ? decoder.decodeReply(reply, tag) : (map as (reply: AgiReply) => unknown)(reply);
     } catch (error) {
-      pending.reject(error as Error);
+      reject(error as Error);
       return;
     }
-    pending.resolve(value);
+    resolve(value);
   }
 
   private rejectPending(error: Error): void {
     const pending = this.pending;
     if (!pending) return;
     this.pending = undefined;
-    pending.reject(error);
+    const { reject, decoder, tag } = pending;
+    pending.resolve = noop;
+    pending.reject = noop;
+    pending.map = undefined;
+    pending.decoder = undefined;
+    pending.tag = undefined;
+    pending.first = undefined;
+    pending.ownReply = undefined;
+    decoder?.replyLost?.(tag);
+    reject(error);
   }
 
   private finish(end: ConnectionEnd): void {
@@ -530,6 +646,7 @@ export class AgiConnection {
     if (this.strayBudget?.suppressed) this.log.warn({ notLogged: this.strayBudget.suppressed, strayLines: this.strayLines }, 'unexpected lines from Asterisk ignored without a log line');
     // Listeners run before the streams are destroyed, so they can still read e.g. the peer address.
     for (const listener of this.endListeners) listener(end);
+    this.session?.connectionEnded(end);
     this.input.off('data', sharedOnData);
     // Keep an error listener: a late error on a destroyed stream must not become an uncaught exception.
     this.input.destroy();
@@ -537,6 +654,16 @@ export class AgiConnection {
     for (const resolve of this.endResolvers) resolve();
     this.endResolvers = [];
   }
+}
+
+/** Asterisk did not close its side within the grace period after our EOF: the session is over anyway. */
+function graceOver(connection: AgiConnection): void {
+  connection.destroy();
+}
+
+/** The splitter's line callback: shared by every connection (no bound closure per connection). */
+function onLine(connection: AgiConnection, line: string): void {
+  connection.line(line);
 }
 
 /** The reply a command gets when Asterisk stopped it for new input and printed nothing. */

@@ -63,6 +63,11 @@ export interface Operations {
   watchAmi(ami: LinkEvents): void;
   /** Starts the HTTP endpoint. */
   listen(port: number, host?: string): Promise<AddressInfo>;
+  /**
+   * In a worker of `agikit serve --workers`: hands these metrics to the primary's endpoint (which
+   * sums them over the workers) instead of serving them here.
+   */
+  shareWithPrimary(): void;
   /** Stops the HTTP endpoint. */
   close(): Promise<void>;
 }
@@ -76,7 +81,8 @@ export async function createOperations(log: Logger): Promise<Operations> {
   let amiUp: boolean | undefined;
   let stats: ServerStats | undefined;
   // One stats snapshot per scrape, shared by every metric's collect().
-  const snapshot = (): ServerStats | undefined => (stats ??= server?.stats);
+  let perScrape = true;
+  const snapshot = (): ServerStats | undefined => (perScrape ? (stats ??= server?.stats) : server?.stats);
 
   const gauge = (name: string, help: string, read: (s: ServerStats) => number): void => {
     new prom.Gauge({
@@ -135,32 +141,25 @@ export async function createOperations(log: Logger): Promise<Operations> {
     return { code: 200, body: { status: 'ok', ...base } };
   };
 
-  const http = createServer((request: IncomingMessage, response: ServerResponse) => {
-    const path = (request.url ?? '/').split('?')[0];
-    if (request.method !== 'GET' && request.method !== 'HEAD') {
-      response.writeHead(405, { allow: 'GET, HEAD' }).end();
-      return;
-    }
-    if (path === '/metrics') {
+  const endpoint = operationsEndpoint(
+    log,
+    () => {
       stats = undefined;
-      register.metrics().then(
-        (text) => response.writeHead(200, { 'content-type': register.contentType }).end(text),
-        (error: unknown) => {
-          log.error({ err: error }, 'metrics collection failed');
-          response.writeHead(500).end();
-        },
-      );
-      return;
-    }
-    if (path === '/health') {
-      const { code, body } = health();
-      response.writeHead(code, { 'content-type': 'application/json' }).end(`${JSON.stringify(body)}\n`);
-      return;
-    }
-    response.writeHead(404, { 'content-type': 'text/plain' }).end('not found: try /metrics or /health\n');
-  });
+      return register.metrics();
+    },
+    register.contentType,
+    health,
+  );
 
   return {
+    ...endpoint,
+    shareWithPrimary() {
+      // Constructing one installs the worker's answer to the primary's requests; there is no scrape
+      // here to share a snapshot, so every metric reads the stats itself.
+      new prom.AggregatorRegistry();
+      prom.AggregatorRegistry.setRegistries([register]);
+      perScrape = false;
+    },
     observeCommand: (line, ms) => roundTrip.observe({ command: commandLabel(line) }, ms / 1000),
     watchServer(watched) {
       server = watched;
@@ -178,6 +177,40 @@ export async function createOperations(log: Logger): Promise<Operations> {
       ami.on('connected', () => (amiUp = true));
       ami.on('disconnected', () => (amiUp = false));
     },
+  };
+}
+
+/** The HTTP side of the endpoint: `/metrics` from `metrics()`, `/health` from `health()`. */
+function operationsEndpoint(
+  log: Logger,
+  metrics: () => Promise<string>,
+  contentType: string,
+  health: () => { code: number; body: Record<string, unknown> },
+): Pick<Operations, 'listen' | 'close'> {
+  const http = createServer((request: IncomingMessage, response: ServerResponse) => {
+    const path = (request.url ?? '/').split('?')[0];
+    if (request.method !== 'GET' && request.method !== 'HEAD') {
+      response.writeHead(405, { allow: 'GET, HEAD' }).end();
+      return;
+    }
+    if (path === '/metrics') {
+      metrics().then(
+        (text) => response.writeHead(200, { 'content-type': contentType }).end(text),
+        (error: unknown) => {
+          log.error({ err: error }, 'metrics collection failed');
+          response.writeHead(500).end();
+        },
+      );
+      return;
+    }
+    if (path === '/health') {
+      const { code, body } = health();
+      response.writeHead(code, { 'content-type': 'application/json' }).end(`${JSON.stringify(body)}\n`);
+      return;
+    }
+    response.writeHead(404, { 'content-type': 'text/plain' }).end('not found: try /metrics or /health\n');
+  });
+  return {
     async listen(port, host = '127.0.0.1') {
       http.listen(port, host);
       await once(http, 'listening');
@@ -192,4 +225,30 @@ export async function createOperations(log: Logger): Promise<Operations> {
       });
     },
   };
+}
+
+/** What the primary of `agikit serve --workers` knows for `/health`. */
+export interface WorkersState {
+  workers: number;
+  draining: boolean;
+}
+
+/**
+ * The endpoint of `agikit serve --workers N --metrics-port`: served by the primary, with every
+ * worker's metrics summed (prom-client's AggregatorRegistry asks each worker over the cluster's IPC
+ * channel at every scrape), so it reads as one server's.
+ */
+export async function createPrimaryOperations(log: Logger, state: () => WorkersState): Promise<Pick<Operations, 'listen' | 'close'>> {
+  const prom: typeof PromClient = await import('prom-client');
+  const aggregator = new prom.AggregatorRegistry();
+  return operationsEndpoint(
+    log,
+    () => aggregator.clusterMetrics(),
+    aggregator.contentType,
+    () => {
+      const { workers, draining } = state();
+      if (draining) return { code: 503, body: { status: 'draining', workers } };
+      return workers > 0 ? { code: 200, body: { status: 'ok', workers } } : { code: 503, body: { status: 'starting', workers } };
+    },
+  );
 }

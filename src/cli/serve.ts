@@ -9,7 +9,8 @@ import { Router } from '../server/router.js';
 import { DEFAULT_HANGUP_GRACE_MS } from '../agi/agi.js';
 import { isConsumerClass, loadApp, loadModule } from './load-app.js';
 import { mediaFromFlags, parseAmiUrl } from './consumer-flags.js';
-import { createOperations, type LinkEvents, type Operations } from './operations.js';
+import { createOperations, createPrimaryOperations, type LinkEvents, type Operations, type WorkersState } from './operations.js';
+import { drainOnPrimary, isServeWorker, parseWorkers, runPrimary, workerId } from './workers.js';
 
 interface ServeOptions extends ListenOptions {
   logLevel: Level;
@@ -29,6 +30,7 @@ interface ServeOptions extends ListenOptions {
   mediaDir?: string;
   asteriskMediaDir?: string;
   tasks?: string;
+  workers?: number;
 }
 
 /** Reads a count or a duration in ms: an integer, at least `min`. */
@@ -61,6 +63,7 @@ export function registerServe(program: Command): void {
     .option('--ami <url>', 'Relay consumers: AMI to connect to, ami://user:secret@host:port')
     .option('--media-dir <dir>', 'Relay consumers: media directory shared with Asterisk (recordings, fetched audio, espeak-ng speech in <dir>/tts)')
     .option('--asterisk-media-dir <dir>', 'Relay consumers: the same directory as Asterisk sees it, when it differs')
+    .option('--workers <n>', 'worker processes, each a FastAGI server on the same port (auto: one per core); same drain and logging (lines carry "worker")', parseWorkers)
     .option('--tasks <url>', 'Relay consumers with onTask: where tasks come from, http://127.0.0.1:<port> (default port 4574) or redis://host:port')
     .addHelpText(
       'after',
@@ -68,6 +71,10 @@ export function registerServe(program: Command): void {
 Stopping: SIGTERM or SIGINT stops accepting calls and lets calls in progress finish for up to
 --drain-timeout ms; calls still running then end with AGIKIT_STATUS=SHUTDOWN and agikit exits 0.
 A second SIGTERM/SIGINT during the drain ends them at once the same way and exits.
+
+Workers: --workers 4 (or auto) runs four processes serving the same port; SIGTERM drains them all
+and agikit exits once every one has (0 if all drained cleanly); --metrics-port is served by the
+primary with the workers' metrics summed. Not for Relay consumers (one process).
 
 Metrics: with --metrics-port, an AMI link can be watched too: export it from the module as
 \`export const ami = await AmiClient.connect(...)\` (agikit_ami_connected).
@@ -83,7 +90,18 @@ Examples:
 In the dialplan:  same => n,AGI(agi://127.0.0.1:4573/hello,arg1,arg2)`,
     )
     .action(async (modulePath: string, options: ServeOptions) => {
-      const log = options.pretty ? pino({ level: options.logLevel }, prettyDestination()) : pino({ name: 'agikit', level: options.logLevel });
+      const root = options.pretty ? pino({ level: options.logLevel }, prettyDestination()) : pino({ name: 'agikit', level: options.logLevel });
+      const workers = options.workers ?? 1;
+      if (workers > 1 && !isServeWorker()) {
+        // The primary serves the metrics of every worker, summed; the workers serve calls only.
+        let read: () => WorkersState = () => ({ workers: 0, draining: false });
+        const endpoint = options.metricsPort !== undefined ? await createPrimaryOperations(root, () => read()) : undefined;
+        const exiting = runPrimary(workers, root, modulePath, (state) => (read = state));
+        if (endpoint) await endpoint.listen(options.metricsPort as number, options.metricsHost);
+        process.exit(await exiting);
+      }
+      const worker = workerId();
+      const log = worker === undefined ? root : root.child({ worker });
       const recordDir = options.recordDir;
       if (recordDir) mkdirSync(recordDir, { recursive: true });
       const app = await loadApp(modulePath);
@@ -125,8 +143,10 @@ In the dialplan:  same => n,AGI(agi://127.0.0.1:4573/hello,arg1,arg2)`,
         operations.watchServer(server);
         const ami = (await loadModule(modulePath)).ami;
         if (isLinkEvents(ami)) operations.watchAmi(ami);
-        await operations.listen(options.metricsPort as number, options.metricsHost);
+        if (worker !== undefined) operations.shareWithPrimary();
+        else await operations.listen(options.metricsPort as number, options.metricsHost);
       }
+      if (consumer && worker !== undefined) throw new InvalidArgumentError('--workers serves handler and router modules; a Relay consumer runs in one process');
       if (consumer) {
         // The consumer runs the server: AMI, ready(), SIGTERM drain (a second signal ends calls now), teardown().
         await consumer.run({ server, drainTimeoutMs: options.drainTimeout });
@@ -151,8 +171,12 @@ In the dialplan:  same => n,AGI(agi://127.0.0.1:4573/hello,arg1,arg2)`,
         );
       };
       // Handlers first: whoever reads the line below may signal at once (before them, a SIGTERM kills).
-      process.on('SIGTERM', stop);
-      process.on('SIGINT', stop);
+      if (worker !== undefined) {
+        drainOnPrimary(() => stop('SIGTERM'));
+      } else {
+        process.on('SIGTERM', stop);
+        process.on('SIGINT', stop);
+      }
       // Machine-readable line for scripts that start the server with --port 0 (JSON logs).
       log.info({ port: address.port }, `agikit serving ${modulePath} on ${address.address}:${address.port}`);
     });

@@ -38,8 +38,10 @@ export function encodeCommand(words: string, args: readonly WireArg[], maxLineBy
   for (let i = 0; i < end; i++) {
     const arg = args[i];
     if (arg === undefined) throw new AgiArgumentError(`${words}: argument ${i + 1} missing before a later one`);
-    line += ' ';
-    line += quoteArg(typeof arg === 'number' ? numberArg(words, arg) : arg);
+    const text = typeof arg === 'number' ? numberArg(words, arg) : arg;
+    // The common case inline (one string per argument less than quoteArg's `"…"` then `' '`).
+    if (UNSAFE.test(text) || NEEDS_ESCAPE.test(text)) line += ` ${quoteArg(text)}`;
+    else line += ` "${text}"`;
   }
   line += '\n';
   // Bytes can only exceed characters, so measure bytes only when the character count is close.
@@ -78,6 +80,17 @@ export function encodeRawCommand(text: string, maxLineBytes: number): string {
  * from 22.6.0 and on 23+, 2047 otherwise. Unknown or unparsable versions get the safe 2047.
  */
 export function maxLineBytesFor(version: string): number {
+  // Every call of a server names the same version: remember the last answer (no regex per call).
+  if (version === lastVersion) return lastVersionBytes;
+  lastVersionBytes = lineLimitOf(version);
+  lastVersion = version;
+  return lastVersionBytes;
+}
+
+let lastVersion: string | undefined;
+let lastVersionBytes = MAX_LINE_BYTES_2K;
+
+function lineLimitOf(version: string): number {
   const m = /^(\d+)\.(\d+)/.exec(version);
   if (!m) return MAX_LINE_BYTES_2K;
   const major = Number(m[1]);

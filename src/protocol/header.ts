@@ -98,8 +98,12 @@ const CANONICAL_KEYS = new Map<string, string>(
  * Pure and incremental, so the I/O shell can feed it lines as they arrive.
  */
 export class HeaderReader {
-  /** Keys and values alternately, as received (a flat array costs far less than a 24-key record). */
-  private readonly pairs: string[] = [];
+  /**
+   * Keys and values alternately, as received (a flat array costs far less than a 24-key record),
+   * sized for Asterisk's usual header up front so that it is not regrown three times per call.
+   */
+  private readonly pairs: string[] = new Array<string>(PAIRS_SIZE);
+  private count = 0;
   private lines = 0;
   private bytes = 0;
 
@@ -115,7 +119,9 @@ export class HeaderReader {
     if (line.endsWith('\r')) line = line.slice(0, -1);
     if (line === '') {
       // Stray empty lines before the first key are skipped; after it, the empty line ends the header.
-      return this.lines === 0 ? undefined : buildHeader(this.pairs);
+      if (this.lines === 0) return undefined;
+      this.pairs.length = this.count;
+      return new ParsedHeader(this.pairs, true);
     }
     this.lines += 1;
     this.bytes += Buffer.byteLength(line) + 1;
@@ -125,7 +131,10 @@ export class HeaderReader {
     if (this.bytes > this.limits.maxBytes) {
       throw new AgiProtocolError(`AGI header exceeds ${this.limits.maxBytes} bytes`);
     }
-    addHeaderLine(this.pairs, line);
+    // Keys and whole lines: a value is cut out of its line when it is read (most never are).
+    this.pairs[this.count] = headerKey(line);
+    this.pairs[this.count + 1] = line;
+    this.count += 2;
     return undefined;
   }
 }
@@ -135,22 +144,28 @@ export class HeaderReader {
  * is otherwise kept verbatim, so URLs with `:` and trailing spaces survive.
  */
 export function splitHeaderLine(line: string): [string, string] {
-  const pair: string[] = [];
-  addHeaderLine(pair, line);
-  return [pair[0] ?? '', pair[1] ?? ''];
+  return [headerKey(line), headerValue(line)];
 }
 
-/** Parses one header line (as {@link splitHeaderLine}) and appends its key and value to `pairs`. */
-function addHeaderLine(pairs: string[], line: string): void {
+/** Room for the pairs of Asterisk 22's 22 standard keys and a few arguments. */
+const PAIRS_SIZE = 64;
+
+/** The key of a header line (a shared constant for Asterisk's keys); throws for a line that is not one. */
+function headerKey(line: string): string {
   const colon = line.indexOf(':');
   const key = colon === -1 ? line : line.slice(0, colon);
   if (colon === -1 || !KEY.test(key)) {
     throw new AgiProtocolError(`not an AGI header line: ${JSON.stringify(line.slice(0, 80))}`);
   }
-  let start = colon + 1;
+  return CANONICAL_KEYS.get(key) ?? key;
+}
+
+/** The value of a header line {@link headerKey} accepted: after the first colon and one space or TAB. */
+function headerValue(line: string): string {
+  let start = line.indexOf(':') + 1;
   const sep = line.charCodeAt(start);
   if (sep === 32 || sep === 9) start += 1;
-  pairs.push(CANONICAL_KEYS.get(key) ?? key, line.slice(start));
+  return line.slice(start);
 }
 
 /** Parses a complete header given as lines (without LFs); the final empty line is optional. */
@@ -167,7 +182,7 @@ export function parseHeader(lines: readonly string[], limits?: HeaderLimits): Ag
 
 /** Builds the typed header from `agi_*` keys and values given alternately (`['agi_channel', 'SIP/a', …]`). */
 export function buildHeader(pairs: readonly string[]): AgiHeader {
-  return new ParsedHeader(pairs);
+  return new ParsedHeader(pairs, false);
 }
 
 /** The value of an integer field; 0 when absent or not a number. */
@@ -186,41 +201,86 @@ function known(value: string): string | null {
  * 24-key record per call is most of what 10,000 idle calls would otherwise keep.
  */
 class ParsedHeader implements AgiHeader {
-  readonly env: AgiEnv = {
-    request: '',
-    channel: '',
-    language: '',
-    type: '',
-    uniqueid: '',
-    version: '',
-    callerid: null,
-    calleridname: null,
-    callingpres: 0,
-    callingani2: 0,
-    callington: 0,
-    callingtns: 0,
-    dnid: null,
-    rdnis: null,
-    context: '',
-    extension: '',
-    priority: 0,
-    enhanced: false,
-    accountcode: '',
-    threadid: '',
-    network: false,
-    networkScript: '',
-  };
-  readonly args: string[] = [];
   readonly path: string;
-  private readonly queryText: string;
+  private envValue: AgiEnv | undefined;
+  private argsValue: string[] | undefined;
   private rawRecord: Record<string, string> | undefined;
   private queryParams: URLSearchParams | undefined;
 
-  constructor(private readonly pairs: readonly string[]) {
-    const env = this.env;
+  /**
+   * @param pairs keys and values alternately, or keys and their whole lines (`lines`), the value
+   *   then being cut out when read
+   */
+  constructor(
+    private readonly pairs: readonly string[],
+    private readonly lines: boolean,
+  ) {
+    // The path routes the call: read it now; the rest is typed on first use (most calls read little of it).
+    this.path = scriptPath(this.field('agi_network_script') ?? '');
+  }
+
+  /** The value of one `agi_*` key as received (the last one if repeated), or `undefined`. */
+  field(key: string): string | undefined {
+    for (let i = this.pairs.length - 2; i >= 0; i -= 2) if (this.pairs[i] === key) return this.valueAt(i);
+    return undefined;
+  }
+
+  /** The value of the pair at `i`. */
+  private valueAt(i: number): string {
+    const value = this.pairs[i + 1] as string;
+    return this.lines ? headerValue(value) : value;
+  }
+
+  get env(): AgiEnv {
+    return (this.envValue ??= this.typedEnv());
+  }
+
+  get args(): string[] {
+    if (!this.argsValue) {
+      const args: string[] = [];
+      const pairs = this.pairs;
+      for (let i = 0; i < pairs.length; i += 2) {
+        const key = pairs[i] as string;
+        if (!key.startsWith('agi_arg_')) continue;
+        const n = Number(key.slice(8));
+        if (Number.isInteger(n) && n >= 1 && n <= 1024) args[n - 1] = this.valueAt(i);
+      }
+      // agi_arg_N are numbered without gaps by Asterisk; a gap (from elsewhere) reads as ''.
+      for (let i = 0; i < args.length; i++) if (args[i] === undefined) args[i] = '';
+      this.argsValue = args;
+    }
+    return this.argsValue;
+  }
+
+  private typedEnv(): AgiEnv {
+    const env: AgiEnv = {
+      request: '',
+      channel: '',
+      language: '',
+      type: '',
+      uniqueid: '',
+      version: '',
+      callerid: null,
+      calleridname: null,
+      callingpres: 0,
+      callingani2: 0,
+      callington: 0,
+      callingtns: 0,
+      dnid: null,
+      rdnis: null,
+      context: '',
+      extension: '',
+      priority: 0,
+      enhanced: false,
+      accountcode: '',
+      threadid: '',
+      network: false,
+      networkScript: '',
+    };
+    const pairs = this.pairs;
     for (let i = 0; i < pairs.length; i += 2) {
       const key = pairs[i] as string;
-      const value = pairs[i + 1] as string;
+      const value = this.valueAt(i);
       switch (key) {
         case 'agi_request': env.request = value; break;
         case 'agi_channel': env.channel = value; break;
@@ -245,28 +305,22 @@ class ParsedHeader implements AgiHeader {
         case 'agi_network': env.network = value === 'yes'; break;
         case 'agi_network_script': env.networkScript = value; break;
         default:
-          if (key.startsWith('agi_arg_')) {
-            const n = Number(key.slice(8));
-            if (Number.isInteger(n) && n >= 1 && n <= 1024) this.args[n - 1] = value;
-          }
       }
     }
-    // agi_arg_N are numbered without gaps by Asterisk; a gap (from elsewhere) reads as ''.
-    for (let i = 0; i < this.args.length; i++) if (this.args[i] === undefined) this.args[i] = '';
-    ({ path: this.path, queryText: this.queryText } = scriptParts(env.networkScript));
+    return env;
   }
 
   get raw(): Record<string, string> {
     if (!this.rawRecord) {
       const raw: Record<string, string> = {};
-      for (let i = 0; i < this.pairs.length; i += 2) raw[this.pairs[i] as string] = this.pairs[i + 1] as string;
+      for (let i = 0; i < this.pairs.length; i += 2) raw[this.pairs[i] as string] = this.valueAt(i);
       this.rawRecord = raw;
     }
     return this.rawRecord;
   }
 
   get query(): URLSearchParams {
-    this.queryParams ??= new URLSearchParams(this.queryText);
+    this.queryParams ??= new URLSearchParams(scriptParts(this.field('agi_network_script') ?? '').queryText);
     return this.queryParams;
   }
 }
@@ -278,6 +332,25 @@ class ParsedHeader implements AgiHeader {
 export function splitScript(script: string): { path: string; query: URLSearchParams } {
   const { path, queryText } = scriptParts(script);
   return { path, query: new URLSearchParams(queryText) };
+}
+
+/** The script's path alone (as {@link scriptParts}), with no regex or object per call. */
+function scriptPath(script: string): string {
+  const q = script.indexOf('?');
+  let from = 0;
+  while (script.charCodeAt(from) === 47) from++;
+  const end = q === -1 ? script.length : q;
+  // `ivr/main` → `/ivr/main`; an already rooted `/ivr/main` is returned as it is.
+  if (from === 1 && end === script.length) return script;
+  return `/${script.slice(from, end)}`;
+}
+
+/**
+ * One `agi_*` value of a header as received, without typing the whole environment when the header
+ * is agikit's own (for a value needed on every call, such as `agi_version`).
+ */
+export function headerField(header: AgiHeader, key: 'agi_version'): string {
+  return header instanceof ParsedHeader ? (header.field(key) ?? '') : header.env.version;
 }
 
 /** The script's path (exactly one leading slash) and its query text, unparsed. */

@@ -19,20 +19,32 @@ export class LineSplitter {
   /** Feeds a chunk; returns the complete lines it finished (without the LF), in order. */
   push(chunk: Buffer): string[] {
     const lines: string[] = [];
+    this.each(chunk, lines, pushLine);
+    return lines;
+  }
+
+  /**
+   * Feeds a chunk and calls `onLine(target, line)` for each complete line, in order, as it is cut:
+   * no array per chunk (the connection reads every chunk of every call this way). A line over the
+   * bound throws after the lines before it were delivered.
+   */
+  each<T>(chunk: Buffer, target: T, onLine: (target: T, line: string) => void): void {
     let start = 0;
     let lf = chunk.indexOf(10);
     while (lf !== -1) {
       const length = this.pendingBytes + (lf - start);
       if (length > this.maxLineBytes) throw this.tooLong(length);
+      let line: string;
       if (this.pendingBytes === 0) {
-        lines.push(chunk.toString('utf8', start, lf));
+        line = chunk.toString('utf8', start, lf);
       } else {
         this.pending.push(chunk.subarray(start, lf));
-        lines.push(Buffer.concat(this.pending, length).toString('utf8'));
+        line = Buffer.concat(this.pending, length).toString('utf8');
         this.pending = [];
         this.pendingBytes = 0;
       }
       start = lf + 1;
+      onLine(target, line);
       lf = chunk.indexOf(10, start);
     }
     if (start < chunk.length) {
@@ -42,7 +54,6 @@ export class LineSplitter {
       this.pending.push(Buffer.from(chunk.subarray(start)));
       this.pendingBytes += rest;
     }
-    return lines;
   }
 
   /** Bytes received after the last LF, still waiting for their line to end. */
@@ -55,4 +66,8 @@ export class LineSplitter {
     this.pendingBytes = 0;
     return new AgiProtocolError(`line of ${length}+ bytes exceeds the ${this.maxLineBytes}-byte limit`);
   }
+}
+
+function pushLine(lines: string[], line: string): void {
+  lines.push(line);
 }

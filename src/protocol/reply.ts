@@ -47,6 +47,14 @@ export const DEFAULT_MAX_REPLY_BYTES = 64 * 1024;
 
 const HANGUP_EVENT: ReplyEvent = { kind: 'hangup' };
 
+/** What {@link ReplyReader.read} says of a line that did not finish a reply. */
+export const enum ReplyStep {
+  Hangup,
+  Provisional,
+  Partial,
+  Unexpected,
+}
+
 /** `true` for an ASCII digit's char code. */
 function isDigit(code: number): boolean {
   return code >= 48 && code <= 57;
@@ -80,6 +88,25 @@ export class ReplyReader {
    * it only matters for 200 lines.
    */
   push(line: string, mode: DataMode = 'keyword'): ReplyEvent {
+    const step = this.read(line, mode);
+    if (typeof step !== 'number') return { kind: 'reply', reply: step };
+    switch (step) {
+      case ReplyStep.Hangup:
+        return HANGUP_EVENT;
+      case ReplyStep.Provisional:
+        return { kind: 'provisional', line };
+      case ReplyStep.Partial:
+        return { kind: 'partial' };
+      default:
+        return { kind: 'unexpected', line };
+    }
+  }
+
+  /**
+   * {@link push} without the event object: the finished reply, or what else the line was. The
+   * connection reads every reply of every call through this, so it allocates only the reply itself.
+   */
+  read(line: string, mode: DataMode = 'keyword'): AgiReply | ReplyStep {
     if (this.continuation) {
       // Inside a value that contained LF: every line is data (Asterisk never interleaves HANGUP here).
       this.hold(line);
@@ -89,7 +116,7 @@ export class ReplyReader {
         this.continuation = undefined;
         return this.finish(parseFinal(joined, 'freeText', this.lines));
       }
-      return { kind: 'partial' };
+      return ReplyStep.Partial;
     }
     if (this.usage) {
       this.hold(line);
@@ -100,30 +127,34 @@ export class ReplyReader {
         return this.finish(reply);
       }
       this.usage.push(line);
-      return { kind: 'partial' };
+      return ReplyStep.Partial;
     }
-    if (line === 'HANGUP') return HANGUP_EVENT;
+    if (line === 'HANGUP') return ReplyStep.Hangup;
     // A status line is three digits, then a space, a hyphen (520- usage block) or nothing.
     const sep = line.length === 3 ? 32 : line.charCodeAt(3);
     if (!(isDigit(line.charCodeAt(0)) && isDigit(line.charCodeAt(1)) && isDigit(line.charCodeAt(2)) && (sep === 32 || sep === 45))) {
-      return { kind: 'unexpected', line };
+      return ReplyStep.Unexpected;
     }
-    const code = line.slice(0, 3);
-    if (code === '100') {
+    // Compared by char code: no substring per reply.
+    const c0 = line.charCodeAt(0);
+    const c1 = line.charCodeAt(1);
+    const c2 = line.charCodeAt(2);
+    if (c0 === 49 && c1 === 48 && c2 === 48) {
       this.hold(line);
-      return { kind: 'provisional', line };
+      return ReplyStep.Provisional;
     }
     if (sep === 45) {
       // `520-Invalid command syntax.  Proper usage follows:` opens a usage block.
       this.hold(line);
       this.usage = [];
-      return { kind: 'partial' };
+      return ReplyStep.Partial;
     }
-    if (mode === 'freeText' && code === '200' && opensUnclosedValue(line)) {
+    if (mode === 'freeText' && c0 === 50 && c1 === 48 && c2 === 48 && opensUnclosedValue(line)) {
       this.hold(line);
       this.continuation = [line];
-      return { kind: 'partial' };
+      return ReplyStep.Partial;
     }
+    if (this.lines.length === 0) return parseFinal(line, mode);
     this.lines.push(line);
     return this.finish(parseFinal(line, mode, this.lines));
   }
@@ -136,10 +167,10 @@ export class ReplyReader {
     this.heldBytes = 0;
   }
 
-  private finish(reply: AgiReply): ReplyEvent {
+  private finish(reply: AgiReply): AgiReply {
     this.lines = [];
     this.heldBytes = 0;
-    return { kind: 'reply', reply };
+    return reply;
   }
 
   /** Keeps one line of a reply that is not finished yet, within the reply's bounds. */
@@ -159,35 +190,72 @@ export class ReplyReader {
 
 /** `200 result=1 (some value` with no `)` at the end: the value continues on the next line. */
 function opensUnclosedValue(line: string): boolean {
-  const afterResult = /^200 result=\S* \(/.exec(line);
-  return afterResult !== null && !line.endsWith(')');
+  if (!line.startsWith('200 result=') || line.endsWith(')')) return false;
+  // The result token runs to the first space; a value follows only as ` (`.
+  const space = line.indexOf(' ', 11);
+  if (space === -1 || line.charCodeAt(space + 1) !== 40) return false;
+  for (let i = 11; i < space; i++) if (isSpace(line.charCodeAt(i))) return false;
+  return true;
+}
+
+/** Whitespace as the regex class `\s` sees it in a reply line (space, TAB, CR, VT, FF). */
+function isSpace(code: number): boolean {
+  return code === 32 || (code >= 9 && code <= 13);
 }
 
 /**
  * Parses one complete final reply line (or, for free-text values with LF, the joined lines).
- * Never throws: anything unrecognised lands in `text`.
+ * Never throws: anything unrecognised lands in `text`. Scans by index (no regex, one substring
+ * per field): every reply of every call goes through here.
  */
 export function parseFinal(line: string, mode: DataMode = 'keyword', lines: string[] = [line]): AgiReply {
   const code = Number(line.slice(0, 3));
-  let rest = line.length > 4 ? line.slice(4) : '';
-  const reply: AgiReply = { code, result: '', data: undefined, attrs: {}, text: rest, usage: undefined, lines };
-  if (!rest.startsWith('result=')) return reply;
-  const space = rest.indexOf(' ', 7);
-  reply.result = space === -1 ? rest.slice(7) : rest.slice(7, space);
-  rest = space === -1 ? '' : rest.slice(space + 1);
-  reply.text = rest;
-  if (rest.startsWith('(')) {
-    const close = mode === 'freeText' ? rest.lastIndexOf(')') : rest.indexOf(')');
-    if (close !== -1) {
-      reply.data = rest.slice(1, close);
-      rest = rest.slice(close + 1).replace(/^ +/, '');
+  const reply: AgiReply = { code, result: '', data: undefined, attrs: NO_ATTRS, text: '', usage: undefined, lines };
+  if (line.length <= 4) return reply;
+  if (!line.startsWith('result=', 4)) {
+    reply.text = line.slice(4);
+    return reply;
+  }
+  const space = line.indexOf(' ', 11);
+  if (space === -1) {
+    reply.result = line.slice(11);
+    return reply;
+  }
+  reply.result = line.slice(11, space);
+  let at = space + 1;
+  reply.text = line.slice(at);
+  if (line.charCodeAt(at) === 40) {
+    const close = mode === 'freeText' ? line.lastIndexOf(')') : line.indexOf(')', at);
+    if (close > at) {
+      reply.data = line.slice(at + 1, close);
+      at = close + 1;
+      while (line.charCodeAt(at) === 32) at++;
     }
   }
-  if (rest !== '') parseAttrs(rest, reply.attrs);
+  if (at < line.length) reply.attrs = parseAttrs(at === space + 1 ? reply.text : line.slice(at), {});
   return reply;
 }
 
-const ATTR = /^([A-Za-z_][A-Za-z0-9_]*)=/;
+/** The attributes of the many replies that have none: one shared, frozen, empty record. */
+const NO_ATTRS: Record<string, string> = Object.freeze({}) as Record<string, string>;
+
+/** `true` for a character that may start an attribute key (`[A-Za-z_]`). */
+function isKeyStart(code: number): boolean {
+  return (code >= 65 && code <= 90) || (code >= 97 && code <= 122) || code === 95;
+}
+
+/** `true` for a character that may continue an attribute key (`[A-Za-z0-9_]`). */
+function isKeyChar(code: number): boolean {
+  return isKeyStart(code) || isDigit(code);
+}
+
+/** End of a `key=` starting at `from` (the index of `=`), or -1 if the text there is not one. */
+function keyEnd(text: string, from: number): number {
+  if (!isKeyStart(text.charCodeAt(from))) return -1;
+  let i = from + 1;
+  while (isKeyChar(text.charCodeAt(i))) i++;
+  return text.charCodeAt(i) === 61 ? i : -1;
+}
 
 /**
  * Reads `key=value` pairs separated by spaces into `into`. A value in double quotes may contain spaces
@@ -199,14 +267,14 @@ export function parseAttrs(text: string, into: Record<string, string> = {}): Rec
   while (i < text.length) {
     while (text.charCodeAt(i) === 32) i++;
     if (i >= text.length) break;
-    const m = ATTR.exec(text.slice(i));
-    if (!m) {
+    const eq = keyEnd(text, i);
+    if (eq === -1) {
       const next = text.indexOf(' ', i);
       i = next === -1 ? text.length : next + 1;
       continue;
     }
-    const key = m[1] as string;
-    i += m[0].length;
+    const key = text.slice(i, eq);
+    i = eq + 1;
     let value: string;
     if (text.charCodeAt(i) === 34) {
       const end = closingQuote(text, i + 1);

@@ -10,7 +10,8 @@ import { DEFAULT_HEADER_LIMITS, type AgiHeader, type HeaderLimits } from '../pro
 import { allowList } from './allow.js';
 import { connectionFdBudget } from './fd-budget.js';
 import { Router, type AgiHandler, type RouterLike } from './router.js';
-import { CALL_STATUSES, runCall, type CallEnd, type CallStatus } from './run-call.js';
+import { CALL_STATUSES, runCall, type CallEnd, type CallStatus, type RunCallOptions } from './run-call.js';
+import type { AgiConnectionOptions } from '../agi/connection.js';
 
 export type { CallEnd, CallStatus } from './run-call.js';
 
@@ -140,7 +141,6 @@ export class FastAgiServer extends EventEmitter {
   private readonly host: string;
   private readonly port: number;
   private readonly isAllowed: ((address: string | undefined) => boolean) | undefined;
-  private readonly headerLimits: HeaderLimits;
   private readonly connections = new Set<AgiConnection>();
   /** Calls whose handler started and whose connection is still open, by connection. */
   private readonly open = new Map<AgiConnection, OpenCall>();
@@ -167,9 +167,38 @@ export class FastAgiServer extends EventEmitter {
     strayLines: 0,
   };
 
+  /** What every connection is made with (built once: a call costs no options object). */
+  private readonly connectionOptions: AgiConnectionOptions;
+  /** What every call is run with, admitted or refused as busy (built once, hooks included). */
+  private readonly callOptions: { admitted: RunCallOptions; busy: RunCallOptions };
+  /** Calls whose handler is running, by connection (the open ones are in {@link open} too). */
+  private readonly starting = new Map<AgiConnection, OpenCall>();
+
   constructor(private readonly options: FastAgiServerOptions = {}) {
     super();
     this.log = options.logger ?? pino();
+    this.connectionOptions = {
+      log: this.log,
+      headerLimits: { ...DEFAULT_HEADER_LIMITS, ...options.headerLimits },
+      fair: true,
+      ...(options.maxLineBytes ? { maxLineBytes: options.maxLineBytes } : {}),
+      ...(options.maxReplyBytes ? { maxReplyBytes: options.maxReplyBytes } : {}),
+      ...(options.observeCommand ? { observeCommand: options.observeCommand } : {}),
+    };
+    const admitted: RunCallOptions = {
+      log: this.log,
+      busy: false,
+      ...(options.statusVariable !== undefined ? { statusVariable: options.statusVariable } : {}),
+      ...(options.commandTimeoutMs !== undefined ? { commandTimeoutMs: options.commandTimeoutMs } : {}),
+      ...(options.hangupGraceMs !== undefined ? { hangupGraceMs: options.hangupGraceMs } : {}),
+      ...(options.transcripts ? { onTranscript: options.transcripts } : {}),
+      onStart: (agi, route, connection) => this.callStarted(agi, route, connection),
+      onFinish: (_agi, connection) => {
+        const call = this.starting.get(connection);
+        if (call) this.handlerFinished(call, connection);
+      },
+    };
+    this.callOptions = { admitted, busy: { ...admitted, busy: true } };
     this.host = options.host ?? '127.0.0.1';
     this.port = options.port ?? 4573;
     if (options.router) {
@@ -179,7 +208,6 @@ export class FastAgiServer extends EventEmitter {
       this.router = this.ownRouter;
     }
     this.isAllowed = options.allow ? allowList(options.allow) : undefined;
-    this.headerLimits = { ...DEFAULT_HEADER_LIMITS, ...options.headerLimits };
     this.maxPending = options.maxPendingConnections ?? DEFAULT_MAX_PENDING_CONNECTIONS;
     this.server = createServer({ noDelay: true }, (socket) => this.accept(socket));
     this.server.on('error', (error: NodeJS.ErrnoException) => {
@@ -333,14 +361,7 @@ export class FastAgiServer extends EventEmitter {
       return;
     }
     this.counters.connections++;
-    const connection = new AgiConnection(socket, socket, {
-      log: this.log,
-      headerLimits: this.headerLimits,
-      fair: true,
-      ...(this.options.maxLineBytes ? { maxLineBytes: this.options.maxLineBytes } : {}),
-      ...(this.options.maxReplyBytes ? { maxReplyBytes: this.options.maxReplyBytes } : {}),
-      ...(this.options.observeCommand ? { observeCommand: this.options.observeCommand } : {}),
-    });
+    const connection = new AgiConnection(socket, socket, this.connectionOptions);
     this.connections.add(connection);
     connection.onEnd((end) => this.forget(connection, socket, end));
     this.awaitHeader(connection);
@@ -355,7 +376,7 @@ export class FastAgiServer extends EventEmitter {
   /** Arms the header timeout and starts the call once the header is in. */
   private awaitHeader(connection: AgiConnection): void {
     const timeoutMs = this.options.headerTimeoutMs ?? DEFAULT_HEADER_TIMEOUT_MS;
-    const timer = setTimeout(() => connection.destroy(new AgiProtocolError(`no complete AGI header within ${timeoutMs} ms`)), timeoutMs);
+    const timer = setTimeout(headerTimedOut, timeoutMs, connection, timeoutMs);
     connection.header.then(
       (header) => {
         clearTimeout(timer);
@@ -404,7 +425,8 @@ export class FastAgiServer extends EventEmitter {
     call.lingerTimer.unref();
   }
 
-  private handlerFinished(call: OpenCall): void {
+  private handlerFinished(call: OpenCall, connection: AgiConnection): void {
+    this.starting.delete(connection);
     call.running = false;
     if (!call.closed) return;
     this.lingering--;
@@ -412,28 +434,25 @@ export class FastAgiServer extends EventEmitter {
     if (call.reported) call.agi.log.info({ route: call.route, ageMs: Date.now() - call.started }, 'lingering handler finished');
   }
 
+  private callStarted(agi: Agi, route: string, connection: AgiConnection): void {
+    const call: OpenCall = { agi, route, started: Date.now(), running: true, closed: connection.isFinished };
+    this.starting.set(connection, call);
+    this.counters.started++;
+    if (call.closed) this.lingering++;
+    else this.open.set(connection, call);
+    this.emit('call', agi);
+  }
+
   private async runCall(connection: AgiConnection, header: AgiHeader): Promise<void> {
     const max = this.options.maxConnections;
-    let call: OpenCall | undefined;
-    const end = await runCall(connection, header, this.router, {
-      log: this.log,
-      busy: max !== undefined && this.open.size >= max,
-      ...(this.options.statusVariable !== undefined ? { statusVariable: this.options.statusVariable } : {}),
-      ...(this.options.commandTimeoutMs !== undefined ? { commandTimeoutMs: this.options.commandTimeoutMs } : {}),
-      ...(this.options.hangupGraceMs !== undefined ? { hangupGraceMs: this.options.hangupGraceMs } : {}),
-      ...(this.options.transcripts ? { onTranscript: this.options.transcripts } : {}),
-      onStart: (agi, route) => {
-        call = { agi, route, started: Date.now(), running: true, closed: connection.isFinished };
-        this.counters.started++;
-        if (call.closed) this.lingering++;
-        else this.open.set(connection, call);
-        this.emit('call', agi);
-      },
-      onFinish: () => {
-        if (call) this.handlerFinished(call);
-      },
-    });
+    const busy = max !== undefined && this.open.size >= max;
+    const end = await runCall(connection, header, this.router, busy ? this.callOptions.busy : this.callOptions.admitted);
     this.counters.calls[end.status]++;
-    this.emit('callEnd', end);
+    if (this.listenerCount('callEnd') > 0) this.emit('callEnd', end);
   }
+}
+
+/** A connection's header timeout (shared: no closure per connection). */
+function headerTimedOut(connection: AgiConnection, timeoutMs: number): void {
+  connection.destroy(new AgiProtocolError(`no complete AGI header within ${timeoutMs} ms`));
 }

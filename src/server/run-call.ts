@@ -4,7 +4,7 @@ import type { AgiConnection } from '../agi/connection.js';
 import { AgiHangupError } from '../errors.js';
 import type { AgiHeader } from '../protocol/header.js';
 import { TranscriptRecorder, type Transcript } from '../agi/transcript.js';
-import type { AgiHandler, RouterLike } from './router.js';
+import type { RouterLike } from './router.js';
 
 /**
  * How a call ended, as written to the status variable (`AGIKIT_STATUS`) for the dialplan:
@@ -34,10 +34,10 @@ export interface RunCallOptions extends Pick<AgiOptions, 'statusVariable' | 'com
   log: Logger;
   /** Refuse the call with status `BUSY` instead of running a handler. */
   busy?: boolean;
-  /** Called when the handler starts, with the route pattern that matched. */
-  onStart?: (agi: Agi, route: string) => void;
+  /** Called when the handler starts, with the route pattern that matched (and the connection). */
+  onStart?: (agi: Agi, route: string, connection: AgiConnection) => void;
   /** Called when the handler has finished (before the session is closed). */
-  onFinish?: (agi: Agi) => void;
+  onFinish?: (agi: Agi, connection: AgiConnection) => void;
   /** Record the session: called with its transcript once it has ended. */
   onTranscript?: (transcript: Transcript, end: CallEnd) => void;
 }
@@ -56,13 +56,14 @@ export async function runCall(connection: AgiConnection, header: AgiHeader, rout
   const recorder = options.onTranscript ? new TranscriptRecorder(header) : undefined;
   if (recorder) connection.tap(recorder);
   const match = options.busy ? undefined : router.match(header.path);
+  // One literal of fixed shape (undefined means default to Agi): no spread objects per call.
   const agi = new Agi(connection, header, {
     log,
-    ...(match ? { params: match.params } : {}),
-    ...(options.statusVariable !== undefined ? { statusVariable: options.statusVariable } : {}),
-    ...(options.commandTimeoutMs !== undefined ? { commandTimeoutMs: options.commandTimeoutMs } : {}),
-    ...(options.closeGraceMs !== undefined ? { closeGraceMs: options.closeGraceMs } : {}),
-    ...(options.hangupGraceMs !== undefined ? { hangupGraceMs: options.hangupGraceMs } : {}),
+    params: match?.params,
+    statusVariable: options.statusVariable,
+    commandTimeoutMs: options.commandTimeoutMs,
+    closeGraceMs: options.closeGraceMs,
+    hangupGraceMs: options.hangupGraceMs,
   });
   const started = Date.now();
   let status: CallStatus;
@@ -75,9 +76,17 @@ export async function runCall(connection: AgiConnection, header: AgiHeader, rout
     log().warn({ path: header.path }, 'call refused: no route for this path');
   } else {
     if (base.isLevelEnabled('debug')) log().debug({ path: header.path, route: match.pattern }, 'call started');
-    options.onStart?.(agi, match.pattern);
-    ({ status, error } = await runHandler(agi, match.handler));
-    options.onFinish?.(agi);
+    options.onStart?.(agi, match.pattern, connection);
+    // Classify how the handler ended, then wait for onHangup cleanup (a handler that lingers after a
+    // hangup has its session closed by the Agi itself: AgiOptions.hangupGraceMs).
+    try {
+      await match.handler(agi);
+      status = 'SUCCESS';
+    } catch (thrown) {
+      ({ status, error } = handlerFailed(agi, thrown));
+    }
+    if (agi.hasHangupCleanup) await agi.hangupCleanup();
+    options.onFinish?.(agi, connection);
   }
   await agi.close(status);
   // Where agikit closed the session itself, that is what the dialplan was told.
@@ -96,32 +105,19 @@ export async function runCall(connection: AgiConnection, header: AgiHeader, rout
   return end;
 }
 
-/** What {@link runHandler} observed. */
+/** How a handler that threw ended the call. */
 export interface HandlerOutcome {
   status: CallStatus;
   /** What the handler threw, if it did. */
   error?: unknown;
 }
 
-/**
- * Runs a handler to completion: classifies how it ended, logs a failure with the call's identity,
- * and waits for `onHangup` cleanup. Never throws. (A handler that lingers after a hangup has its
- * session closed by the Agi itself: `AgiOptions.hangupGraceMs`.)
- */
-export async function runHandler(agi: Agi, handler: AgiHandler): Promise<HandlerOutcome> {
-  let outcome: HandlerOutcome;
-  try {
-    await handler(agi);
-    outcome = { status: 'SUCCESS' };
-  } catch (error) {
-    if (error instanceof AgiHangupError) {
-      agi.log.info({ reason: error.reason }, 'handler ended by hangup');
-      outcome = { status: 'HANGUP', error };
-    } else {
-      agi.log.error({ err: error }, 'handler failed');
-      outcome = { status: 'FAILURE', error };
-    }
+/** Classifies and logs what a handler threw. */
+function handlerFailed(agi: Agi, error: unknown): HandlerOutcome {
+  if (error instanceof AgiHangupError) {
+    agi.log.info({ reason: error.reason }, 'handler ended by hangup');
+    return { status: 'HANGUP', error };
   }
-  await agi.hangupCleanup();
-  return outcome;
+  agi.log.error({ err: error }, 'handler failed');
+  return { status: 'FAILURE', error };
 }

@@ -48,6 +48,55 @@ describe('agikit serve', () => {
     assert.match(serve.stdout(), /draining calls before exit/);
   });
 
+  it('--workers 2: two processes serve calls on one port, and SIGTERM drains every one before exit 0', async (t) => {
+    const serve = spawnNode(t, [bin, 'serve', example, '--port', '0', '--workers', '2']);
+    const port = Number((await serve.waitFor(/"port":(\d+),"workers":2,"msg":"agikit serving/))[1]);
+    // The primary hands connections out in turn: four calls reach both workers.
+    const calls = await Promise.all([1, 2, 3, 4].map((n) => FakeCall.connect(port, { script: 'hello', args: [String(n)] })));
+    for (const call of calls) {
+      assert.deepEqual((await call.nextCommand()).words, ['ANSWER']);
+      call.reply('200 result=0');
+    }
+    for (const call of calls) assert.deepEqual((await call.nextCommand()).words.slice(0, 2), ['STREAM', 'FILE']);
+    // Each call logs "new call" after ANSWER, with the id of the worker serving it.
+    await serve.waitFor(/("worker":\d+.*"msg":"new call"[^]*){4}/);
+    const servedBy = new Set([...serve.stdout().matchAll(/"worker":(\d+)[^\n]*"msg":"new call"/g)].map((m) => m[1]));
+    assert.equal(servedBy.size, 2, `calls served by workers ${[...servedBy].join(', ')}`);
+    // Calls are in progress when SIGTERM arrives: every worker lets its own finish.
+    serve.child.kill('SIGTERM');
+    await serve.waitFor(/draining calls in every worker/);
+    for (const call of calls) {
+      call.respond((cmd) => (cmd.words[0] === 'STREAM' ? '200 result=0 endpos=100' : cmd.words[0] === 'GET' ? '200 result=42' : '200 result=1'));
+      call.reply('200 result=0 endpos=100');
+    }
+    for (const call of calls) await closed(call, 'a call in progress at SIGTERM did not run to its end');
+    assert.equal(await serve.exit('did not exit after every worker drained'), 0);
+    for (const call of calls) assert.deepEqual(call.commands.at(-1)?.words, ['SET', 'VARIABLE', 'AGIKIT_STATUS', 'SUCCESS']);
+    assert.equal(serve.stdout().match(/"worker":\d+[^\n]*"msg":"draining calls before exit"/g)?.length, 2, 'each worker drained');
+  });
+
+  it('--workers 2 --metrics-port: the primary serves the metrics of every worker, summed', async (t) => {
+    const serve = spawnNode(t, [bin, 'serve', example, '--port', '0', '--workers', '2', '--metrics-port', '0']);
+    const metricsPort = Number((await serve.waitFor(/"port":(\d+),"msg":"operations endpoint listening/))[1]);
+    const port = Number((await serve.waitFor(/"port":(\d+),"workers":2,"msg":"agikit serving/))[1]);
+    const calls = await Promise.all([1, 2, 3, 4].map((n) => FakeCall.connect(port, { script: 'hello', args: [String(n)] })));
+    const replies: Record<string, string> = { ANSWER: '200 result=0', STREAM: '200 result=0 endpos=100', GET: '200 result=42', SAY: '200 result=0' };
+    for (const call of calls) call.respond((cmd) => replies[cmd.words[0] ?? ''] ?? '200 result=1');
+    for (const call of calls) await closed(call, 'a call did not run to its end');
+    await serve.waitFor(/("worker":\d+.*"msg":"new call"[^]*){4}/);
+    const servedBy = new Set([...serve.stdout().matchAll(/"worker":(\d+)[^\n]*"msg":"new call"/g)].map((m) => m[1]));
+    assert.equal(servedBy.size, 2, 'both workers served calls');
+    const response = await fetch(`http://127.0.0.1:${metricsPort}/metrics`);
+    assert.equal(response.status, 200);
+    const text = await response.text();
+    assert.match(text, /^agikit_calls_ended_total\{status="SUCCESS"\} 4$/m, text.split('\n').filter((l) => l.startsWith('agikit_')).join('\n'));
+    assert.match(text, /^agikit_command_round_trip_seconds_count\{command="ANSWER"\} 4$/m);
+    const health = await fetch(`http://127.0.0.1:${metricsPort}/health`);
+    assert.deepEqual(await health.json(), { status: 'ok', workers: 2 });
+    serve.child.kill('SIGTERM');
+    assert.equal(await serve.exit('did not exit after SIGTERM'), 0);
+  });
+
   it('--no-status-variable leaves AGIKIT_STATUS alone; an unknown route is NOTFOUND otherwise', async (t) => {
     const quietServe = startServe(t, [example, '--port', '0', '--no-status-variable']);
     const call = await FakeCall.connect(await quietServe.port(), { script: 'nowhere' });
