@@ -141,6 +141,17 @@ function takeResolvers(resolve: (value: unknown) => void, reject: (error: Error)
 }
 function noop(): void {}
 
+/** Lets go of what a finished command left in the reused slot (callbacks, decoder, held replies). */
+function emptySlot(pending: Pending): void {
+  pending.resolve = noop;
+  pending.reject = noop;
+  pending.map = undefined;
+  pending.decoder = undefined;
+  pending.tag = undefined;
+  pending.first = undefined;
+  pending.ownReply = undefined;
+}
+
 /** The command in flight. One per connection, reused by every command of the session. */
 interface Pending {
   /** The command line as sent, LF included (sliced only where it is shown: no substring per command). */
@@ -595,13 +606,7 @@ export class AgiConnection {
     // which reuses it.
     const { resolve, reject, map, decoder, tag, wire } = pending;
     this.pending = undefined;
-    pending.resolve = noop;
-    pending.reject = noop;
-    pending.map = undefined;
-    pending.decoder = undefined;
-    pending.tag = undefined;
-    pending.first = undefined;
-    pending.ownReply = undefined;
+    emptySlot(pending);
     if (this.observeCommand) this.observeCommand(wire.slice(0, -1), performance.now() - pending.sentAt);
     if (this.wire) this.log.debug({ command: wire.slice(0, -1), reply: reply.lines.join('\n') }, 'agi command');
     if (!map && !decoder) {
@@ -623,13 +628,7 @@ export class AgiConnection {
     if (!pending) return;
     this.pending = undefined;
     const { reject, decoder, tag } = pending;
-    pending.resolve = noop;
-    pending.reject = noop;
-    pending.map = undefined;
-    pending.decoder = undefined;
-    pending.tag = undefined;
-    pending.first = undefined;
-    pending.ownReply = undefined;
+    emptySlot(pending);
     decoder?.replyLost?.(tag);
     reject(error);
   }
