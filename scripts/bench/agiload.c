@@ -690,32 +690,47 @@ static void poll_once(int timeout_ms) {
   }
 }
 
+/* One edge of the measured window: the server's CPU and memory, the machine's, the generator's CPU,
+ * and the time. The clock is read last when the window opens and first when it closes, so that the
+ * reads themselves fall outside it. */
+struct window_edge {
+  struct proc_sample server;
+  struct machine_sample machine;
+  double gen_cpu_s;
+  uint64_t at_ns;
+};
+
+static void read_edge(struct window_edge *w) {
+  read_proc(opt_pid, &w->server);
+  read_machine(&w->machine);
+  w->gen_cpu_s = self_cpu_s();
+}
+static void window_opens(struct window_edge *w) {
+  read_edge(w);
+  w->at_ns = now_ns();
+}
+static void window_closes(struct window_edge *w) {
+  w->at_ns = now_ns();
+  read_edge(w);
+}
+
 static int run_load(void) {
   alloc_conns(opt_conc);
   uint64_t t0 = now_ns();
   uint64_t t_measure = t0 + (uint64_t)(opt_warmup * 1e9);
   uint64_t t_end = t_measure + (uint64_t)(opt_duration * 1e9);
   for (int i = 0; i < nconns; i++) start_call(i);
-  struct proc_sample p0 = {0}, p1 = {0};
-  struct machine_sample m0 = {0}, m1 = {0};
-  double g0 = 0, g1 = 0;
-  uint64_t tm0 = 0, tm1 = 0;
+  struct window_edge w0 = {0}, w1 = {0};
   uint64_t errors_before = 0;
   for (;;) {
     uint64_t t = now_ns();
     if (!measuring && !stopping && t >= t_measure) {
       errors_before = err_connect + err_reset + err_mismatch + err_early_eof + err_extra + err_overflow + err_write;
-      read_proc(opt_pid, &p0);
-      read_machine(&m0);
-      g0 = self_cpu_s();
-      tm0 = now_ns();
+      window_opens(&w0);
       measuring = 1;
     }
     if (measuring && t >= t_end) {
-      tm1 = now_ns();
-      read_proc(opt_pid, &p1);
-      read_machine(&m1);
-      g1 = self_cpu_s();
+      window_closes(&w1);
       measuring = 0;
       stopping = 1;
       break;
@@ -740,7 +755,7 @@ static int run_load(void) {
       close_conn(&conns[i], 0);
     }
   uint64_t errors = err_connect + err_reset + err_mismatch + err_early_eof + err_extra + err_overflow + err_write;
-  double secs = (double)(tm1 - tm0) / 1e9;
+  double secs = (double)(w1.at_ns - w0.at_ns) / 1e9;
   qsort(cmd_lat, cmd_lat_n, sizeof *cmd_lat, cmp_u64);
   qsort(sess_lat, sess_lat_n, sizeof *sess_lat, cmp_u64);
   /* Fairness across the N closed-loop slots: Jain's index of calls completed per slot (1 = perfectly even). */
@@ -754,7 +769,7 @@ static int run_load(void) {
     if (slot_sessions[i] > smax) smax = slot_sessions[i];
   }
   double jain = sxx > 0 ? sx * sx / ((double)nconns * sxx) : 0;
-  double server_cpu = p1.cpu_s - p0.cpu_s;
+  double server_cpu = w1.server.cpu_s - w0.server.cpu_s;
   for (int i = 0; i < nsteps; i++) qsort(step_lat[i], step_lat_n[i], sizeof(uint64_t), cmp_u64);
   printf("{\"mode\":\"load\",\"conc\":%d,\"seconds\":%.4f,\"sessions\":%lu,\"commands\":%lu,"
          "\"sessionsPerSec\":%.1f,\"commandsPerSec\":%.1f,"
@@ -778,10 +793,10 @@ static int run_load(void) {
          "\"server\":{\"cpuSeconds\":%.3f,\"userSeconds\":%.3f,\"sysSeconds\":%.3f,\"cpuUsPerSession\":%.2f,\"rssKiB\":%ld,\"hwmKiB\":%ld},"
          "\"generator\":{\"cpuSeconds\":%.3f,\"cpuUsPerSession\":%.2f},"
          "\"machine\":{\"busySeconds\":%.3f,\"irqSeconds\":%.3f,\"idleSeconds\":%.3f}}\n",
-         jain, (unsigned long)(smin == UINT64_MAX ? 0 : smin), (unsigned long)smax, server_cpu, p1.user_s - p0.user_s, p1.sys_s - p0.sys_s,
-         sessions_ok ? server_cpu * 1e6 / (double)sessions_ok : 0, p1.rss_kib, p1.hwm_kib, g1 - g0,
-         sessions_ok ? (g1 - g0) * 1e6 / (double)sessions_ok : 0, m1.busy_s - m0.busy_s, m1.irq_s - m0.irq_s,
-         m1.idle_s - m0.idle_s);
+         jain, (unsigned long)(smin == UINT64_MAX ? 0 : smin), (unsigned long)smax, server_cpu, w1.server.user_s - w0.server.user_s, w1.server.sys_s - w0.server.sys_s,
+         sessions_ok ? server_cpu * 1e6 / (double)sessions_ok : 0, w1.server.rss_kib, w1.server.hwm_kib, w1.gen_cpu_s - w0.gen_cpu_s,
+         sessions_ok ? (w1.gen_cpu_s - w0.gen_cpu_s) * 1e6 / (double)sessions_ok : 0, w1.machine.busy_s - w0.machine.busy_s, w1.machine.irq_s - w0.machine.irq_s,
+         w1.machine.idle_s - w0.machine.idle_s);
   fflush(stdout);
   return 0;
 }
@@ -837,24 +852,15 @@ static int run_open(void) {
   double interval = 1e9 / opt_rate;
   uint64_t arrivals = 0;
   uint64_t offered_in_window = 0;
-  struct proc_sample p0 = {0}, p1 = {0};
-  struct machine_sample m0 = {0}, m1 = {0};
-  double g0 = 0, g1 = 0;
-  uint64_t tm0 = 0, tm1 = 0;
+  struct window_edge w0 = {0}, w1 = {0};
   for (;;) {
     uint64_t t = now_ns();
     if (!measuring && !stopping && t >= t_measure) {
-      read_proc(opt_pid, &p0);
-      read_machine(&m0);
-      g0 = self_cpu_s();
-      tm0 = now_ns();
+      window_opens(&w0);
       measuring = 1;
     }
     if (measuring && t >= t_end) {
-      tm1 = now_ns();
-      read_proc(opt_pid, &p1);
-      read_machine(&m1);
-      g1 = self_cpu_s();
+      window_closes(&w1);
       measuring = 0;
       stopping = 1;
       break;
@@ -892,10 +898,10 @@ static int run_open(void) {
       close_conn(&conns[i], 0);
     }
   uint64_t errors = err_connect + err_reset + err_mismatch + err_early_eof + err_extra + err_overflow + err_write;
-  double secs = (double)(tm1 - tm0) / 1e9;
+  double secs = (double)(w1.at_ns - w0.at_ns) / 1e9;
   qsort(cmd_lat, cmd_lat_n, sizeof *cmd_lat, cmp_u64);
   qsort(sess_lat, sess_lat_n, sizeof *sess_lat, cmp_u64);
-  double server_cpu = p1.cpu_s - p0.cpu_s;
+  double server_cpu = w1.server.cpu_s - w0.server.cpu_s;
   printf("{\"mode\":\"open\",\"rate\":%.1f,\"thinkMs\":%.1f,\"maxCalls\":%d,\"seconds\":%.4f,\"offeredPerSec\":%.1f,"
          "\"sessions\":%lu,\"commands\":%lu,\"sessionsPerSec\":%.1f,\"commandsPerSec\":%.1f,\"dropped\":%lu,"
          "\"cmdUs\":{\"mean\":%.1f,\"p50\":%.1f,\"p90\":%.1f,\"p99\":%.1f,\"p999\":%.1f,\"max\":%.1f},"
@@ -909,8 +915,8 @@ static int run_open(void) {
   print_json_text(first_error);
   printf("\",\"server\":{\"cpuSeconds\":%.3f,\"cpuUsPerSession\":%.2f,\"rssKiB\":%ld,\"hwmKiB\":%ld},"
          "\"generator\":{\"cpuSeconds\":%.3f},\"machine\":{\"busySeconds\":%.3f}}\n",
-         server_cpu, sessions_ok ? server_cpu * 1e6 / (double)sessions_ok : 0, p1.rss_kib, p1.hwm_kib, g1 - g0,
-         m1.busy_s - m0.busy_s);
+         server_cpu, sessions_ok ? server_cpu * 1e6 / (double)sessions_ok : 0, w1.server.rss_kib, w1.server.hwm_kib, w1.gen_cpu_s - w0.gen_cpu_s,
+         w1.machine.busy_s - w0.machine.busy_s);
   fflush(stdout);
   return 0;
 }
