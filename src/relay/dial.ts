@@ -14,7 +14,7 @@
  */
 
 import type { Call } from './call.js';
-import type { PhoneDevice } from './devices.js';
+import { DEFAULT_DEVICE_TIMEOUT, type PhoneDevice } from './devices.js';
 import { RELAY_CONTEXTS, RELAY_VARIABLES } from './dialplan.js';
 import { RelayArgumentError, RelayError } from './errors.js';
 import { hangupReasonFromCause, type HangupReason, type RelayEvent, type RelayResult } from './results.js';
@@ -51,8 +51,8 @@ export interface DialResult extends RelayResult {
   readonly call: Call;
 }
 
-/** Default ring time of a dial (seconds). */
-export const DEFAULT_DIAL_TIMEOUT = 30;
+/** Default ring time of a dial (seconds): the same as a `connect()` device's. */
+export const DEFAULT_DIAL_TIMEOUT = DEFAULT_DEVICE_TIMEOUT;
 
 /** The longest ring time accepted (seconds): an hour. */
 const MAX_DIAL_TIMEOUT = 3600;
