@@ -263,6 +263,13 @@ async function relayServer(options: RelayOptions, app: (call: Call) => Promise<v
   return { runtime, server, session, failures, close: () => server.close({ timeoutMs: 500 }) };
 }
 
+/** Resolves once `ami` is sent a Redirect. */
+function redirectSent(ami: FakeAmi): Promise<void> {
+  return new Promise((resolve) => {
+    ami.onAction = (name) => name === 'Redirect' && resolve();
+  });
+}
+
 /** Answers CHANNEL STATUS (Up) and the end-of-session status write; everything else by hand. */
 function standard(command: ReceivedCommand): string | undefined {
   if (command.words[0] === 'CHANNEL' && command.words[1] === 'STATUS') return '200 result=6';
@@ -274,9 +281,7 @@ describe('D1 on a fake Asterisk: a call leaves its AGI session and comes back to
   it('leaveAgi(): RELAY_OWNER, Redirect; the HANGUP that follows is no hangup; /relay/resume attaches the new session to the same Call, which plays on it', async () => {
     const ami = new FakeAmi();
     let report: Record<string, unknown> = {};
-    let redirected!: () => void;
-    const redirect = new Promise<void>((resolve) => (redirected = resolve));
-    ami.onAction = (name) => name === 'Redirect' && redirected();
+    const redirect = redirectSent(ami);
     const t = await relayServer({ ami: ami.client }, async (call) => {
       const seen = watch(call);
       const first = call.agi;
@@ -311,9 +316,7 @@ describe('D1 on a fake Asterisk: a call leaves its AGI session and comes back to
 
   it('leaveAgi() to a context of the user\'s writes RELAY_OWNER too (it may end in Goto(relay-resume,s,1))', async () => {
     const ami = new FakeAmi();
-    let redirected!: () => void;
-    const redirect = new Promise<void>((resolve) => (redirected = resolve));
-    ami.onAction = (name) => name === 'Redirect' && redirected();
+    const redirect = redirectSent(ami);
     const t = await relayServer({ ami: ami.client }, async (call) => {
       await call.leaveAgi({ context: 'fax-receive', exten: 's' });
     });
