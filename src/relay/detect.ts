@@ -17,7 +17,6 @@
  * @module
  */
 
-import { setTimeout as sleep } from 'node:timers/promises';
 import type { Agi } from '../agi/agi.js';
 import { AgiAbortError, AgiHangupError, AgiInterruptedError } from '../errors.js';
 import { agiEvent, type Call } from './call.js';
@@ -41,6 +40,7 @@ import {
   type ToneSpec,
 } from './detect-options.js';
 import { CallNotControllableError, RelayCapabilityError, RelayError } from './errors.js';
+import { pollEvery } from './poll.js';
 import type { DetectResult, RelayEvent, StopResult } from './results.js';
 
 /** `detecting` while it runs, then `finished` (whatever it found), or `error` when it could not run. */
@@ -357,23 +357,15 @@ class DetectComponent extends Component<DetectResult, DetectState> {
     try {
       const before = toneCount(await ami.getVariable(functions.count));
       await ami.setVariable(functions.start, '');
-      return await this.inBackground(deadline, (settle) => {
-        let polling = true;
-        void (async () => {
-          while (polling) {
-            await sleep(TONE_POLL_MS);
-            if (!polling) return;
-            const value = await ami.getVariable(functions.count).catch(() => undefined);
-            if (value === undefined || toneCount(value) <= before || !polling) continue;
-            polling = false;
-            this.update(tone);
-            settle('detected', { name: 'ami.Getvar', payload: { Variable: functions.count, Value: value } });
-          }
-        })();
-        return () => {
-          polling = false;
-        };
-      });
+      return await this.inBackground(deadline, (settle) =>
+        pollEvery(TONE_POLL_MS, async (active) => {
+          const value = await ami.getVariable(functions.count).catch(() => undefined);
+          if (value === undefined || toneCount(value) <= before || !active()) return false;
+          this.update(tone);
+          settle('detected', { name: 'ami.Getvar', payload: { Variable: functions.count, Value: value } });
+          return true;
+        }),
+      );
     } finally {
       if (toneDetectorUsers.get(this.call) === this.controlId) toneDetectorUsers.delete(this.call);
       await ami.setVariable(functions.remove, '').catch((error: unknown) => this.call.log.debug({ err: error }, 'detect: removing TONE_DETECT failed (the channel is gone?)'));

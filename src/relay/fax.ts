@@ -13,7 +13,6 @@
  * @module
  */
 
-import { setTimeout as sleep } from 'node:timers/promises';
 import { mkdir, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -40,6 +39,7 @@ import {
   type FaxSendParams,
   type FaxVariables,
 } from './fax-options.js';
+import { pollEvery } from './poll.js';
 import type { FaxResult, RelayEvent, StopResult } from './results.js';
 
 /**
@@ -209,26 +209,21 @@ class FaxComponent extends Component<FaxResult, FaxState> {
         return event.get(field) ?? '';
       });
     });
-    let polling = true;
-    void (async () => {
-      let session: string | undefined;
-      while (polling) {
-        await sleep(FAX_PAGE_POLL_MS);
-        if (!polling) break;
-        try {
-          session ??= await ami.faxSessionNumber();
-          if (session === undefined || !polling) continue;
-          const pages = pagesDone(await ami.faxSession(session));
-          if (pages !== null && polling) this.reportPages(pages);
-        } catch (error) {
-          // The session ended between two polls, or AMI is busy: the end result tops the count up.
-          this.call.log.debug({ err: error }, 'fax: reading the page counter failed');
-          session = undefined;
-        }
+    let session: string | undefined;
+    const stopPolling = pollEvery(FAX_PAGE_POLL_MS, async (active) => {
+      try {
+        session ??= await ami.faxSessionNumber();
+        if (session === undefined || !active()) return;
+        const pages = pagesDone(await ami.faxSession(session));
+        if (pages !== null && active()) this.reportPages(pages);
+      } catch (error) {
+        // The session ended between two polls, or AMI is busy: the end result tops the count up.
+        this.call.log.debug({ err: error }, 'fax: reading the page counter failed');
+        session = undefined;
       }
-    })();
+    });
     return () => {
-      polling = false;
+      stopPolling();
       stopEvents();
     };
   }
