@@ -22,8 +22,8 @@
 
 import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { constants } from 'node:fs';
-import { mkdir, open, unlink } from 'node:fs/promises';
+import { closeSync, constants, open as openFd } from 'node:fs';
+import { mkdir, unlink } from 'node:fs/promises';
 import { Socket } from 'node:net';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -66,6 +66,7 @@ const SPY_END_MS = 5000;
 const FIFO_FORMAT = { extension: 'sln48', rate: 48_000 } as const;
 
 const execFileAsync = promisify(execFile);
+const openFifo = promisify(openFd);
 
 /** The event of an AMI event. */
 function amiEvent(event: AmiMessage): RelayEvent {
@@ -307,8 +308,17 @@ class TapComponent extends Component<TapResult, TapState> {
     await execFileAsync('mkfifo', ['-m', '0666', local]);
     // Opened read-write: a FIFO read end alone sees end-of-file until MixMonitor opens it (at its first
     // frame), and again whenever it closes; the tap's end comes from AMI and the call instead.
-    const fifo = await open(local, constants.O_RDWR | constants.O_NONBLOCK);
-    const reader = new Socket({ fd: fifo.fd, readable: true, writable: false });
+    // A plain descriptor, not a FileHandle: the socket owns and closes it, and a FileHandle left to
+    // the garbage collector would close the same number again (EBADF kills the process, or worse, it
+    // closes a descriptor reused meanwhile).
+    const fd = await openFifo(local, constants.O_RDWR | constants.O_NONBLOCK);
+    let reader: Socket;
+    try {
+      reader = new Socket({ fd, readable: true, writable: false });
+    } catch (error) {
+      closeSync(fd);
+      throw error;
+    }
     reader.on('error', (error) => this.call.log.warn({ err: error }, 'tap: reading the listen FIFO failed'));
     let sink: TapSink | undefined;
     let pacer: Pacer | undefined;

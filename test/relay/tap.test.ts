@@ -6,8 +6,12 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
+import { createSocket } from 'node:dgram';
+import { closeSync, constants, existsSync, openSync, statSync, writeSync } from 'node:fs';
 import { connect } from 'node:net';
 import { describe, it, mock } from 'node:test';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import type { AmiClient } from '../../src/ami/client.js';
 import { AmiMessage } from '../../src/ami/message.js';
 import { Call } from '../../src/relay/call.js';
@@ -17,7 +21,7 @@ import { decodeRtp, encodeRtp } from '../../src/relay/rtp.js';
 import { RelayRuntime } from '../../src/relay/runtime.js';
 import { Decimator, Framer, Pacer, PACER_GAP_MS, S16leReader, type TapSink } from '../../src/relay/tap-media.js';
 import { chanSpyOptions, checkTapParams, destinationDevice, tapMechanism, type TapParams } from '../../src/relay/tap-params.js';
-import { nextEvent, WAIT_MS, within } from '../support/settle.js';
+import { nextEvent, until, WAIT_MS, within } from '../support/settle.js';
 
 const RTP: TapParams = { audioDirection: 'speak', targetType: 'rtp', targetAddr: '127.0.0.1', targetPort: 40000 };
 
@@ -193,6 +197,12 @@ class FakeTapAmi extends EventEmitter {
     return name === 'UNICASTRTP_LOCAL_PORT' ? '17000' : name === 'UNICASTRTP_LOCAL_ADDRESS' ? '127.0.0.1' : '';
   }
 
+  /** MixMonitor and StopMixMonitor, the `listen` tap's actions. */
+  async action(name: string, fields: Record<string, string | undefined>): Promise<AmiMessage> {
+    this.actions.push([name, fields]);
+    return new AmiMessage([['Response', 'Success'], ...(name === 'MixMonitor' ? [['MixMonitorID', '0x1'] as [string, string]] : [])]);
+  }
+
   async hangup(channel: string): Promise<void> {
     this.actions.push(['Hangup', channel]);
     setImmediate(() => this.channels.get(channel)?.(new AmiMessage([['Event', 'Hangup'], ['Uniqueid', channel], ['Cause', '16']])));
@@ -260,6 +270,42 @@ describe('tap component', () => {
     assert.equal(result.successful, false);
     assert.equal(result.event?.name, 'tap.error');
     assert.deepEqual(ami.actions, []);
+  });
+
+  it('listen to RTP: reads what MixMonitor writes into the FIFO, sends it at 8 kHz; stop() stops MixMonitor, removes the FIFO and lets its descriptor go once', async () => {
+    const ami = new FakeTapAmi();
+    const call = fakeCall(ami, true);
+    const receiver = createSocket('udp4');
+    await new Promise<void>((resolve) => receiver.bind(0, '127.0.0.1', resolve));
+    const packets: Buffer[] = [];
+    receiver.on('message', (packet) => packets.push(packet));
+    try {
+      const action = await call.tapAsync({ ...RTP, audioDirection: 'listen', targetPort: receiver.address().port, codec: 'PCMA' });
+      await nextEvent(call, 'tap.tapping', 'tap.tapping');
+      const [name, fields] = ami.actions[0] as [string, { Options: string }];
+      assert.equal(name, 'MixMonitor');
+      const fifo = /^t\((.+\.sln48)\)$/.exec(fields.Options)?.[1];
+      assert.ok(fifo, `MixMonitor writes into a FIFO: ${fields.Options}`);
+      assert.ok(statSync(fifo).isFIFO());
+      // 100 ms of a loud 48 kHz square wave, as MixMonitor would write it: five 20 ms packets of PCMA.
+      const samples = Buffer.alloc(4800 * 2);
+      for (let i = 0; i < 4800; i++) samples.writeInt16LE(i % 48 < 24 ? 12000 : -12000, i * 2);
+      const writer = openSync(fifo, constants.O_WRONLY | constants.O_NONBLOCK);
+      writeSync(writer, samples);
+      closeSync(writer);
+      await until(() => packets.length >= 5, 'five RTP packets from 100 ms of audio');
+      assert.deepEqual([...new Set(packets.map((packet) => decodeRtp(packet)?.payloadType))], [8]);
+      assert.deepEqual(await action.stop(), { successful: true });
+      assert.deepEqual(ami.actions[1], ['StopMixMonitor', { Channel: 'PJSIP/a-1', MixMonitorID: '0x1' }]);
+      assert.equal(existsSync(fifo), false, 'the FIFO is removed');
+    } finally {
+      receiver.close();
+    }
+    // A descriptor owned twice (by the socket reading the FIFO and by a FileHandle left to the
+    // garbage collector) is closed again at the next collection: EBADF ends the process there.
+    setFlagsFromString('--expose-gc');
+    (runInNewContext('gc') as () => void)();
+    await new Promise((resolve) => setTimeout(resolve, 100));
   });
 
   it('refuses before anything starts: bad parameters, no AMI, listen without a media directory', async () => {
