@@ -416,7 +416,8 @@ async function openSuite(points) {
   const top = Math.max(...opts.conc);
   const capacity = points.find((p) => p.conc === top && p.impl === 'raw')?.agg.sessionsPerSec.median;
   if (!capacity) return null;
-  const list = [impls()[0], impls().find((i) => i.id === main.name)];
+  // raw and every agikit build given (`--agikit name=path`), to compare builds under an open loop too.
+  const list = [impls()[0], ...impls().filter((i) => opts.agikit.some((a) => a.name === i.id))];
   const out = { capacity, thinkMs: opts.think, points: [] };
   for (const load of opts.open) {
     const rate = capacity * load;
@@ -430,6 +431,9 @@ async function openSuite(points) {
         const { port, pid } = await server.ready;
         let r;
         try {
+          // Warm first (a second of closed loop): a cold server falls behind while its code is still
+          // being compiled, and the backlog, not the server, would then set the figures.
+          await runLoad(port, pid, 32, 0, 1);
           r = await runOpen(port, pid, rate);
         } finally {
           await server.stop();

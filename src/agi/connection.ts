@@ -17,70 +17,12 @@ export interface AgiConnectionOptions {
   maxReplyBytes?: number;
   /** Bounds on the header (default 256 lines, 64 KiB). */
   headerLimits?: HeaderLimits;
-  /**
-   * Take part in the process-wide fair scheduler (the FastAGI server does): input is processed for
-   * at most {@link FAIR_TURN_BUDGET} connections per event-loop turn, so that under load new calls
-   * are accepted at the pace calls end instead of waiting behind every busy one.
-   */
-  fair?: boolean;
   /** Called as each command's final reply arrives: the command line (without LF) and its round trip in ms. */
   observeCommand?: (line: string, ms: number) => void;
 }
 
-/**
- * Connections whose input is processed per event-loop turn under the fair scheduler. Node accepts one
- * new connection per turn, while without this every established connection with input is served in
- * the same turn: under load new calls then wait in the kernel's accept queue for tens of ms. Below
- * the budget input is processed at once, as without the scheduler; past it, it waits its turn.
- */
-export const FAIR_TURN_BUDGET = 4;
-
-/**
- * Input a connection may hold while it waits for its turn; past it the stream is paused (TCP
- * backpressure) until the turn comes, so a peer that floods while queued costs no more than this.
- */
-export const FAIR_INBOX_BYTES = 64 * 1024;
-
 /** Stray lines from Asterisk logged per connection per minute; the rest are only counted. */
 const STRAY_LINES_LOGGED = 5;
-
-/** Connections whose input waits for a later turn, first come first served. */
-const fairQueue: AgiConnection[] = [];
-let fairHead = 0;
-/** Connections served in the current turn. */
-let servedThisTurn = 0;
-let turnHookScheduled = false;
-
-/** Decides for a connection with new input: `true` to process it now, `false` to queue it. */
-function fairAdmit(): boolean {
-  if (!turnHookScheduled) {
-    turnHookScheduled = true;
-    setImmediate(endOfTurn);
-  }
-  // While others wait, newcomers queue behind them (FIFO); otherwise the turn's budget decides.
-  if (fairHead < fairQueue.length || servedThisTurn >= FAIR_TURN_BUDGET) return false;
-  servedThisTurn += 1;
-  return true;
-}
-
-/** After each turn's I/O: a new budget, spent first on the connections that waited. */
-function endOfTurn(): void {
-  turnHookScheduled = false;
-  servedThisTurn = 0;
-  while (servedThisTurn < FAIR_TURN_BUDGET && fairHead < fairQueue.length) {
-    servedThisTurn += 1;
-    (fairQueue[fairHead++] as AgiConnection).runInbox();
-  }
-  if (fairHead >= fairQueue.length) {
-    fairQueue.length = 0;
-    fairHead = 0;
-  }
-  // Work done here counts toward the next turn; reset it (and serve the rest) after that turn.
-  if (servedThisTurn > 0 && !turnHookScheduled) {
-    turnHookScheduled = true;
-    setImmediate(endOfTurn);
-  }
-}
 
 /**
  * Stream listeners shared by every connection (they find theirs through a symbol on the stream):
@@ -210,14 +152,6 @@ export class AgiConnection {
   /** Log each command and its reply at debug. */
   private wire: boolean;
   private lineTap: LineTap | undefined;
-  private readonly fair: boolean;
-  /**
-   * Under the fair scheduler: input received and not yet processed (one chunk, as it nearly always
-   * is: AGI is one command, one reply; an array only past that), and an end seen behind it.
-   */
-  private inbox: Buffer | Buffer[] | undefined;
-  private inboxBytes = 0;
-  private inboxEnd: 'end' | 'close' | undefined;
   private readonly observeCommand: ((line: string, ms: number) => void) | undefined;
   /** Made on the first stray line only. */
   private strayBudget: LogBudget | undefined;
@@ -243,7 +177,6 @@ export class AgiConnection {
     takenReject = noop;
     // A rejected header that nobody awaits (the server gave up on the call) must not crash the process.
     this.header.catch(noop);
-    this.fair = options.fair ?? false;
     (input as unknown as OwnedStream)[kConnection] = this;
     (output as unknown as OwnedStream)[kConnection] = this;
     input.on('data', sharedOnData);
@@ -452,40 +385,6 @@ export class AgiConnection {
   /** @internal Input from the stream (through the shared listener). */
   onData(chunk: Buffer): void {
     if (this.finished) return;
-    if (this.fair) {
-      if (this.inbox) {
-        if (Array.isArray(this.inbox)) this.inbox.push(chunk);
-        else this.inbox = [this.inbox, chunk];
-        this.inboxBytes += chunk.length;
-        if (this.inboxBytes > FAIR_INBOX_BYTES) this.input.pause();
-        return;
-      }
-      if (!fairAdmit()) {
-        this.inbox = chunk;
-        this.inboxBytes = chunk.length;
-        fairQueue.push(this);
-        return;
-      }
-    }
-    this.process(chunk);
-  }
-
-  /** @internal The fair scheduler's turn for this connection. */
-  runInbox(): void {
-    const chunks = this.inbox;
-    this.inbox = undefined;
-    if (this.inboxBytes > FAIR_INBOX_BYTES && !this.finished) this.input.resume();
-    this.inboxBytes = 0;
-    if (Array.isArray(chunks)) for (const chunk of chunks) this.process(chunk);
-    else if (chunks) this.process(chunks);
-    const end = this.inboxEnd;
-    this.inboxEnd = undefined;
-    if (end === 'end') this.onInputEnd();
-    else if (end === 'close') this.onInputClose();
-  }
-
-  private process(chunk: Buffer): void {
-    if (this.finished) return;
     try {
       this.splitter.each(chunk, this, onLine);
     } catch (error) {
@@ -564,11 +463,6 @@ export class AgiConnection {
 
   /** @internal The stream ended (EOF). */
   onInputEnd(): void {
-    if (this.inbox) {
-      // Input still waits for its turn: end after it.
-      this.inboxEnd ??= 'end';
-      return;
-    }
     if (this.headerReader) {
       this.fail(new AgiProtocolError('connection closed before the AGI header ended'));
       return;
@@ -578,10 +472,6 @@ export class AgiConnection {
 
   /** @internal The stream closed. */
   onInputClose(): void {
-    if (this.inbox) {
-      this.inboxEnd = 'close';
-      return;
-    }
     this.finish(this.ending ? { kind: 'ended' } : { kind: 'lost' });
   }
 
@@ -636,7 +526,6 @@ export class AgiConnection {
   private finish(end: ConnectionEnd): void {
     if (this.finished) return;
     this.finished = true;
-    this.inbox = undefined;
     if (this.endTimer) clearTimeout(this.endTimer);
     // Errors are costly to build (stack capture): build them only when something waits for one.
     if (this.headerReader) this.rejectHeader(end.kind === 'lost' && end.error ? end.error : new AgiHangupError('socket-closed'));

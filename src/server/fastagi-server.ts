@@ -180,7 +180,6 @@ export class FastAgiServer extends EventEmitter {
     this.connectionOptions = {
       log: this.log,
       headerLimits: { ...DEFAULT_HEADER_LIMITS, ...options.headerLimits },
-      fair: true,
       ...(options.maxLineBytes ? { maxLineBytes: options.maxLineBytes } : {}),
       ...(options.maxReplyBytes ? { maxReplyBytes: options.maxReplyBytes } : {}),
       ...(options.observeCommand ? { observeCommand: options.observeCommand } : {}),
