@@ -58,6 +58,29 @@ const DIAL_SYNTAX = /[&,|()^"'\\\s]/;
 /** What a number may hold: dial strings are built from it (the default resolver puts it before `@`). */
 const NUMBER = /^[0-9A-Za-z+*#_.:-]+$/;
 
+/** The longest a device may ring (seconds): an hour. */
+export const MAX_DEVICE_TIMEOUT = 3600;
+
+/**
+ * A phone device's `toNumber`, `fromNumber` (optional) and `timeout` (default
+ * {@link DEFAULT_DEVICE_TIMEOUT}), checked by the one rule `connect()` and `dial()` share (pure).
+ * `where` names the device in messages (`connect: devices[1].`, `dial: `).
+ *
+ * @throws RelayArgumentError for a number a dial string cannot carry, or a timeout outside (0, 3600] s
+ */
+export function checkPhoneDevice(where: string, toNumber: unknown, fromNumber: unknown, timeout: unknown): PhoneDevice {
+  if (typeof toNumber !== 'string' || !NUMBER.test(toNumber)) {
+    throw new RelayArgumentError(`${where}toNumber must be a number or name of 0-9 A-Z a-z + * # _ . : -, not ${JSON.stringify(toNumber)}`);
+  }
+  if (fromNumber !== undefined && (typeof fromNumber !== 'string' || !NUMBER.test(fromNumber))) {
+    throw new RelayArgumentError(`${where}fromNumber must be a number or name of 0-9 A-Z a-z + * # _ . : -, not ${JSON.stringify(fromNumber)}`);
+  }
+  if (timeout !== undefined && (typeof timeout !== 'number' || !Number.isFinite(timeout) || timeout <= 0 || timeout > MAX_DEVICE_TIMEOUT)) {
+    throw new RelayArgumentError(`${where}timeout must be seconds above 0 and at most ${MAX_DEVICE_TIMEOUT}, not ${JSON.stringify(timeout)}`);
+  }
+  return { type: 'phone', toNumber, fromNumber: fromNumber as string | undefined, timeout: (timeout as number | undefined) ?? DEFAULT_DEVICE_TIMEOUT };
+}
+
 /** One serial step: the devices ringing together, and the `Dial()` arguments that ring them. */
 export interface DialGroup {
   readonly devices: readonly PhoneDevice[];
@@ -91,17 +114,7 @@ function parseDevice(input: DeviceInput, where: string): PhoneDevice {
   if (type !== 'phone') throw new RelayArgumentError(`connect: ${where}: only 'phone' devices exist, not ${JSON.stringify(type)}`);
   const params = ('params' in input ? input.params : input) as Partial<Record<keyof PhoneDeviceParams, unknown>> | undefined;
   if (typeof params !== 'object' || params === null) throw new RelayArgumentError(`connect: ${where}.params is missing`);
-  const { toNumber, fromNumber, timeout } = params;
-  if (typeof toNumber !== 'string' || !NUMBER.test(toNumber)) {
-    throw new RelayArgumentError(`connect: ${where}.toNumber must be a number or name of 0-9 A-Z a-z + * # _ . : -, not ${JSON.stringify(toNumber)}`);
-  }
-  if (fromNumber !== undefined && (typeof fromNumber !== 'string' || !NUMBER.test(fromNumber))) {
-    throw new RelayArgumentError(`connect: ${where}.fromNumber must be a number or name of 0-9 A-Z a-z + * # _ . : -, not ${JSON.stringify(fromNumber)}`);
-  }
-  if (timeout !== undefined && (typeof timeout !== 'number' || !Number.isFinite(timeout) || timeout <= 0)) {
-    throw new RelayArgumentError(`connect: ${where}.timeout must be a positive number of seconds, not ${JSON.stringify(timeout)}`);
-  }
-  return { type: 'phone', toNumber, fromNumber: fromNumber as string | undefined, timeout: (timeout as number | undefined) ?? DEFAULT_DEVICE_TIMEOUT };
+  return checkPhoneDevice(`connect: ${where}.`, params.toNumber, params.fromNumber, params.timeout);
 }
 
 /**

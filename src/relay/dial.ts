@@ -14,7 +14,7 @@
  */
 
 import type { Call } from './call.js';
-import { DEFAULT_DEVICE_TIMEOUT, type PhoneDevice } from './devices.js';
+import { checkPhoneDevice, DEFAULT_DEVICE_TIMEOUT, type PhoneDevice } from './devices.js';
 import { RELAY_CONTEXTS, RELAY_VARIABLES } from './dialplan.js';
 import { RelayArgumentError, RelayError } from './errors.js';
 import { hangupReasonFromCause, type HangupReason, type RelayEvent, type RelayResult } from './results.js';
@@ -54,12 +54,6 @@ export interface DialResult extends RelayResult {
 /** Default ring time of a dial (seconds): the same as a `connect()` device's. */
 export const DEFAULT_DIAL_TIMEOUT = DEFAULT_DEVICE_TIMEOUT;
 
-/** The longest ring time accepted (seconds): an hour. */
-const MAX_DIAL_TIMEOUT = 3600;
-
-/** Characters a number may have: digits, letters (SIP users), `+ * # . _ -`. */
-const NUMBER = /^[\w+*#.-]+$/;
-
 /**
  * The device of `params`, checked (pure).
  *
@@ -69,19 +63,10 @@ export function dialDevice(params: DialParams): DialDevice {
   if (typeof params !== 'object' || params === null) throw new RelayArgumentError('dial: the parameters must be an object ({ toNumber, fromNumber, timeout })');
   const type = params.type ?? 'phone';
   if (type !== 'phone') throw new RelayArgumentError(`dial: type ${JSON.stringify(type)} is not supported (only 'phone')`);
-  const toNumber = params.toNumber ?? params.to;
-  const fromNumber = params.fromNumber ?? params.from ?? '';
-  if (typeof toNumber !== 'string' || !NUMBER.test(toNumber)) {
-    throw new RelayArgumentError(`dial: toNumber must be a number or name (letters, digits, + * # . _ -), not ${JSON.stringify(toNumber)}`);
-  }
-  if (typeof fromNumber !== 'string' || (fromNumber !== '' && !NUMBER.test(fromNumber))) {
-    throw new RelayArgumentError(`dial: fromNumber must be a number (letters, digits, + * # . _ -), not ${JSON.stringify(fromNumber)}`);
-  }
-  const timeout = params.timeout ?? DEFAULT_DIAL_TIMEOUT;
-  if (typeof timeout !== 'number' || !Number.isFinite(timeout) || timeout <= 0 || timeout > MAX_DIAL_TIMEOUT) {
-    throw new RelayArgumentError(`dial: timeout must be seconds in (0, ${MAX_DIAL_TIMEOUT}], not ${JSON.stringify(timeout)}`);
-  }
-  return { type, toNumber, fromNumber, timeout };
+  // No caller number is '' here (the Originate sends none); the device rule says undefined.
+  const fromNumber = params.fromNumber ?? params.from;
+  const device = checkPhoneDevice('dial: ', params.toNumber ?? params.to, fromNumber === '' ? undefined : fromNumber, params.timeout);
+  return { ...device, fromNumber: device.fromNumber ?? '' };
 }
 
 /**

@@ -55,6 +55,7 @@ describe('connect: device lists', () => {
       [[{ toNumber: '1', fromNumber: 'a)b' }], /fromNumber/],
       [[{ toNumber: '1', timeout: 0 }], /timeout/],
       [[{ toNumber: '1', timeout: '5' }], /timeout/],
+      [[{ toNumber: '1', timeout: 3601 }], /devices\[0\]\.timeout must be seconds above 0 and at most 3600, not 3601/],
       [[null], /not a device/],
       [[{ type: 'phone' }], /params is missing|toNumber/],
     ];

@@ -50,6 +50,8 @@ describe('Relay dial: parameters, device resolver, Originate outcome', () => {
     assert.deepEqual(dialDevice({ type: 'phone', toNumber: '+15551234', fromNumber: '+15550000', timeout: 12 }), { type: 'phone', toNumber: '+15551234', fromNumber: '+15550000', timeout: 12 });
     assert.deepEqual(dialDevice({ to: '100', from: 'alice' }), { type: 'phone', toNumber: '100', fromNumber: 'alice', timeout: 30 });
     assert.deepEqual(dialDevice({ toNumber: '100' }).fromNumber, '');
+    // The same number rule as a connect() device: a SIP-style user with ':' dials too.
+    assert.deepEqual(dialDevice({ toNumber: 'sip:alice', fromNumber: '', timeout: 3600 }), { type: 'phone', toNumber: 'sip:alice', fromNumber: '', timeout: 3600 });
   });
 
   it('dialDevice() refuses what cannot be dialed, with RelayArgumentError naming it', () => {
