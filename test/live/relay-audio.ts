@@ -36,10 +36,7 @@ function signalWav(seconds: number, hzAt: (t: number) => number, amplitude: numb
 
 /** A tiny HTTP server on 127.0.0.1 serving fixed bodies by path, as `audio/wav`. */
 export class MediaServer {
-  private constructor(
-    private readonly server: Server,
-    private readonly files: Map<string, Buffer>,
-  ) {}
+  private constructor(private readonly server: Server) {}
 
   static async start(files: Record<string, Buffer>): Promise<MediaServer> {
     const map = new Map(Object.entries(files));
@@ -52,7 +49,7 @@ export class MediaServer {
       response.writeHead(200, { 'content-type': 'audio/wav', 'content-length': body.length }).end(body);
     });
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    return new MediaServer(server, map);
+    return new MediaServer(server);
   }
 
   /** The URL of `path` (e.g. `/tone.wav`). */

@@ -22,7 +22,6 @@ import type { PlayAction, PlayState } from '../../src/relay/play.js';
 import { far } from '../../src/testing/asterisk.js';
 import { chirpWav, Heard, MediaServer, shape, sineWav, type Run } from './relay-audio.js';
 import { MOUNT, RelayRig, live, skip } from './relay-rig.js';
-import { within } from '../support/settle.js';
 
 /** Test signals served over HTTP: a 600 Hz sine of 1, 2, 4 and 6 s, and a 6 s chirp from 300 to 900 Hz. */
 const FILES = {

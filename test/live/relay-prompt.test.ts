@@ -18,7 +18,7 @@ import type { PromptAction } from '../../src/relay/prompt.js';
 import type { PromptResult } from '../../src/relay/results.js';
 import type { SpeechRecognizer } from '../../src/relay/runtime.js';
 import { SPEECH_SUBDIRECTORY } from '../../src/relay/speech-capture.js';
-import { AGIKIT_DIALPLAN, far, type FarStep } from '../../src/testing/asterisk.js';
+import { far, type FarStep } from '../../src/testing/asterisk.js';
 import { MOUNT, RelayRig, live, signalFar, skip } from './relay-rig.js';
 
 const SAMPLE_RATE = 8000;
@@ -90,11 +90,6 @@ const mean = (list: number[]): number => list.reduce((a, b) => a + b, 0) / Math.
 
 /** How long the far leg heard sound, in ms. */
 const loudMs = (audio: PcmAudio): number => analyseLevels(audio).audioMs;
-
-/** Raises a far-leg signal from the test side (the call's AGI session may be busy with the prompt). */
-async function signalNow(rig: RelayRig, call: Call, name: string): Promise<void> {
-  await rig.asterisk.dbPut(`${AGIKIT_DIALPLAN.syncFamily}/${call.toNumber}`, name, '1');
-}
 
 /**
  * Places a call that raises the far-leg signal `go` and runs `prompt` on it: resolves with the

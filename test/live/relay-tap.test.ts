@@ -59,7 +59,7 @@ class RtpReceiver {
   readonly frames: Received[] = [];
   private constructor(
     private readonly socket: Socket,
-    private readonly codec: TapCodec,
+    codec: TapCodec,
   ) {
     socket.on('message', (message, from) => {
       const packet = decodeRtp(message);

@@ -5,7 +5,6 @@
  * without the beep, TONE_DETECT polling and removal, hangup, stop, the events.
  */
 import assert from 'node:assert/strict';
-import { EventEmitter } from 'node:events';
 import { describe, it } from 'node:test';
 import type { Agi } from '../../src/agi/agi.js';
 import type { AmiClient } from '../../src/ami/client.js';
