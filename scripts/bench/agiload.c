@@ -690,6 +690,29 @@ static void poll_once(int timeout_ms) {
   }
 }
 
+/* Errors a plain call can end with, all kinds together. */
+static uint64_t call_errors(void) {
+  return err_connect + err_reset + err_mismatch + err_early_eof + err_extra + err_overflow + err_write;
+}
+
+/* Calls in progress. */
+static int live_calls(void) {
+  int live = 0;
+  for (int i = 0; i < nconns; i++) live += conns[i].state != S_FREE;
+  return live;
+}
+
+/* At the end of a run, after the drain: closes the calls still in progress and says how many. */
+static int abandon_calls(void) {
+  int abandoned = 0;
+  for (int i = 0; i < nconns; i++)
+    if (conns[i].state != S_FREE) {
+      abandoned++;
+      close_conn(&conns[i], 0);
+    }
+  return abandoned;
+}
+
 /* One edge of the measured window: the server's CPU and memory, the machine's, the generator's CPU,
  * and the time. The clock is read last when the window opens and first when it closes, so that the
  * reads themselves fall outside it. */
@@ -725,7 +748,7 @@ static int run_load(void) {
   for (;;) {
     uint64_t t = now_ns();
     if (!measuring && !stopping && t >= t_measure) {
-      errors_before = err_connect + err_reset + err_mismatch + err_early_eof + err_extra + err_overflow + err_write;
+      errors_before = call_errors();
       window_opens(&w0);
       measuring = 1;
     }
@@ -742,19 +765,9 @@ static int run_load(void) {
   }
   /* Drain: let calls in flight finish so the server sees no aborted calls. */
   uint64_t t_drain = now_ns() + 5000000000ull;
-  for (;;) {
-    int live = 0;
-    for (int i = 0; i < nconns; i++) live += conns[i].state != S_FREE;
-    if (!live || now_ns() > t_drain) break;
-    poll_once(5);
-  }
-  int abandoned = 0;
-  for (int i = 0; i < nconns; i++)
-    if (conns[i].state != S_FREE) {
-      abandoned++;
-      close_conn(&conns[i], 0);
-    }
-  uint64_t errors = err_connect + err_reset + err_mismatch + err_early_eof + err_extra + err_overflow + err_write;
+  while (live_calls() && now_ns() <= t_drain) poll_once(5);
+  int abandoned = abandon_calls();
+  uint64_t errors = call_errors();
   double secs = (double)(w1.at_ns - w0.at_ns) / 1e9;
   qsort(cmd_lat, cmd_lat_n, sizeof *cmd_lat, cmp_u64);
   qsort(sess_lat, sess_lat_n, sizeof *sess_lat, cmp_u64);
@@ -884,20 +897,12 @@ static int run_open(void) {
   }
   /* Let the calls in progress end (they still think between commands). */
   uint64_t t_drain = now_ns() + 5000000000ull + (uint64_t)(opt_think * MAXSTEPS * 1e6);
-  for (;;) {
-    int live = 0;
-    for (int i = 0; i < nconns; i++) live += conns[i].state != S_FREE;
-    if (!live || now_ns() > t_drain) break;
+  while (live_calls() && now_ns() <= t_drain) {
     uint64_t wait = send_due(now_ns(), 5000000);
     poll_once((int)((wait + 999999) / 1000000));
   }
-  int abandoned = 0;
-  for (int i = 0; i < nconns; i++)
-    if (conns[i].state != S_FREE) {
-      abandoned++;
-      close_conn(&conns[i], 0);
-    }
-  uint64_t errors = err_connect + err_reset + err_mismatch + err_early_eof + err_extra + err_overflow + err_write;
+  int abandoned = abandon_calls();
+  uint64_t errors = call_errors();
   double secs = (double)(w1.at_ns - w0.at_ns) / 1e9;
   qsort(cmd_lat, cmd_lat_n, sizeof *cmd_lat, cmp_u64);
   qsort(sess_lat, sess_lat_n, sizeof *sess_lat, cmp_u64);
@@ -924,9 +929,8 @@ static int run_open(void) {
 static void soak_report(const char *tag, double t) {
   struct proc_sample p;
   read_proc(opt_pid, &p);
-  uint64_t errors = err_connect + err_reset + err_mismatch + err_early_eof + err_extra + err_overflow + err_write + err_stuck;
-  int open = 0;
-  for (int i = 0; i < nconns; i++) open += conns[i].state != S_FREE;
+  uint64_t errors = call_errors() + err_stuck;
+  int open = live_calls();
   printf("%s {\"t\":%.1f,\"served\":%lu,\"errors\":%lu,\"errorKinds\":{\"connect\":%lu,\"reset\":%lu,\"mismatch\":%lu,"
          "\"earlyEof\":%lu,\"extra\":%lu,\"overflow\":%lu,\"write\":%lu,\"stuck\":%lu},\"open\":%d,\"hostile\":{",
          tag, t, (unsigned long)soak_ok, (unsigned long)errors, (unsigned long)err_connect, (unsigned long)err_reset,
@@ -979,12 +983,7 @@ static int run_soak(void) {
   /* Let calls in flight end (stalled hostile ones end by the server's timeouts), then close the rest. */
   stopping = 1;
   uint64_t t_drain = now_ns() + 15000000000ull;
-  for (;;) {
-    int live = 0;
-    for (int i = 0; i < nconns; i++) live += conns[i].state != S_FREE;
-    if (!live || now_ns() > t_drain) break;
-    poll_once(5);
-  }
+  while (live_calls() && now_ns() <= t_drain) poll_once(5);
   for (int i = 0; i < nconns; i++)
     if (conns[i].state != S_FREE) {
       note_error(&err_stuck, &conns[i], "still open 15 s after the end", NULL, 0);
@@ -1026,7 +1025,7 @@ static int run_idle(void) {
     stopping = 0;
   }
   qsort(cmd_lat, cmd_lat_n, sizeof *cmd_lat, cmp_u64);
-  uint64_t errors = err_connect + err_reset + err_mismatch + err_early_eof + err_extra + err_overflow + err_write;
+  uint64_t errors = call_errors();
   printf("READY {\"mode\":\"idle\",\"count\":%d,\"setupSeconds\":%.3f,\"firstCommandUs\":{\"p50\":%.1f,\"p99\":%.1f},"
          "\"errors\":%lu}\n",
          nconns, (double)(now_ns() - t0) / 1e9, pct(cmd_lat, cmd_lat_n, 50), pct(cmd_lat, cmd_lat_n, 99),
@@ -1053,8 +1052,7 @@ static int run_idle(void) {
       }
     }
   }
-  for (int i = 0; i < nconns; i++)
-    if (conns[i].state != S_FREE) close_conn(&conns[i], 0);
+  abandon_calls();
   printf("CLOSED {\"lostWhileWaiting\":%d}\n", lost);
   fflush(stdout);
   return 0;
