@@ -9,7 +9,6 @@
  */
 import assert from 'node:assert/strict';
 import { createSocket, type Socket } from 'node:dgram';
-import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
@@ -25,7 +24,7 @@ import { AGIKIT_DIALPLAN, far } from '../../src/testing/asterisk.js';
 import { callDialplan } from '../../src/testing/call-dialplan.js';
 import { addExtensionCommand } from '../../src/testing/dialplan-text.js';
 import type { FarStep } from '../../src/testing/far-steps.js';
-import { Heard, shape, sineWav } from './relay-audio.js';
+import { Heard, shape } from './relay-audio.js';
 import { MOUNT, RelayRig, live, skip } from './relay-rig.js';
 import { newCallId } from './rig.js';
 import { until, within } from '../support/settle.js';
@@ -167,11 +166,9 @@ describe('live: Relay connect (serial and parallel devices, remote leg, disconne
   before(async () => {
     if (!live.ok) return;
     rig = await RelayRig.start();
-    sine2 = path.join(rig.dir, 'sine2.wav');
-    tone2 = path.join(rig.dir, 'tone2.wav');
-    writeFileSync(sine2, sineWav(2, 600));
-    writeFileSync(tone2, sineWav(2, 1000));
-    writeFileSync(path.join(rig.dir, 'tone3k.wav'), sineWav(3, 1000));
+    sine2 = rig.writeSine('sine2.wav', 2, 600);
+    tone2 = rig.writeSine('tone2.wav', 2, 1000);
+    rig.writeSine('tone3k.wav', 3, 1000);
   });
   after(async () => {
     await rig?.stop();

@@ -10,7 +10,6 @@
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { writeFileSync } from 'node:fs';
 import { after, before, describe, it, type TestContext } from 'node:test';
 import type { Call } from '../../src/relay/call.js';
 import { Client } from '../../src/relay/client.js';
@@ -18,7 +17,7 @@ import { DEFAULT_DEVICE_CONTEXT } from '../../src/relay/devices.js';
 import { RelayArgumentError, RelayError } from '../../src/relay/errors.js';
 import { AGIKIT_DIALPLAN, far } from '../../src/testing/asterisk.js';
 import { addExtensionCommand } from '../../src/testing/dialplan-text.js';
-import { Heard, shape, sineWav } from './relay-audio.js';
+import { Heard, shape } from './relay-audio.js';
 import { MOUNT, RelayRig, live, skip } from './relay-rig.js';
 import { newCallId } from './rig.js';
 import { within } from '../support/settle.js';
@@ -60,8 +59,7 @@ describe('live: Relay outbound calls (calling.dial, newCall + dial)', { concurre
   before(async () => {
     if (!live.ok) return;
     rig = await RelayRig.start();
-    sine = path.join(rig.dir, 'dial-sine.wav');
-    writeFileSync(sine, sineWav(2, 600));
+    sine = rig.writeSine('dial-sine.wav', 2, 600);
     await rig.asterisk.cliMany(FAR_LEGS.flatMap(([exten, steps]) => steps.map(([app, data], index) => addExtensionCommand(DEFAULT_DEVICE_CONTEXT, exten, index + 1, app, data))));
   });
   after(async () => {

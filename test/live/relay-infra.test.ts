@@ -9,7 +9,6 @@
  */
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, it, type TestContext } from 'node:test';
@@ -20,7 +19,7 @@ import { AGIKIT_DIALPLAN, far } from '../../src/testing/asterisk.js';
 import { callDialplan } from '../../src/testing/call-dialplan.js';
 import { addExtensionCommand } from '../../src/testing/dialplan-text.js';
 import type { FarStep } from '../../src/testing/far-steps.js';
-import { Heard, shape, sineWav } from './relay-audio.js';
+import { Heard, shape } from './relay-audio.js';
 import { MOUNT, RelayRig, live, skip } from './relay-rig.js';
 import { newCallId } from './rig.js';
 import { within } from '../support/settle.js';
@@ -70,10 +69,9 @@ describe('live: Relay infrastructure (redirect and re-attach, helper channels, A
   before(async () => {
     if (!live.ok) return;
     rig = await RelayRig.start();
-    sine2 = path.join(rig.dir, 'sine2.wav');
-    writeFileSync(sine2, sineWav(2, 600));
-    writeFileSync(path.join(rig.dir, 'sine6.wav'), sineWav(6, 600));
-    writeFileSync(path.join(rig.dir, 'tone1k.wav'), sineWav(4, 1000));
+    sine2 = rig.writeSine('sine2.wav', 2, 600);
+    rig.writeSine('sine6.wav', 6, 600);
+    rig.writeSine('tone1k.wav', 4, 1000);
     farTone = `${MOUNT}/tone1k`;
     await rig.asterisk.cliMany([addExtensionCommand(WAIT_CONTEXT, 's', 1, 'Wait', '30'), addExtensionCommand(WAIT_CONTEXT, 's', 2, 'Hangup', '')]);
   });

@@ -9,7 +9,7 @@
  *
  * Not a test file: it only exports helpers.
  */
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { pino } from 'pino';
 import type { MediaOptions } from '../../src/media/options.js';
@@ -24,6 +24,7 @@ import { callDialplan } from '../../src/testing/call-dialplan.js';
 import { addExtensionCommand } from '../../src/testing/dialplan-text.js';
 import type { FarStep } from '../../src/testing/far-steps.js';
 import { DEFAULT_DEVICE_CONTEXT } from '../../src/relay/devices.js';
+import { sineWav } from './relay-audio.js';
 import { newCallId } from './rig.js';
 import { within } from '../support/settle.js';
 
@@ -265,6 +266,13 @@ export class RelayRig {
       ...plan.adds.filter((command) => command.endsWith(`into ${AGIKIT_DIALPLAN.farContext}`)),
       addExtensionCommand(DEFAULT_DEVICE_CONTEXT, farId, 1, 'Goto', `${AGIKIT_DIALPLAN.farContext},${farId},1`),
     ]);
+  }
+
+  /** Writes a sine WAV (`seconds` long, `hz`) into the media directory as `name`; returns its local path. */
+  writeSine(name: string, seconds: number, hz: number): string {
+    const file = path.join(this.dir, name);
+    writeFileSync(file, sineWav(seconds, hz));
+    return file;
   }
 
   /** Level statistics of a WAV file the far leg recorded into the media directory (`far.record(\`${MOUNT}/name.wav\`)`). */

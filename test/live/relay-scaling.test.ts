@@ -16,7 +16,7 @@
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { readdirSync, statSync, writeFileSync } from 'node:fs';
+import { readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, it, type TestContext } from 'node:test';
@@ -24,7 +24,7 @@ import { Task } from '../../src/relay/task.js';
 import { AGIKIT_DIALPLAN, far } from '../../src/testing/asterisk.js';
 import { callDialplan } from '../../src/testing/call-dialplan.js';
 import { addExtensionCommand } from '../../src/testing/dialplan-text.js';
-import { Heard, shape, sineWav } from './relay-audio.js';
+import { Heard, shape } from './relay-audio.js';
 import { MOUNT, RelayRig, live } from './relay-rig.js';
 import { newCallId } from './rig.js';
 import { redisUnavailable, startRedis, type RedisServer } from '../support/redis-server.js';
@@ -104,13 +104,13 @@ describe('live: many Relay consumers on one Asterisk (processes, Redis tasks, re
     assert.ok(rig.asterisk.ami);
     const { host, port, username, secret } = rig.asterisk.ami;
     startWorker = (name, hz) => {
-      writeFileSync(path.join(rig!.dir, `worker-${name}.wav`), sineWav(2, hz));
+      const tone = rig!.writeSine(`worker-${name}.wav`, 2, hz);
       const worker = Worker.start(name, hz, {
         WORKER_AMI: `ami://${username}:${secret}@${host}:${port}`,
         WORKER_REDIS: started.url,
         WORKER_MEDIA_LOCAL: rig!.dir,
         WORKER_MEDIA_ASTERISK: MOUNT,
-        WORKER_TONE: path.join(rig!.dir, `worker-${name}.wav`),
+        WORKER_TONE: tone,
         TASK_MIN_IDLE_MS: String(MIN_IDLE_MS),
       });
       everyWorker.push(worker);
