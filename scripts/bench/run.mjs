@@ -224,6 +224,11 @@ function runLoad(port, pid, conc, warmup, duration, flow = 'plain') {
   const args = ['--mode', 'load', '--port', String(port), '--pid', String(pid), '--conc', String(conc), '--warmup', String(warmup), '--duration', String(duration), '--flow', flow];
   if (opts.splitHeader) args.push('--split-header');
   if (opts.spin) args.push('--spin');
+  return runGenerator(args);
+}
+
+/** Runs agiload to its end and parses the JSON it prints (load and open modes). */
+function runGenerator(args) {
   const [cmd, argv] = genCommand(args);
   return new Promise((resolveRun, rejectRun) => {
     const p = spawn(cmd, argv, { stdio: ['ignore', 'pipe', 'inherit'] });
@@ -399,13 +404,7 @@ function runOpen(port, pid, rate) {
   const args = ['--mode', 'open', '--port', String(port), '--pid', String(pid), '--rate', String(Math.round(rate)), '--think', String(opts.think)];
   args.push('--conc', String(OPEN_MAX_CALLS), '--warmup', String(opts.warmup), '--duration', String(opts.duration));
   if (opts.splitHeader) args.push('--split-header');
-  const [cmd, argv] = genCommand(args);
-  return new Promise((resolveRun, rejectRun) => {
-    const p = spawn(cmd, argv, { stdio: ['ignore', 'pipe', 'inherit'] });
-    let out = '';
-    p.stdout.on('data', (d) => (out += d));
-    p.on('exit', (code) => (code !== 0 ? rejectRun(new Error(`agiload exited with ${code}: ${out}`)) : resolveRun(JSON.parse(out))));
-  });
+  return runGenerator(args);
 }
 
 /**
