@@ -372,7 +372,6 @@ export class Call extends EventEmitter<CallEvents> {
     this.endReason = this.hangingUpOurselves ? (this.endReason ?? reason) : reason;
     this.busyValue = this.endReason === 'busy';
     this.failedValue = this.endReason === 'error' || this.endReason === 'decline';
-    this.advance('created');
     this.advance('ended');
   }
 

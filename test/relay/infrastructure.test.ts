@@ -16,6 +16,7 @@ import { Consumer } from '../../src/relay/consumer.js';
 import { advertisedOwner, ownerUrl, RELAY_DIALPLAN, RESERVED_CONTEXT_NAMES } from '../../src/relay/dialplan.js';
 import { CallNotControllableError, RelayArgumentError, RelayCapabilityError, RelayError } from '../../src/relay/errors.js';
 import { RelayRuntime, type RelayOptions } from '../../src/relay/runtime.js';
+import { statesBetween } from '../../src/relay/state.js';
 import { classifyHangup, HANGUP_PROBE_EXPRESSION, parseHangupProbe } from '../../src/relay/sessions.js';
 import { FastAgiServer } from '../../src/server/fastagi-server.js';
 import { Router } from '../../src/server/router.js';
@@ -110,6 +111,17 @@ describe('Relay infrastructure: pure parts', () => {
     assert.deepEqual(of({ Event: 'Hangup', Cause: '17' }), { state: 'ended', cause: 17 });
     assert.deepEqual(of({ Event: 'Hangup' }), { state: 'ended', cause: null });
     assert.equal(of({ Event: 'DTMFEnd' }), undefined);
+  });
+
+  it('statesBetween: created always first, no ringing invented, ending before ended, never backwards', () => {
+    assert.deepEqual(statesBetween('none', 'created'), ['created']);
+    assert.deepEqual(statesBetween('none', 'answered'), ['created', 'answered']);
+    assert.deepEqual(statesBetween('none', 'ended'), ['created', 'ending', 'ended']);
+    assert.deepEqual(statesBetween('created', 'answered'), ['answered']);
+    assert.deepEqual(statesBetween('ringing', 'ended'), ['ending', 'ended']);
+    assert.deepEqual(statesBetween('ending', 'ended'), ['ended']);
+    assert.deepEqual(statesBetween('answered', 'ringing'), []);
+    assert.deepEqual(statesBetween('ended', 'ended'), []);
   });
 
   it('a HANGUP line is read from where the channel is: not moved is a hangup, moved into [relay-resume] comes back, moved elsewhere left', () => {
@@ -231,6 +243,21 @@ describe('Calls known through AMI only', () => {
     assert.deepEqual([call.hangupReason, call.busy], ['busy', true]);
     assert.equal(runtime.call('o1'), undefined);
     assert.equal(ami.subscriptions.size, 0);
+  });
+
+  it('created comes first even when Up is learnt before Newchannel (AMI sends events through Stasis, after the Getvar answer); the late Newchannel changes nothing', async () => {
+    const ami = new FakeAmi();
+    const runtime = new RelayRuntime({ ami: ami.client, log: quiet });
+    const call = runtime.trackCall({ id: 'o3', context: 'c', fromNumber: '', toNumber: '' });
+    const seen = watch(call);
+    const changes: string[] = [];
+    call.on('stateChange', (state, previous) => changes.push(`${previous}>${state}`));
+    await call.refreshState();
+    ami.emit({ Event: 'Newchannel', Uniqueid: 'o3' });
+    ami.emit({ Event: 'Newstate', Uniqueid: 'o3', ChannelState: '6' });
+    ami.emit({ Event: 'Hangup', Uniqueid: 'o3', Cause: '16' });
+    assert.deepEqual(seen, ['created', 'answered', 'ending', 'ended']);
+    assert.deepEqual(changes, ['none>created', 'created>answered', 'answered>ending', 'ending>ended']);
   });
 
   it('hangup() is AMI Hangup with the cause and resolves once the Hangup event came; without AMI trackCall is refused', async () => {
