@@ -133,6 +133,8 @@ export class Call extends EventEmitter<CallEvents> {
   private dialing = false;
   /** The cause of a `Hangup` seen while dialing (`undefined`: none seen). */
   private heldEnd: number | null | undefined;
+  /** Called when {@link heldEnd} is set (see {@link awaitHeldEnd}). */
+  private heldEndArrived: (() => void) | undefined;
   private logger: Logger | undefined;
 
   constructor(
@@ -357,6 +359,24 @@ export class Call extends EventEmitter<CallEvents> {
     this.markAnswered();
     if (this.heldEnd !== undefined) this.endWith(this.heldEnd);
     else if (!this.agi) this.sessions.expect(sessionWithinMs);
+  }
+
+  /**
+   * Resolves once the channel's `Hangup` was held while dialing, or after `withinMs`. AMI sends
+   * channel events through Stasis and the Originate's answer directly, so that answer can come
+   * before the `Hangup` whose cause says why the call failed.
+   */
+  async awaitHeldEnd(withinMs: number): Promise<void> {
+    if (this.heldEnd !== undefined) return;
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(arrived, withinMs);
+      function arrived(): void {
+        clearTimeout(timer);
+        resolve();
+      }
+      this.heldEndArrived = arrived;
+    });
+    this.heldEndArrived = undefined;
   }
 
   /**
@@ -953,7 +973,10 @@ export class Call extends EventEmitter<CallEvents> {
   private onOwnAmiEvent(event: AmiMessage): void {
     const signal = callSignalOf(event);
     if (!signal) return;
-    if (signal.state === 'ended' && this.dialing) this.heldEnd = signal.cause;
+    if (signal.state === 'ended' && this.dialing) {
+      this.heldEnd = signal.cause;
+      this.heldEndArrived?.();
+    }
     else if (signal.state === 'ended') this.endWith(signal.cause);
     else this.advance(signal.state);
   }

@@ -88,6 +88,13 @@ export function unansweredReason(reason: number, cause?: number | null): HangupR
 const SESSION_WAIT_MS = 10_000;
 
 /**
+ * How long an unanswered Originate waits for its channel's `Hangup` (ms), which AMI may send after
+ * the Originate's answer: a channel seen created will report one; one never seen may never have been
+ * made (a device Asterisk could not request), so it is waited for briefly.
+ */
+const HANGUP_LAG_MS = { seen: 2000, unseen: 500 } as const;
+
+/**
  * Places `call` (an outbound call from `calling.newCall()`) and resolves once it was answered and
  * its AGI session has attached (successful), or once it was not answered (busy, no answer within
  * its timeout, failed: the call has ended, with `hangupReason`, `busy` and `failed` saying why).
@@ -123,6 +130,8 @@ export async function placeCall(call: Call, device: DialDevice): Promise<DialRes
   const event: RelayEvent = { name: 'originate.response', payload: { response: outcome.event.get('Response'), reason: outcome.reason } };
   if (!outcome.success) {
     call.log.debug({ reason: outcome.reason }, 'dial: not answered');
+    // Busy (5) and no answer (3) say why by themselves; otherwise the Hangup's cause may.
+    if (outcome.reason !== 5 && outcome.reason !== 3) await call.awaitHeldEnd(call.state === 'none' ? HANGUP_LAG_MS.unseen : HANGUP_LAG_MS.seen);
     call.endUnanswered((cause) => unansweredReason(outcome.reason, cause));
     return { successful: false, event, call };
   }

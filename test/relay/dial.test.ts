@@ -119,6 +119,35 @@ describe('Relay dial: parameters, device resolver, Originate outcome', () => {
     assert.equal(runtime.call(call.id), undefined);
   });
 
+  it('an Originate answered before the Hangup event (AMI sends channel events through Stasis) waits for it: its cause still names why', async () => {
+    const ami = new DialAmi();
+    const runtime = new RelayRuntime({ log: quiet, ami: ami.client, owner: 'agi://127.0.0.1:4573' });
+    const reasons: string[] = [];
+    for (const [newchannel, cause] of [[true, '21'], [false, '17']] as const) {
+      const call = Client.over(runtime, { project: 'p', token: 't' }).calling.newCall({ toNumber: '100' });
+      const dialing = call.dial();
+      await new Promise((resolve) => setImmediate(resolve));
+      if (newchannel) ami.emit(call.id, { Event: 'Newchannel' });
+      ami.settle({ response: 'Failure', reason: 1 });
+      setTimeout(() => ami.emit(call.id, { Event: 'Hangup', Cause: cause }), 100);
+      const result = await dialing;
+      assert.deepEqual([result.successful, call.state], [false, 'ended']);
+      reasons.push(call.hangupReason ?? 'none');
+    }
+    assert.deepEqual(reasons, ['decline', 'busy']);
+  });
+
+  it('an unanswered Originate whose channel never reports a Hangup ends after a short wait, reason error', async () => {
+    const ami = new DialAmi();
+    const runtime = new RelayRuntime({ log: quiet, ami: ami.client, owner: 'agi://127.0.0.1:4573' });
+    const call = Client.over(runtime, { project: 'p', token: 't' }).calling.newCall({ toNumber: '100' });
+    const dialing = call.dial();
+    await new Promise((resolve) => setImmediate(resolve));
+    ami.settle({ response: 'Failure', reason: 0 });
+    const result = await dialing;
+    assert.deepEqual([result.successful, call.state, call.hangupReason, call.failed], [false, 'ended', 'error', true]);
+  });
+
   it('an Originate AMI could not carry (connection lost) ends the call: unsuccessful, reason error, no event', async () => {
     const ami = new DialAmi();
     const runtime = new RelayRuntime({ log: quiet, ami: ami.client, owner: 'agi://127.0.0.1:4573' });
