@@ -939,9 +939,17 @@ export class Call extends EventEmitter<CallEvents> {
     this.advance('answered');
   }
 
-  /** The call has ended with this Q.850 cause (`null`: unknown). */
+  /**
+   * The call has ended with this Q.850 cause (`null`: unknown); while it is being dialed, the end is
+   * held until the Originate's outcome says why (see {@link endUnanswered}, {@link dialAnswered}).
+   */
   endWith(cause: number | null): void {
     if (this.ended) return;
+    if (this.dialing) {
+      this.heldEnd = cause;
+      this.heldEndArrived?.();
+      return;
+    }
     if (!this.hangingUpOurselves) {
       this.endReason = hangupReasonFromCause(cause, this.wasAnswered);
       if (cause === 17) this.busyValue = true;
@@ -973,11 +981,7 @@ export class Call extends EventEmitter<CallEvents> {
   private onOwnAmiEvent(event: AmiMessage): void {
     const signal = callSignalOf(event);
     if (!signal) return;
-    if (signal.state === 'ended' && this.dialing) {
-      this.heldEnd = signal.cause;
-      this.heldEndArrived?.();
-    }
-    else if (signal.state === 'ended') this.endWith(signal.cause);
+    if (signal.state === 'ended') this.endWith(signal.cause);
     else this.advance(signal.state);
   }
 

@@ -39,6 +39,12 @@ export type ConnectState = 'connecting' | 'connected' | 'failed' | 'disconnected
 /** How often `stop()` hangs up again the legs that `DialBegin` announced since (ms). */
 const STOP_RETRY_MS = 200;
 
+/**
+ * How long an answered `Dial` that returned before its `DialEnd` waits for it (ms): AMI sends channel
+ * events through Stasis, so a bridge shorter than that lag ends before the event comes.
+ */
+const DIAL_END_LAG_MS = 2000;
+
 /** A leg `Dial` placed, known from its `DialBegin`. */
 interface DialledLeg {
   readonly call: Call;
@@ -57,6 +63,8 @@ class ConnectComponent extends Component<ConnectResult, ConnectState> {
   private taken = new Set<number>();
   private remoteLeg: DialledLeg | undefined;
   private resolveConnected: ((result: ConnectResult) => void) | undefined;
+  /** Resolves when `DialEnd` `ANSWER` came (with AMI). */
+  private connected: Promise<ConnectResult> = new Promise(() => undefined);
   /** Resolves once `Dial` has returned for good (the lane is free again). */
   private dialEnded: Promise<void> = Promise.resolve();
 
@@ -81,7 +89,7 @@ class ConnectComponent extends Component<ConnectResult, ConnectState> {
   protected async execute(): Promise<ConnectResult> {
     this.call.fireAction('connect.stateChange', this.handle);
     this.call.fireAction('connect.connecting', this.handle);
-    const connected = new Promise<ConnectResult>((resolve) => {
+    this.connected = new Promise<ConnectResult>((resolve) => {
       this.resolveConnected = resolve;
     });
     const dialing = this.inLane((agi) => this.dialAll(agi));
@@ -89,7 +97,7 @@ class ConnectComponent extends Component<ConnectResult, ConnectState> {
       () => this.afterDial(),
       () => this.afterDial(),
     );
-    return Promise.race([connected, dialing]);
+    return Promise.race([this.connected, dialing]);
   }
 
   protected failed(error: unknown): ConnectResult {
@@ -154,6 +162,7 @@ class ConnectComponent extends Component<ConnectResult, ConnectState> {
         const dialStatus = (await agi.getVariable('DIALSTATUS')) ?? '';
         const event = agiEvent('EXEC', { application: 'Dial', DIALSTATUS: dialStatus });
         if (dialOutcome(dialStatus) === 'answered') {
+          if (this.call.ami && !this.remoteLeg) await this.dialEndWithin(DIAL_END_LAG_MS);
           // With AMI the result resolved at DialEnd; without, this is the first word of the answer.
           return { successful: !this.stopRequested, event, call: this.remote ?? null, device: this.remoteLeg?.device ?? null, dialStatus };
         }
@@ -164,6 +173,13 @@ class ConnectComponent extends Component<ConnectResult, ConnectState> {
     } finally {
       off?.();
     }
+  }
+
+  /** Resolves once `DialEnd` `ANSWER` came, or after `ms`. */
+  private async dialEndWithin(ms: number): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([this.connected, new Promise((resolve) => (timer = setTimeout(resolve, ms)))]);
+    clearTimeout(timer);
   }
 
   /** `DialBegin`: a leg of the group rings (tracked as a Call); `DialEnd` `ANSWER`: connected. */

@@ -89,10 +89,12 @@ const SESSION_WAIT_MS = 10_000;
 
 /**
  * How long an unanswered Originate waits for its channel's `Hangup` (ms), which AMI may send after
- * the Originate's answer: a channel seen created will report one; one never seen may never have been
- * made (a device Asterisk could not request), so it is waited for briefly.
+ * the Originate's answer (channel events go through Stasis). A channel that surely existed (seen
+ * created, or reason 1 hung up, 8 congestion) will report one; with reason 0 and nothing seen the
+ * channel may never have been made (a device Asterisk could not request), so it is waited for
+ * less.
  */
-const HANGUP_LAG_MS = { seen: 2000, unseen: 500 } as const;
+const HANGUP_LAG_MS = { existed: 2000, unknown: 1000 } as const;
 
 /**
  * Places `call` (an outbound call from `calling.newCall()`) and resolves once it was answered and
@@ -131,7 +133,10 @@ export async function placeCall(call: Call, device: DialDevice): Promise<DialRes
   if (!outcome.success) {
     call.log.debug({ reason: outcome.reason }, 'dial: not answered');
     // Busy (5) and no answer (3) say why by themselves; otherwise the Hangup's cause may.
-    if (outcome.reason !== 5 && outcome.reason !== 3) await call.awaitHeldEnd(call.state === 'none' ? HANGUP_LAG_MS.unseen : HANGUP_LAG_MS.seen);
+    if (outcome.reason !== 5 && outcome.reason !== 3) {
+      const existed = outcome.reason === 1 || outcome.reason === 8 || call.state !== 'none';
+      await call.awaitHeldEnd(existed ? HANGUP_LAG_MS.existed : HANGUP_LAG_MS.unknown);
+    }
     call.endUnanswered((cause) => unansweredReason(outcome.reason, cause));
     return { successful: false, event, call };
   }

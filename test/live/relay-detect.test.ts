@@ -15,6 +15,7 @@ import type { DetectAction } from '../../src/relay/detect.js';
 import { RelayCapabilityError } from '../../src/relay/errors.js';
 import type { DetectResult } from '../../src/relay/results.js';
 import { AGIKIT_DIALPLAN, far, type FarStep } from '../../src/testing/asterisk.js';
+import { until } from '../support/settle.js';
 import { Heard, sineWav } from './relay-audio.js';
 import { MOUNT, RelayRig, live, signalFar, skip } from './relay-rig.js';
 
@@ -269,8 +270,9 @@ describe('live: Relay detect with AMI', { concurrency: true }, () => {
         const play = await call.playAudioAsync(toneFile(r, 5));
         await signalNow(r, call, 'go');
         await farSignalled(r, call, 'sent');
-        // The last DTMFEnd (9) reaches AMI right after the far leg's SendDTMF returns.
-        await sleep(400);
+        // Both digits reach AMI (through Stasis, maybe after 'sent'); then a moment for the 9 the filter drops.
+        await until(() => updates.length >= 2, 'detect.update for 5 and 7');
+        await sleep(200);
         playingAtStop = play.state === 'playing';
         assert.equal(action.completed, false, 'an async digit detector runs until its timeout or stop()');
         assert.equal((await action.stop()).successful, true);

@@ -259,6 +259,24 @@ describe('connect over a fake AGI session and AMI', () => {
     assert.equal(ami.actions.length, 1);
   });
 
+  it('a bridge over before its DialEnd ANSWER came (AMI sends it through Stasis): still connected, with the remote leg', async () => {
+    const ami = new FakeAmi();
+    const agi = fakeAgi(
+      [
+        async () => {
+          dialBegin(ami, '100');
+          setTimeout(() => dialEnd(ami, '100', 'ANSWER'), 50);
+          return 'ANSWER';
+        },
+      ],
+      [],
+    );
+    const call = fakeCall(agi, ami);
+    const result = await within(call.connect([{ toNumber: '100' }]), 3000, 'connect');
+    assert.deepEqual([result.successful, result.call?.id, result.device?.toNumber, result.dialStatus], [true, 'leg-100', '100', 'ANSWER']);
+    assert.equal(result.call?.answered, true);
+  });
+
   it('no group answers: failed with the last DIALSTATUS', async () => {
     const ami = new FakeAmi();
     const call = fakeCall(fakeAgi([async () => 'BUSY', async () => 'NOANSWER'], []), ami);
