@@ -33,6 +33,14 @@ export class AmiActionError extends AmiError {
   }
 }
 
+/**
+ * `true` when `error` is Asterisk refusing an action because its channel does not exist (any more):
+ * `Message: No such channel` (Hangup, Redirect, Getvar...).
+ */
+export function isNoSuchChannel(error: unknown): boolean {
+  return error instanceof AmiActionError && /^no such channel/i.test(error.response.get('Message') ?? '');
+}
+
 /** Asterisk refused the `Login` (wrong user or secret, or an address the user may not log in from). */
 export class AmiLoginError extends AmiActionError {
   override name = 'AmiLoginError';

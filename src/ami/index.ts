@@ -24,6 +24,7 @@ export {
   AmiLoginError,
   AmiProtocolError,
   AmiTimeoutError,
+  isNoSuchChannel,
 } from './errors.js';
 export { AmiFramer, DEFAULT_AMI_INPUT_LIMITS, type AmiInputLimits } from './framer.js';
 export { AmiMessage, encodeAction, type AmiFields } from './message.js';

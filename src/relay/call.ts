@@ -12,6 +12,7 @@ import type { Agi } from '../agi/agi.js';
 import type { AmiMessage } from '../ami/message.js';
 import { ChannelState } from '../agi/results.js';
 import { AgiHangupError } from '../errors.js';
+import { isNoSuchChannel } from '../ami/errors.js';
 import { ChannelAmi, callSignalOf, type DialplanTarget } from './channel-ami.js';
 import type { Action, MethodOptions } from './component.js';
 import { connect, connectAsync, disconnect, type ConnectAction } from './connect.js';
@@ -70,6 +71,9 @@ export interface CallInit {
 
 /** `CHANNEL(state)` values (Asterisk's `ast_state2str`) as channel states. */
 const CHANNEL_STATE_NAMES: Readonly<Record<string, number>> = { Ring: ChannelState.Ring, Ringing: ChannelState.Ringing, Up: ChannelState.Up };
+
+/** How long a hangup() of a channel already gone waits for its Hangup event before the call counts as ended (ms). */
+const GONE_CHANNEL_END_MS = 5000;
 
 /** Q.850 causes `hangup({ reason })` hangs up with. */
 const CAUSE_OF_REASON: Readonly<Record<HangupReason, number>> = {
@@ -312,7 +316,14 @@ export class Call extends EventEmitter<CallEvents> {
     } catch (error) {
       this.hangingUpOurselves = false;
       if (error instanceof CallNotControllableError) return { successful: false, event: null, reason: this.endReason ?? reason };
-      throw error;
+      if (!isNoSuchChannel(error)) throw error;
+      // The channel is gone already (e.g. the far end hung up): its Hangup event, which channel events
+      // send through Stasis after action answers, is on its way; if it never comes, it ended anyway.
+      this.advance('ending');
+      const timer = setTimeout(() => this.endWith(null), GONE_CHANNEL_END_MS);
+      await this.waitForEnded();
+      clearTimeout(timer);
+      return { successful: false, event: null, reason: this.endReason ?? reason };
     }
     this.endReason ??= reason;
     this.advance('ending');

@@ -137,7 +137,15 @@ class ConnectComponent extends Component<ConnectResult, ConnectState> {
     if (!this.completed) return super.stop(options);
     const remote = this.remote;
     if (remote && activeConnects.get(this.call) === this) {
-      await remote.hangup();
+      // A lane holder's stop must not throw (the lane calls it without waiting).
+      const hungUp = await remote.hangup().then(
+        () => true,
+        (error: unknown) => {
+          this.call.log.warn({ err: error }, 'connect: hanging the remote leg up failed');
+          return false;
+        },
+      );
+      if (!hungUp) return false;
       await this.dialEnded;
     }
     return true;

@@ -9,6 +9,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import type { AmiClient } from '../../src/ami/client.js';
+import { AmiActionError, isNoSuchChannel } from '../../src/ami/errors.js';
 import { AmiMessage, type AmiFields } from '../../src/ami/message.js';
 import type { Call } from '../../src/relay/call.js';
 import { callSignalOf, ChannelAmi } from '../../src/relay/channel-ami.js';
@@ -243,6 +244,25 @@ describe('Calls known through AMI only', () => {
     assert.deepEqual([call.hangupReason, call.busy], ['busy', true]);
     assert.equal(runtime.call('o1'), undefined);
     assert.equal(ami.subscriptions.size, 0);
+  });
+
+  it('hangup() of a channel already gone (AMI: No such channel) is unsuccessful and resolves once its Hangup event came; other AMI failures are thrown', async () => {
+    const ami = new FakeAmi();
+    const runtime = new RelayRuntime({ ami: ami.client, log: quiet });
+    let refusal = 'No such channel';
+    ami.onAction = (name) => {
+      if (name === 'Hangup') throw new AmiActionError('Hangup', message({ Response: 'Error', Message: refusal }));
+    };
+    const call = runtime.trackCall({ id: 'o4', context: 'c', fromNumber: '', toNumber: '' });
+    await call.refreshState();
+    setTimeout(() => ami.emit({ Event: 'Hangup', Uniqueid: 'o4', Cause: '17' }), 20);
+    const result = await within(call.hangup(), WAIT_MS, 'hangup to resolve');
+    assert.deepEqual([result.successful, call.state, call.hangupReason], [false, 'ended', 'busy']);
+    refusal = 'Permission denied';
+    const other = runtime.trackCall({ id: 'o5', context: 'c', fromNumber: '', toNumber: '' });
+    await other.refreshState();
+    await assert.rejects(other.hangup(), (error: unknown) => error instanceof AmiActionError && !isNoSuchChannel(error));
+    assert.equal(other.state, 'answered');
   });
 
   it('created comes first even when Up is learnt before Newchannel (AMI sends events through Stasis, after the Getvar answer); the late Newchannel changes nothing', async () => {
