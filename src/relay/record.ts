@@ -318,10 +318,15 @@ class RecordComponent extends Component<RecordResult, RecordState> {
     }
     if (s.initialTimeout > 0 || s.endSilenceTimeout > 0) {
       let timer: NodeJS.Timeout | undefined;
+      // A Stop counts only after this recording's own Start: one of an earlier TALK_DETECT may still
+      // be on its way (channel events trail AMI answers).
+      let talked = false;
       cleanups.push(
         ami.onEvents(['ChannelTalkingStart', 'ChannelTalkingStop'], (event) => {
-          if (event.get('Event') === 'ChannelTalkingStart') clearTimeout(timer);
-          else if (s.endSilenceTimeout > 0) settle({ end: 'finished', event: amiEvent(event) });
+          if (event.get('Event') === 'ChannelTalkingStart') {
+            talked = true;
+            clearTimeout(timer);
+          } else if (talked && s.endSilenceTimeout > 0) settle({ end: 'finished', event: amiEvent(event) });
         }),
       );
       const silenceMs = s.endSilenceTimeout > 0 ? Math.max(1, Math.round(s.endSilenceTimeout * 1000)) : TALK_DETECT_DEFAULT_SILENCE_MS;

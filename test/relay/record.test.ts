@@ -1,12 +1,15 @@
 /**
  * record()'s refusals, before anything reaches Asterisk: bad options, no media directory, mp3
- * without lame, a signal nothing could honour without AMI, a call with no AGI session.
+ * without lame, a signal nothing could honour without AMI, a call with no AGI session; and how a
+ * MixMonitor over a fake AMI reads TALK_DETECT's events.
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { after, describe, it } from 'node:test';
 import type { AmiClient } from '../../src/ami/client.js';
+import { AmiMessage } from '../../src/ami/message.js';
+import { within, WAIT_MS } from '../support/settle.js';
 import { Call } from '../../src/relay/call.js';
 import { CallNotControllableError, RelayArgumentError, RelayCapabilityError } from '../../src/relay/errors.js';
 import { RelayRuntime, type RelayOptions } from '../../src/relay/runtime.js';
@@ -45,6 +48,40 @@ describe('record refusals', () => {
     // Over AMI a MixMonitor needs no AGI; this one fails at Asterisk's door and ends unsuccessful.
     const result = await call({ media, ami }).record({ direction: 'both' });
     assert.equal(result.successful, false);
+  });
+
+  it('a MixMonitor ended by TALK_DETECT counts a ChannelTalkingStop only after its own ChannelTalkingStart (a late one of an earlier TALK_DETECT does not end it)', async () => {
+    const listeners = new Set<(event: AmiMessage) => void>();
+    const actions: string[] = [];
+    const emit = (name: string) => {
+      for (const listener of [...listeners]) listener(new AmiMessage([['Event', name], ['Uniqueid', 'u1']]));
+    };
+    let talkDetectSet!: () => void;
+    const armed = new Promise<void>((resolve) => (talkDetectSet = resolve));
+    const ami = {
+      connected: true,
+      channel: (_id: string, listener: (event: AmiMessage) => void) => {
+        listeners.add(listener);
+        return { active: true, unsubscribe: () => listeners.delete(listener) };
+      },
+      action: async (name: string, fields: Record<string, unknown>) => {
+        actions.push(`${name}${fields['Variable'] ? `:${String(fields['Variable'])}` : ''}`);
+        if (name === 'Setvar' && fields['Variable'] === 'TALK_DETECT(set)') setImmediate(talkDetectSet);
+        return new AmiMessage([['Response', 'Success'], ['MixMonitorID', 'm1']]);
+      },
+    } as unknown as AmiClient;
+    const answered = call({ media, ami });
+    answered.advance('answered');
+    const recording = await answered.recordAsync({ direction: 'both', endSilenceTimeout: 1 });
+    await armed;
+    emit('ChannelTalkingStop');
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    assert.equal(recording.completed, false, `a Stop before any Start does not end it (${JSON.stringify(recording.result)} ${actions.join(' ')})`);
+    emit('ChannelTalkingStart');
+    emit('ChannelTalkingStop');
+    const result = await within(recording.done, WAIT_MS, 'the recording to end');
+    assert.equal(result.event?.name, 'ami.ChannelTalkingStop');
+    assert.deepEqual(actions, ['MixMonitor', 'Setvar:TALK_DETECT(set)', 'Setvar:TALK_DETECT(remove)', 'StopMixMonitor']);
   });
 
   it('mp3 where no lame is on the PATH: RelayCapabilityError mp3-encoder, nothing recorded', () => {
