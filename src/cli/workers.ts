@@ -65,7 +65,9 @@ export function runPrimary(count: number, log: Logger, what: string, state?: (re
     let listening = 0;
     const everListened = new WeakSet<Worker>();
     const start = (): Worker => cluster.fork();
-    const live = (): Worker[] => Object.values(cluster.workers ?? {}).filter((w): w is Worker => w !== undefined);
+    // cluster.workers keeps a worker whose process has exited until its IPC channel has closed too,
+    // which may come after its 'exit' (the last exit then saw a worker left, and nothing resolved).
+    const live = (): Worker[] => Object.values(cluster.workers ?? {}).filter((w): w is Worker => w !== undefined && !w.isDead());
     state?.(() => ({ workers: live().filter((w) => everListened.has(w)).length, draining }));
 
     cluster.on('listening', (worker, address) => {
