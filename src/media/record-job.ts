@@ -15,6 +15,7 @@ import { AgiHangupError } from '../errors.js';
 import { analyseLevels, encodeOkiAdpcm, encodeWav, resample, wavIsComplete, wrapWav } from './audio.js';
 import { MEDIA_COMMAND_TIMEOUT_MS } from './call.js';
 import { encryptRecording } from './cipher.js';
+import { StopDigit } from './stop-digit.js';
 import { decodeAudioFile, truncateAudioFile } from './formats.js';
 import { asError, MediaJob, type JobVocabulary } from './media-job.js';
 import { asteriskFileBytes, type RecordJobSpec } from './record-plan.js';
@@ -87,13 +88,17 @@ export class RecordJob extends MediaJob<RecordCause, RecordState> {
   /** `RECORD FILE`'s `endpos` (samples written), when it answered. */
   private endpos: number | undefined;
 
+  /** What ends `RECORD FILE` on `stop()` (over AMI). */
+  private readonly stopKey: StopDigit;
+
   constructor(
     private readonly agi: Agi,
     readonly spec: RecordJobSpec,
-    private readonly stopDigit: string,
+    stopDigit: string,
     private readonly ami: AmiClient | undefined,
   ) {
     super(RECORD_WORDS);
+    this.stopKey = new StopDigit(stopDigit);
   }
 
   protected async execute(): Promise<RecordCause> {
@@ -120,8 +125,9 @@ export class RecordJob extends MediaJob<RecordCause, RecordState> {
   /** Asks Asterisk (AMI `PlayDTMF`, `Receive: yes`) to queue the stop digit, which ends `RECORD FILE`. */
   protected async halt(deadline: number): Promise<void> {
     if (this.phase !== 'recording' || !this.ami) return;
+    const ami = this.ami;
     try {
-      await this.ami.playDtmf(this.agi.env.channel, this.stopDigit, { receive: true, timeoutMs: Math.max(1, deadline - Date.now()) });
+      await this.stopKey.send(() => ami.playDtmf(this.agi.env.channel, this.stopKey.digit, { receive: true, timeoutMs: Math.max(1, deadline - Date.now()) }));
     } catch (error) {
       // The channel may be gone (hangup) or the job may have ended meanwhile.
       if (!this.completed) this.agi.log.debug({ err: error }, 'AMI PlayDTMF for FileRecorder.stop failed');
@@ -167,9 +173,11 @@ export class RecordJob extends MediaJob<RecordCause, RecordState> {
       throw error;
     }
     const elapsedMs = Date.now() - sentAt;
+    this.phase = 'finishing';
+    await this.stopKey.drain(this.agi, result.digit);
     this.endpos = result.endpos;
     if (result.reason === 'dtmf' || result.reason === 'beep-interrupted') {
-      if (this.stopRequested && result.digit === this.stopDigit) return RecordCause.ABORTED;
+      if (this.stopRequested && result.digit === this.stopKey.digit) return RecordCause.ABORTED;
       this.digit = result.digit;
       return RecordCause.BARGEIN;
     }

@@ -20,6 +20,7 @@ import type { Agi } from '../agi/agi.js';
 import { AgiAbortError, AgiHangupError, AgiInterruptedError } from '../errors.js';
 import { MEDIA_COMMAND_TIMEOUT_MS } from '../media/call.js';
 import { PathMapping } from '../media/paths.js';
+import { StopDigit } from '../media/stop-digit.js';
 import { DTMF_CHARS } from '../protocol/encode.js';
 import { agiEvent, type Call } from './call.js';
 import { Action, Component, startAction, type MethodOptions } from './component.js';
@@ -71,8 +72,8 @@ class PromptComponent extends Component<PromptResult, PromptState> {
   private volumeSet = false;
   private volumeChanges: Promise<unknown> = Promise.resolve();
   private mediaPlaying = false;
-  /** The stop key was queued for the `RECORD FILE` now running (once is enough). */
-  private stopKeySent = false;
+  /** What ends a speech prompt's `RECORD FILE` on `stop()` (over AMI). */
+  private readonly stopKey: StopDigit;
   /** The digit collection, once it has started (a stopped prompt reports the digits it has). */
   private digits: DigitState | undefined;
 
@@ -84,6 +85,7 @@ class PromptComponent extends Component<PromptResult, PromptState> {
   ) {
     super(call, 'prompt', payload, 'prompting', options);
     this.volumeDb = job.plan.volume;
+    this.stopKey = new StopDigit(job.stopDigit);
   }
 
   /** A speech or `both` prompt: it records with `RECORD FILE`, which only AMI can interrupt. */
@@ -249,8 +251,8 @@ class PromptComponent extends Component<PromptResult, PromptState> {
       stopRequested: () => this.stopRequested,
       recording: (on) => {
         this.step = on ? 'recording' : 'other';
-        this.stopKeySent = false;
       },
+      recorded: (endedOn) => this.stopKey.drain(agi, endedOn),
     });
     switch (captured.kind) {
       case 'stopped':
@@ -315,10 +317,9 @@ class PromptComponent extends Component<PromptResult, PromptState> {
   /** Ends `RECORD FILE` by having Asterisk receive the stop key (AMI `PlayDTMF`, `Receive: yes`). */
   private async stopRecording(deadline: number): Promise<void> {
     const ami = this.call.ami;
-    if (!ami || this.stopKeySent) return;
-    this.stopKeySent = true;
+    if (!ami) return;
     try {
-      await ami.receiveDigit(this.job.stopDigit, Math.max(1, deadline - Date.now()));
+      await this.stopKey.send(() => ami.receiveDigit(this.stopKey.digit, Math.max(1, deadline - Date.now())));
     } catch (error) {
       if (!this.completed) this.call.log.debug({ err: error }, 'AMI PlayDTMF to stop a speech prompt failed');
     }

@@ -23,6 +23,7 @@ import type { Agi } from '../agi/agi.js';
 import { AgiAbortError, AgiHangupError } from '../errors.js';
 import { MEDIA_COMMAND_TIMEOUT_MS } from '../media/call.js';
 import { PathMapping } from '../media/paths.js';
+import { StopDigit } from '../media/stop-digit.js';
 import type { AmiMessage } from '../ami/message.js';
 import { agiEvent, type Call } from './call.js';
 import type { ChannelAmi } from './channel-ami.js';
@@ -91,7 +92,8 @@ class RecordComponent extends Component<RecordResult, RecordState> {
   /** Wakes a MixMonitor recording running in the background when `stop()` is called. */
   private readonly stopNow = new AbortController();
   private readonly ami: ChannelAmi | undefined;
-  private readonly stopDigit: string;
+  /** What ends a `RECORD FILE` on `stop()` (over AMI). */
+  private readonly stopKey: StopDigit;
 
   constructor(
     call: Call,
@@ -104,7 +106,7 @@ class RecordComponent extends Component<RecordResult, RecordState> {
     this.localBase = base;
     this.asteriskBase = mapping.toAsterisk(base) ?? base;
     this.ami = call.ami;
-    this.stopDigit = call.runtime.media.stopDigit ?? 'D';
+    this.stopKey = new StopDigit(call.runtime.media.stopDigit ?? 'D');
   }
 
   /** The file the finished recording will be (on agikit's side). */
@@ -159,9 +161,10 @@ class RecordComponent extends Component<RecordResult, RecordState> {
 
   /** Ends a running `RECORD FILE` by having the channel receive the stop digit (AMI); a beep or `WaitForNoise` ends by itself. */
   protected async haltRunning(deadline: number): Promise<void> {
-    if (this.phase !== 'recording-file' || !this.ami) return;
+    const ami = this.ami;
+    if (this.phase !== 'recording-file' || !ami) return;
     try {
-      await this.ami.receiveDigit(this.stopDigit, Math.max(1, deadline - Date.now()));
+      await this.stopKey.send(() => ami.receiveDigit(this.stopKey.digit, Math.max(1, deadline - Date.now())));
     } catch (error) {
       if (!this.completed) this.call.log.debug({ err: error }, 'record: AMI PlayDTMF of the stop digit failed');
     }
@@ -198,10 +201,13 @@ class RecordComponent extends Component<RecordResult, RecordState> {
     }
     if (this.stopRequested) return { end: 'failed', event: null };
     this.phase = 'recording-file';
-    const escape = this.settings.terminators + (this.ami && !this.settings.terminators.includes(this.stopDigit) ? this.stopDigit : '');
+    const stopDigit = this.stopKey.digit;
+    const escape = this.settings.terminators + (this.ami && !this.settings.terminators.includes(stopDigit) ? stopDigit : '');
     try {
       const result = await agi.recordFile(asteriskBase, 'wav', escape, -1, silenceSeconds === undefined ? {} : { silenceSeconds }, { timeoutMs: MEDIA_COMMAND_TIMEOUT_MS });
-      const stopped = this.stopRequested && result.digit === this.stopDigit;
+      this.phase = 'stopping';
+      await this.stopKey.drain(agi, result.digit);
+      const stopped = this.stopRequested && result.digit === this.stopKey.digit;
       return { end: 'finished', event: agiEvent('RECORD FILE', { result: stopped ? 'stopped' : result.reason, digit: result.digit, endpos: result.endpos }) };
     } catch (error) {
       // A hangup leaves what was recorded: a voicemail ends that way.

@@ -46,6 +46,8 @@ export interface CaptureContext {
   readonly stopRequested: () => boolean;
   /** Told when a `RECORD FILE` starts and ends: only then can the stop key (AMI) end it. */
   readonly recording: (on: boolean) => void;
+  /** Awaited after each `RECORD FILE` that answered, with the digit it ended on (drains a late stop key). */
+  readonly recorded: (endedOn: string | null) => Promise<void>;
 }
 
 /** How a capture ended. */
@@ -85,6 +87,7 @@ export async function captureSpeech(context: CaptureContext): Promise<Captured> 
     } finally {
       context.recording(false);
     }
+    await context.recorded(reply.digit);
     event = agiEvent('RECORD FILE', { reason: reply.reason, digit: reply.digit, endpos: reply.endpos });
     const endedBySilence = reply.reason === 'timeout' && Date.now() - sentAt < limitMs - LIMIT_TOLERANCE_MS;
     const file = `${local}.wav`;

@@ -202,6 +202,34 @@ describe('FileRecorder (fake Asterisk)', () => {
     assert.deepEqual(seen, [RecordCause.SILENCE, false, RecordCause.TIMEOUT]);
   });
 
+  it('stop() as RECORD FILE ends by itself: the stop digit left queued on the channel is read away (WAIT FOR DIGIT), not by the next command', async () => {
+    const seen: unknown[] = [];
+    const placed = await t.call(async (agi) => {
+      const recorder = new FileRecorder(agi, { ami });
+      await recorder.start('/tmp/z', { fileFormat: 'ulaw' });
+      seen.push(await recorder.stop(), recorder.cause(), recorder.digit());
+      // The application's next command that listens for keys gets the caller's, not the stop digit.
+      seen.push(await agi.waitForDigit(1000));
+    });
+    const fake = placed.fake;
+    await fake.expectCommand('CHANNEL STATUS');
+    fake.reply(UP);
+    const recording = fake.expectCommand('RECORD FILE', '/tmp/z', 'ulaw', 'D', '239980', 's=10');
+    // The recording ends on its silence limit just as the stop digit is queued.
+    onDtmf = () => {
+      void recording.then(() => fake.reply('200 result=0 (timeout) endpos=3000'));
+    };
+    await recording;
+    await fake.expectCommand('WAIT FOR DIGIT', '100');
+    fake.reply('200 result=68');
+    await fake.expectCommand('WAIT FOR DIGIT', '1000');
+    fake.reply('200 result=53');
+    finish(fake);
+    await placed.ended;
+    onDtmf = () => undefined;
+    assert.deepEqual(seen, [true, RecordCause.SILENCE, null, '5']);
+  });
+
   it('stop(): MediaSetupError without AMI; with AMI, PlayDTMF of the stop digit (Receive) ends it: ABORTED', async () => {
     const seen: unknown[] = [];
     let channel = '';
