@@ -134,8 +134,10 @@ export class FileRecorder {
 
   /**
    * Stops the running job (cause `ABORTED`): asks Asterisk over AMI to queue the reserved stop digit
-   * ({@link MediaOptions.stopDigit}) on the channel (`PlayDTMF`, `Receive: yes`), which ends
-   * `RECORD FILE` like a key press, and asks again every second until the job has ended. Resolves
+   * ({@link MediaOptions.stopDigit}) on the channel (`PlayDTMF`, `Receive: yes`), once, which ends
+   * `RECORD FILE` like a key press. When the recording ended by itself as the digit was on its way,
+   * agikit reads the digit away (`WAIT FOR DIGIT`, 100 ms) so that the next command listening for
+   * keys does not take it for the caller's (the job then keeps the cause it ended with). Resolves
    * `true` once it has, `false` if not within `timeoutMs` (default 5000). `true` when nothing
    * records. During a `msInitialSilence` wait, the job ends (`ABORTED`, nothing recorded) when the
    * wait does.
