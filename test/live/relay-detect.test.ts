@@ -46,15 +46,6 @@ async function signalNow(rig: RelayRig, call: Call, name: string): Promise<void>
   await rig.asterisk.dbPut(`${AGIKIT_DIALPLAN.syncFamily}/${call.toNumber}`, name, '1');
 }
 
-/** Waits (bounded) for a signal the far leg raises (`far.signal(name)`), from the test side. */
-async function farSignalled(rig: RelayRig, call: Call, name: string, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while ((await rig.asterisk.dbGet(`${AGIKIT_DIALPLAN.syncFamily}/${call.toNumber}`, name)) === undefined) {
-    if (Date.now() > deadline) throw new Error(`the far leg did not signal '${name}' within ${timeoutMs} ms`);
-    await sleep(50);
-  }
-}
-
 /** Far-leg step: record, in the background, what the far leg receives from the call. */
 function listenAs(name: string): FarStep {
   return far.app('MixMonitor', `${MOUNT}/${name}-mix.wav,r(${MOUNT}/${name}.wav)`);
@@ -267,19 +258,22 @@ describe('live: Relay detect with AMI', { concurrency: true }, () => {
       async (call) => {
         ({ updates } = watchDetect(call));
         const action: DetectAction = await call.detectDigitAsync({ digits: '57', timeout: 20 });
+        // The far leg's last digit, seen on the same AMI event stream as the detector's (in order).
+        let nineSeen = false;
+        const off = call.ami?.onEvents(['DTMFEnd'], (event) => {
+          if (event.get('Digit') === '9' && event.get('Direction') === 'Received') nineSeen = true;
+        });
         const play = await call.playAudioAsync(toneFile(r, 5));
         await signalNow(r, call, 'go');
-        await farSignalled(r, call, 'sent');
-        // Both digits reach AMI (through Stasis, maybe after 'sent'); then a moment for the 9 the filter drops.
-        await until(() => updates.length >= 2, 'detect.update for 5 and 7');
-        await sleep(200);
+        await until(() => nineSeen, "the far leg's 9 (DTMFEnd)", 10_000);
+        off?.();
         playingAtStop = play.state === 'playing';
         assert.equal(action.completed, false, 'an async digit detector runs until its timeout or stop()');
         assert.equal((await action.stop()).successful, true);
         result = await action.done;
         playResult = (await play.done).successful;
       },
-      { far: [listenAs('digits'), far.waitFor('go'), far.wait(1), far.dtmf('579'), far.signal('sent'), far.silence(6)], timeoutMs: 60_000 },
+      { far: [listenAs('digits'), far.waitFor('go'), far.wait(1), far.dtmf('579'), far.silence(6)], timeoutMs: 60_000 },
     );
     t.diagnostic(`digits: ${JSON.stringify(fields(result))}; updates ${updates.map((u) => `${u.detection}@${u.atMs}`).join(' ')}`);
     assert.deepEqual(fields(result), { successful: true, type: 'digit', result: '57' });
