@@ -51,6 +51,7 @@ import type { RecordOptions } from './record-options.js';
 import { sendDigits, sendDigitsAsync, type SendDigitsAction } from './send-digits.js';
 import { CallSessions, RESUME_TARGET, type LeaveOptions } from './sessions.js';
 import { tap, tapAsync, type TapAction } from './tap.js';
+import { settledWithin } from './wait.js';
 import type { TapParams } from './tap-params.js';
 
 /** What a call is created with. */
@@ -320,9 +321,7 @@ export class Call extends EventEmitter<CallEvents> {
       // The channel is gone already (e.g. the far end hung up): its Hangup event, which channel events
       // send through Stasis after action answers, is on its way; if it never comes, it ended anyway.
       this.advance('ending');
-      const timer = setTimeout(() => this.endWith(null), GONE_CHANNEL_END_MS);
-      await this.waitForEnded();
-      clearTimeout(timer);
+      if (!(await settledWithin(this.waitForEnded(), GONE_CHANNEL_END_MS))) this.endWith(null);
       return { successful: false, event: null, reason: this.endReason ?? reason };
     }
     this.endReason ??= reason;
@@ -379,14 +378,7 @@ export class Call extends EventEmitter<CallEvents> {
    */
   async awaitHeldEnd(withinMs: number): Promise<void> {
     if (this.heldEnd !== undefined) return;
-    await new Promise<void>((resolve) => {
-      const timer = setTimeout(arrived, withinMs);
-      function arrived(): void {
-        clearTimeout(timer);
-        resolve();
-      }
-      this.heldEndArrived = arrived;
-    });
+    await settledWithin(new Promise<void>((resolve) => (this.heldEndArrived = resolve)), withinMs);
     this.heldEndArrived = undefined;
   }
 

@@ -28,6 +28,7 @@ import { Action, Component, startAction, type MethodOptions } from './component.
 import { deviceOfDialBegin, dialGroups, dialOutcome, parseDevices, type DeviceList, type DialGroup, type PhoneDevice } from './devices.js';
 import { CallNotControllableError, RelayCapabilityError } from './errors.js';
 import type { ConnectResult, RelayEvent, StopResult } from './results.js';
+import { settledWithin } from './wait.js';
 
 /**
  * `connecting` while devices ring; `connected` once one answered (the end state of a successful
@@ -170,7 +171,7 @@ class ConnectComponent extends Component<ConnectResult, ConnectState> {
         const dialStatus = (await agi.getVariable('DIALSTATUS')) ?? '';
         const event = agiEvent('EXEC', { application: 'Dial', DIALSTATUS: dialStatus });
         if (dialOutcome(dialStatus) === 'answered') {
-          if (this.call.ami && !this.remoteLeg) await this.dialEndWithin(DIAL_END_LAG_MS);
+          if (this.call.ami && !this.remoteLeg) await settledWithin(this.connected, DIAL_END_LAG_MS);
           // With AMI the result resolved at DialEnd; without, this is the first word of the answer.
           return { successful: !this.stopRequested, event, call: this.remote ?? null, device: this.remoteLeg?.device ?? null, dialStatus };
         }
@@ -181,13 +182,6 @@ class ConnectComponent extends Component<ConnectResult, ConnectState> {
     } finally {
       off?.();
     }
-  }
-
-  /** Resolves once `DialEnd` `ANSWER` came, or after `ms`. */
-  private async dialEndWithin(ms: number): Promise<void> {
-    let timer: NodeJS.Timeout | undefined;
-    await Promise.race([this.connected, new Promise((resolve) => (timer = setTimeout(resolve, ms)))]);
-    clearTimeout(timer);
   }
 
   /** `DialBegin`: a leg of the group rings (tracked as a Call); `DialEnd` `ANSWER`: connected. */

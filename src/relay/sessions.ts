@@ -26,6 +26,7 @@ import type { Call } from './call.js';
 import type { DialplanTarget } from './channel-ami.js';
 import { RELAY_CONTEXTS, RELAY_VARIABLES } from './dialplan.js';
 import { CallNotControllableError, RelayError } from './errors.js';
+import { settledWithin } from './wait.js';
 
 /** Where a channel was when its AGI session saw `HANGUP`, read on the dead session. */
 export interface HangupProbe {
@@ -423,9 +424,7 @@ export class CallSessions {
     while (!condition()) {
       const left = deadline - Date.now();
       if (left <= 0) return false;
-      let timer: NodeJS.Timeout | undefined;
-      await Promise.race([this.nextChange(), new Promise<void>((resolve) => (timer = setTimeout(resolve, left)))]);
-      clearTimeout(timer);
+      await settledWithin(this.nextChange(), left);
     }
     return true;
   }
