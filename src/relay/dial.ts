@@ -69,6 +69,9 @@ export function dialDevice(params: DialParams): DialDevice {
   return { ...device, fromNumber: device.fromNumber ?? '' };
 }
 
+/** The Originate `Reason`s (Asterisk's `AST_CONTROL_*`) dial tells apart. */
+const REASON = { hungUp: 1, noAnswer: 3, busy: 5, congestion: 8 } as const;
+
 /**
  * Why an Originate that was not answered failed, from its `Reason` (Asterisk's `AST_CONTROL_*`,
  * relay-probes §6): 5 busy → `busy`; 3 rang (or never rang) until the timeout → `noAnswer`;
@@ -77,8 +80,8 @@ export function dialDevice(params: DialParams): DialDevice {
  * 21 `decline`: a far end that hung up with that cause before answering). Pure.
  */
 export function unansweredReason(reason: number, cause?: number | null): HangupReason {
-  if (reason === 5) return 'busy';
-  if (reason === 3) return 'noAnswer';
+  if (reason === REASON.busy) return 'busy';
+  if (reason === REASON.noAnswer) return 'noAnswer';
   // Reason 0 says little; the channel's Hangup cause, when it names a refusal, says more.
   if (cause === 17 || cause === 18 || cause === 19 || cause === 21) return hangupReasonFromCause(cause, false);
   return 'error';
@@ -132,9 +135,9 @@ export async function placeCall(call: Call, device: DialDevice): Promise<DialRes
   const event: RelayEvent = { name: 'originate.response', payload: { response: outcome.event.get('Response'), reason: outcome.reason } };
   if (!outcome.success) {
     call.log.debug({ reason: outcome.reason }, 'dial: not answered');
-    // Busy (5) and no answer (3) say why by themselves; otherwise the Hangup's cause may.
-    if (outcome.reason !== 5 && outcome.reason !== 3) {
-      const existed = outcome.reason === 1 || outcome.reason === 8 || call.state !== 'none';
+    // Busy and no answer say why by themselves; otherwise the Hangup's cause may.
+    if (outcome.reason !== REASON.busy && outcome.reason !== REASON.noAnswer) {
+      const existed = outcome.reason === REASON.hungUp || outcome.reason === REASON.congestion || call.state !== 'none';
       await call.awaitHeldEnd(existed ? HANGUP_LAG_MS.existed : HANGUP_LAG_MS.unknown);
     }
     call.endUnanswered((cause) => unansweredReason(outcome.reason, cause));
