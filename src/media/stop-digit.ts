@@ -26,7 +26,8 @@ export class StopDigit {
 
   /**
    * Has Asterisk receive the digit through `queue` (an AMI `PlayDTMF`, `Receive: yes`), once per
-   * command: a second call waits for the first send. Rejects as `queue` does.
+   * command: a call while a send runs or after one succeeded waits for it; after a failed one (it
+   * rejects as `queue` does), the next call tries again.
    */
   async send(queue: () => Promise<unknown>): Promise<void> {
     if (this.queued) {
@@ -34,10 +35,14 @@ export class StopDigit {
       return;
     }
     const sending = queue();
-    this.queued = sending.then(
+    const queued = sending.then(
       () => true,
-      () => false,
+      () => {
+        if (this.queued === queued) this.queued = undefined;
+        return false;
+      },
     );
+    this.queued = queued;
     await sending;
   }
 

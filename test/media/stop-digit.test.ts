@@ -55,7 +55,7 @@ describe('StopDigit', () => {
     assert.equal(keys.waits.length, 3);
   });
 
-  it('sent once per command (a second send waits for the first); a failed send is thrown and drains nothing', async () => {
+  it('sent once per command (a second send waits for the first); a failed send is thrown, drains nothing and is tried again', async () => {
     const key = new StopDigit('D');
     let sends = 0;
     let release!: () => void;
@@ -77,6 +77,12 @@ describe('StopDigit', () => {
     const after = waitingAgi([]);
     await key.drain(after.agi, null);
     assert.deepEqual(after.waits, []);
+    // A failed send is tried again by the next (FileRecorder's stop retries every second).
+    await assert.rejects(key.send(async () => Promise.reject(new Error('timeout'))), /timeout/);
+    await key.send(async () => {
+      sends += 1;
+    });
+    assert.equal(sends, 2);
   });
 
   it('a hangup while draining is no error; other failures are thrown', async () => {
