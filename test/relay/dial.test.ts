@@ -3,7 +3,7 @@ import { describe, it } from 'node:test';
 import { pino } from 'pino';
 import { Call } from '../../src/relay/call.js';
 import { Client } from '../../src/relay/client.js';
-import { dialDevice, unansweredReason } from '../../src/relay/dial.js';
+import { dialDevice, unansweredReason, type DialResult } from '../../src/relay/dial.js';
 import { defaultDeviceResolver } from '../../src/relay/devices.js';
 import { RelayArgumentError, RelayCapabilityError, RelayError } from '../../src/relay/errors.js';
 import { RelayRuntime } from '../../src/relay/runtime.js';
@@ -44,6 +44,20 @@ class DialAmi {
 }
 
 const quiet = pino({ level: 'silent' });
+
+/** A runtime over `ami` that knows its FastAGI address. */
+function dialRuntime(ami: DialAmi): RelayRuntime {
+  return new RelayRuntime({ log: quiet, ami: ami.client, owner: 'agi://127.0.0.1:4573' });
+}
+
+/** A new call to 100, dialed: its Originate is sent and waits for `ami.settle`. `before` runs before `dial()` (listeners). */
+async function startDial(runtime: RelayRuntime, before: (call: Call) => void = () => undefined): Promise<{ call: Call; dialing: Promise<DialResult> }> {
+  const call = Client.over(runtime, { project: 'p', token: 't' }).calling.newCall({ toNumber: '100' });
+  before(call);
+  const dialing = call.dial();
+  await new Promise((resolve) => setImmediate(resolve));
+  return { call, dialing };
+}
 
 describe('Relay dial: parameters, device resolver, Originate outcome', () => {
   it('dialDevice() reads the seed shape and the JS SDK names, with a 30 s default timeout', () => {
@@ -104,12 +118,9 @@ describe('Relay dial: parameters, device resolver, Originate outcome', () => {
 
   it("a Hangup seen while dialing waits for the Originate's outcome, whose reason (with that cause) names why", async () => {
     const ami = new DialAmi();
-    const runtime = new RelayRuntime({ log: quiet, ami: ami.client, owner: 'agi://127.0.0.1:4573' });
-    const call = Client.over(runtime, { project: 'p', token: 't' }).calling.newCall({ toNumber: '100' });
+    const runtime = dialRuntime(ami);
     const seen: string[] = [];
-    call.on('stateChange', (state) => seen.push(state));
-    const dialing = call.dial();
-    await new Promise((resolve) => setImmediate(resolve));
+    const { call, dialing } = await startDial(runtime, (c) => c.on('stateChange', (state) => seen.push(state)));
     ami.emit(call.id, { Event: 'Newchannel' });
     ami.emit(call.id, { Event: 'Hangup', Cause: '21' });
     assert.deepEqual([call.state, seen], ['created', ['created']], 'not ended before the Originate says why');
@@ -121,12 +132,10 @@ describe('Relay dial: parameters, device resolver, Originate outcome', () => {
 
   it('an Originate answered before the Hangup event (AMI sends channel events through Stasis) waits for it: its cause still names why', async () => {
     const ami = new DialAmi();
-    const runtime = new RelayRuntime({ log: quiet, ami: ami.client, owner: 'agi://127.0.0.1:4573' });
+    const runtime = dialRuntime(ami);
     const reasons: string[] = [];
     for (const [newchannel, cause] of [[true, '21'], [false, '17']] as const) {
-      const call = Client.over(runtime, { project: 'p', token: 't' }).calling.newCall({ toNumber: '100' });
-      const dialing = call.dial();
-      await new Promise((resolve) => setImmediate(resolve));
+      const { call, dialing } = await startDial(runtime);
       if (newchannel) ami.emit(call.id, { Event: 'Newchannel' });
       ami.settle({ response: 'Failure', reason: 1 });
       setTimeout(() => ami.emit(call.id, { Event: 'Hangup', Cause: cause }), 100);
@@ -139,10 +148,7 @@ describe('Relay dial: parameters, device resolver, Originate outcome', () => {
 
   it('an unanswered Originate whose channel never reports a Hangup ends after a short wait, reason error', async () => {
     const ami = new DialAmi();
-    const runtime = new RelayRuntime({ log: quiet, ami: ami.client, owner: 'agi://127.0.0.1:4573' });
-    const call = Client.over(runtime, { project: 'p', token: 't' }).calling.newCall({ toNumber: '100' });
-    const dialing = call.dial();
-    await new Promise((resolve) => setImmediate(resolve));
+    const { call, dialing } = await startDial(dialRuntime(ami));
     ami.settle({ response: 'Failure', reason: 0 });
     const result = await dialing;
     assert.deepEqual([result.successful, call.state, call.hangupReason, call.failed], [false, 'ended', 'error', true]);
@@ -150,10 +156,7 @@ describe('Relay dial: parameters, device resolver, Originate outcome', () => {
 
   it('an Originate AMI could not carry (connection lost) ends the call: unsuccessful, reason error, no event', async () => {
     const ami = new DialAmi();
-    const runtime = new RelayRuntime({ log: quiet, ami: ami.client, owner: 'agi://127.0.0.1:4573' });
-    const call = Client.over(runtime, { project: 'p', token: 't' }).calling.newCall({ toNumber: '100' });
-    const dialing = call.dial();
-    await new Promise((resolve) => setImmediate(resolve));
+    const { call, dialing } = await startDial(dialRuntime(ami));
     ami.settle(new Error('AMI connection lost'));
     const result = await dialing;
     assert.deepEqual([result.successful, result.event, call.state, call.hangupReason, call.failed], [false, null, 'ended', 'error', true]);
